@@ -1,0 +1,56 @@
+"""cli: the `testbed` command; each subcommand lives in its own module under testbed.commands."""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# Each module defines register(subparsers); its parser sets func(args) -> exit status.
+COMMAND_MODULES = (
+    "testbed.commands.lab",
+    "testbed.commands.validate",
+    "testbed.commands.schema",
+    "testbed.commands.monitor",
+    "testbed.commands.images",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="testbed",
+        description="A declarative testbed for unikernel networking: YAML topologies made real "
+        "with network namespaces, links and KVM unikernels.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue  # a command not built yet
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    # `testbed monitor ...` hands everything after it to the monitor untouched.
+    if argv[:1] == ["monitor"]:
+        from testbed.commands.monitor import exec_monitor
+
+        return exec_monitor(argv[1:])
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        print("testbed: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

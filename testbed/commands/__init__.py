@@ -1,0 +1,1 @@
+"""commands: one module per `testbed` subcommand (or group of closely related ones)."""
