@@ -12,3 +12,5 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore -e '.[test]'
+# pyenv only makes new console scripts (testbed) visible after a rehash.
+if command -v pyenv >/dev/null 2>&1; then pyenv rehash; fi
