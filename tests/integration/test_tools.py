@@ -1,0 +1,200 @@
+"""test_tools: the host tools udpgen and tapread deliver and count real packets, pace as asked and reject bad arguments."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from testbed import paths
+
+FAR_IP = "10.77.0.2"  # no one owns it: a static neighbour sends its frames into the TAP
+FAR_MAC = "02:00:00:77:00:02"
+PORT = 5000
+
+# Runs inside the namespace: counts datagrams and checks their sequence numbers.
+RECEIVER = r"""
+import json, socket, struct, sys, time
+expected, port = int(sys.argv[1]), int(sys.argv[2])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+s.bind(("127.0.0.1", port))
+s.settimeout(3.0)
+print("ready", flush=True)
+seqs, sizes, first = [], set(), None
+try:
+    while len(seqs) < expected + 10:
+        data = s.recv(65536)
+        now = time.monotonic()
+        first = first or now
+        last = now
+        seqs.append(struct.unpack(">Q", data[:8])[0])
+        sizes.add(len(data))
+except socket.timeout:
+    pass
+print(json.dumps({"count": len(seqs), "in_order": seqs == list(range(len(seqs))),
+                  "sizes": sorted(sizes), "span": (last - first) if seqs else 0}))
+"""
+
+
+def tool(name: str) -> str:
+    return str(paths.tool_path(name))
+
+
+def last_json(text: str) -> dict:
+    lines = [line for line in text.splitlines() if line.startswith("{")]
+    assert lines, f"no JSON line in output: {text!r}"
+    return json.loads(lines[-1])
+
+
+def in_ns(netns: str, *argv: str) -> list[str]:
+    return ["ip", "netns", "exec", netns, *argv]
+
+
+def udpgen(netns: str, *args: str) -> dict:
+    done = subprocess.run(in_ns(netns, tool("udpgen"), "--json", *args),
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return last_json(done.stdout)
+
+
+def start_receiver(netns: str, expected: int) -> subprocess.Popen:
+    proc = subprocess.Popen(in_ns(netns, sys.executable, "-c", RECEIVER, str(expected), str(PORT)),
+                            stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "ready"
+    return proc
+
+
+def finish(proc: subprocess.Popen) -> dict:
+    out, _ = proc.communicate(timeout=30)
+    return last_json(out)
+
+
+@pytest.mark.root
+def test_udpgen_sends_exact_count_at_rate(tap_ns):
+    count, rate = 1000, 2000
+    receiver = start_receiver(tap_ns.netns, count)
+    sent = udpgen(tap_ns.netns, f"--dst=127.0.0.1:{PORT}", "--size=200", f"--rate={rate}",
+                  f"--count={count}", "--batch=16")
+    got = finish(receiver)
+    assert (sent["sent_packets"], sent["errors"]) == (count, 0)
+    assert sent["sent_bytes"] == count * 200
+    assert got == {**got, "count": count, "in_order": True, "sizes": [200]}
+    # Datagram k leaves at k/rate: the last one at (count-1)/rate, never earlier.
+    ideal = (count - 1) / rate
+    assert 0.98 * ideal <= sent["seconds"] <= 1.5 * ideal
+    assert 0.9 * ideal <= got["span"] <= 1.5 * ideal  # paced at the receiver too, not just on our clock
+
+
+@pytest.mark.root
+def test_udpgen_duration_and_bitrate(tap_ns):
+    # 10.4 Mbit/s of 1300-byte frames is 1000 packets/s.
+    receiver = start_receiver(tap_ns.netns, 600)
+    sent = udpgen(tap_ns.netns, f"--dst=127.0.0.1:{PORT}", "--rate=10.4mbit", "--seconds=0.5")
+    got = finish(receiver)
+    assert sent["rate_pps"] == pytest.approx(1000)
+    assert sent["frame_bytes"] == 1300
+    assert 0.95 * 500 <= sent["sent_packets"] <= 501
+    assert sent["seconds"] == pytest.approx(0.5, abs=0.05)
+    assert got["count"] == sent["sent_packets"]
+
+
+@pytest.mark.root
+def test_udpgen_counts_send_errors_without_failing(tap_ns):
+    # Nobody listens: each ICMP port-unreachable makes the next send fail with ECONNREFUSED.
+    sent = udpgen(tap_ns.netns, f"--dst=127.0.0.1:{PORT + 1}", "--rate=1000", "--count=50")
+    assert sent["sent_packets"] == 50
+    assert sent["errors"] > 0
+    assert sent["last_error"]
+
+
+def _quiet_tap_with_neighbour(tap_ns) -> None:
+    """No IPv6 chatter on the TAP, and the far address resolved statically (no ARP)."""
+    from pyroute2 import NetNS
+
+    subprocess.run(in_ns(tap_ns.netns, "sysctl", "-qw", f"net.ipv6.conf.{tap_ns.tap}.disable_ipv6=1"),
+                   check=True)
+    with NetNS(tap_ns.netns) as ns:
+        index = ns.link_lookup(ifname=tap_ns.tap)[0]
+        ns.neigh("add", dst=FAR_IP, lladdr=FAR_MAC, ifindex=index, state=0x80)  # NUD_PERMANENT
+
+
+def start_tapread(tap_ns, *args: str) -> subprocess.Popen:
+    proc = subprocess.Popen([tool("tapread"), f"--tap={tap_ns.tap}", f"--netns={tap_ns.netns}",
+                             "--json", *args], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().startswith("ready: tapread")
+    return proc
+
+
+@pytest.mark.root
+def test_tapread_counts_exact_frames_from_udpgen(tap_ns):
+    _quiet_tap_with_neighbour(tap_ns)
+    count = 3000
+    reader = start_tapread(tap_ns, f"--count={count}", "--seconds=20")
+    sent = udpgen(tap_ns.netns, f"--dst={FAR_IP}:{PORT}", f"--count={count}", "--rate=20000")
+    got = finish(reader)
+    assert reader.returncode == 0
+    assert sent["sent_packets"] == count
+    assert (got["rx_packets"], got["udp_packets"]) == (count, count)
+    assert got["rx_bytes"] == count * 1300  # 1300-byte frames by default, as in the seed
+    assert got["wall_seconds"] < 20  # stopped on the count, not on the time limit
+
+
+@pytest.mark.root
+def test_tapread_stops_when_idle_and_sees_nothing_extra(tap_ns):
+    _quiet_tap_with_neighbour(tap_ns)
+    reader = start_tapread(tap_ns, "--idle=0.5", "--seconds=20")
+    sent = udpgen(tap_ns.netns, f"--dst={FAR_IP}:{PORT}", "--count=500", "--size=64", "--rate=5000")
+    got = finish(reader)
+    assert sent["sent_packets"] == 500
+    assert (got["rx_packets"], got["udp_packets"], got["rx_bytes"]) == (500, 500, 500 * (64 + 42))
+    assert got["seconds"] == pytest.approx(499 / 5000, rel=0.5)
+
+
+@pytest.mark.root
+def test_tapread_refuses_a_busy_tap(tap_ns):
+    first = start_tapread(tap_ns, "--seconds=10")
+    try:
+        second = subprocess.run([tool("tapread"), f"--tap={tap_ns.tap}", f"--netns={tap_ns.netns}",
+                                 "--count=1"], capture_output=True, text=True, timeout=10)
+    finally:
+        first.terminate()
+        first.communicate(timeout=10)
+    assert second.returncode == 1
+    assert second.stderr == f"tapread: --tap={tap_ns.tap}: busy (another process has it open)\n"
+
+
+BAD_ARGS = [
+    ("udpgen", ["--count=1"], "--dst=IP:PORT is required"),
+    ("udpgen", ["--dst=10.0.0.1:80"], "one of --seconds=S or --count=N is required"),
+    ("udpgen", ["--dst=10.0.0.1", "--count=1"], "is not IPv4:PORT"),
+    ("udpgen", ["--dst=10.0.0.300:80", "--count=1"], "is not an IPv4 address"),
+    ("udpgen", ["--dst=10.0.0.1:0", "--count=1"], "out of range"),
+    ("udpgen", ["--dst=10.0.0.1:80", "--count=1", "--size=70000"], "out of range"),
+    ("udpgen", ["--dst=10.0.0.1:80", "--count=1", "--rate=fast"], "is not a rate"),
+    ("udpgen", ["--dst=10.0.0.1:80", "--count=1", "--rate=5mbyte"], "unknown unit"),
+    ("udpgen", ["--dst=10.0.0.1:80", "--count=1", "--batch=0"], "out of range"),
+    ("udpgen", ["--dst=10.0.0.1:80", "--seconds=-1"], "not a positive number of seconds"),
+    ("udpgen", ["--dst=10.0.0.1:80", "--count=1", "--bogus"], "unknown argument '--bogus'"),
+    ("tapread", ["--count=1"], "--tap=IF is required"),
+    ("tapread", ["--tap=tap0"], "one of --seconds=S, --count=N or --idle=S is required"),
+    ("tapread", ["--tap=averyveryverylongname", "--count=1"], "is not an interface name"),
+    ("tapread", ["--tap=tap0", "--count=abc"], "is not a non-negative integer"),
+    ("tapread", ["--tap=tap0", "--count=1", "--netns=a/b"], "is not a namespace name"),
+]
+
+
+@pytest.mark.parametrize("name,args,message", BAD_ARGS)
+def test_bad_arguments_give_one_line_and_exit_2(name, args, message):
+    done = subprocess.run([tool(name), *args], capture_output=True, text=True, timeout=10)
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr.startswith(f"{name}: ") and done.stderr.count("\n") == 1
+    assert message in done.stderr
+
+
+def test_tapread_missing_interface_is_a_runtime_error():
+    done = subprocess.run([tool("tapread"), "--tap=tbnosuch0", "--count=1"],
+                          capture_output=True, text=True, timeout=10)
+    assert (done.returncode, done.stderr) == (1, "tapread: --tap=tbnosuch0: no such interface\n")
