@@ -1,0 +1,228 @@
+"""commands.lab: `testbed up/status/exec/console/down/run`: a lab's life cycle from the command line."""
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
+
+
+def register(sub) -> None:
+    up = sub.add_parser("up", help="bring a topology up and leave it running")
+    up.add_argument("file")
+    up.add_argument("--json", action="store_true", help="print the run as JSON instead of a table")
+    up.add_argument("--prefix", help="run-id prefix (e.g. a CI worker name)")
+    up.set_defaults(func=cmd_up)
+
+    status = sub.add_parser("status", help="show running labs")
+    status.add_argument("run", nargs="?", help="one run id (default: every run)")
+    status.add_argument("--json", action="store_true")
+    status.set_defaults(func=cmd_status)
+
+    exec_ = sub.add_parser("exec", help="run a command inside a node's namespace")
+    exec_.add_argument("node")
+    exec_.add_argument("argv", nargs="+", metavar="-- CMD")
+    exec_.add_argument("--run", help="run id (default: the only run)")
+    exec_.set_defaults(func=cmd_exec)
+
+    console = sub.add_parser("console", help="print a unikernel's console")
+    console.add_argument("node")
+    console.add_argument("-f", "--follow", action="store_true", help="keep printing until the monitor exits")
+    console.add_argument("--run", help="run id (default: the only run)")
+    console.set_defaults(func=cmd_console)
+
+    down = sub.add_parser("down", help="tear a lab down (exactly what its run recorded)")
+    down.add_argument("run", nargs="?", help="run id (default: the only run)")
+    down.add_argument("--all", action="store_true", help="every run, including runs whose orchestrator died")
+    down.add_argument("--orphans", action="store_true", help="only runs whose orchestrator died")
+    down.set_defaults(func=cmd_down)
+
+    run = sub.add_parser("run", help="up, run the topology's checks, down; exit 0 if all passed, 1 if not")
+    run.add_argument("file")
+    run.add_argument("--json", metavar="PATH", help="write results, measured values and monitor stats here")
+    run.add_argument("--prefix", help="run-id prefix")
+    run.set_defaults(func=cmd_run)
+
+
+def _console(stderr: bool = False):
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False)
+
+
+def _fail(message: str, status: int = EXIT_FAILED) -> int:
+    print(f"testbed: {message}", file=sys.stderr)
+    return status
+
+
+def _up(file: str, prefix: str | None):
+    """Lab.up with bad input mapped to (None, exit 2) and lab failures to (None, exit 1)."""
+    from testbed.lab import Lab
+    from testbed.lab_errors import InvalidTopology, LabError
+    from testbed.paths import MissingBuildError
+
+    try:
+        return Lab.up(file, name_prefix=prefix), EXIT_OK
+    except InvalidTopology as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return None, EXIT_INVALID
+    except (LabError, MissingBuildError) as exc:
+        return None, _fail(str(exc))
+
+
+def cmd_up(args) -> int:
+    from testbed.tables import print_nodes, run_summary
+
+    lab, status = _up(args.file, args.prefix)
+    if lab is None:
+        return status
+    try:
+        lab.detach()
+    except BaseException:
+        lab.down()
+        raise
+    summary = run_summary(lab.run.read(), str(lab.state_dir))
+    if args.json:
+        print(json.dumps(summary, indent=1))
+    else:
+        print_nodes(summary, _console())
+        print(f"down with: testbed down {lab.run_id}")
+    return EXIT_OK
+
+
+def cmd_status(args) -> int:
+    from testbed import state
+    from testbed.tables import print_nodes, run_summary
+    from testbed.teardown import owner_alive
+
+    ids = [args.run] if args.run else state.run_ids()
+    summaries = []
+    for run_id in ids:
+        run = state.RunDir.for_run(run_id)
+        try:
+            summary = run_summary(run.read(), str(run.path))
+        except FileNotFoundError:
+            if args.run:
+                return _fail(f"no run {run_id!r}")
+            continue
+        summary["owner_alive"] = owner_alive(run)
+        summaries.append(summary)
+    if args.json:
+        print(json.dumps(summaries, indent=1))
+        return EXIT_OK
+    if not summaries:
+        print("no runs")
+    for summary in summaries:
+        print_nodes(summary, _console())
+        if not summary["owner_alive"]:
+            print(f"  (orphaned: its owner died; `testbed down {summary['run_id']}` or `testbed down --orphans`)")
+    return EXIT_OK
+
+
+def _attach(run_id: str | None):
+    from testbed import state
+    from testbed.lab import Lab
+
+    if run_id is None:
+        ids = state.run_ids()
+        if len(ids) != 1:
+            raise LookupError(f"{len(ids)} runs are up ({', '.join(ids) or 'none'}): name one")
+        run_id = ids[0]
+    return Lab.attach(run_id)
+
+
+def cmd_exec(args) -> int:
+    from testbed.lab_errors import LabError
+
+    argv = args.argv[1:] if args.argv[:1] == ["--"] else args.argv
+    try:
+        lab = _attach(args.run)
+        return lab.exec(args.node, argv, stdout=None, stderr=None, text=False).returncode
+    except (LookupError, LabError, KeyError) as exc:
+        return _fail(str(exc).strip('"'))
+    except FileNotFoundError as exc:
+        return _fail(f"{argv[0]}: {exc.strerror}", 127)
+
+
+def cmd_console(args) -> int:
+    from testbed.lab_errors import LabError
+
+    try:
+        lab = _attach(args.run)
+        lab.console(args.node)
+    except (LookupError, LabError, KeyError) as exc:
+        return _fail(str(exc).strip('"'))
+    path = lab.run.console_path(args.node)
+    offset = _print_from(path, 0)
+    while args.follow and _monitor_running(lab, args.node):
+        time.sleep(0.1)
+        offset = _print_from(path, offset)
+    _print_from(path, offset)
+    return EXIT_OK
+
+
+def _print_from(path, offset: int) -> int:
+    try:
+        with open(path, "rb") as f:
+            f.seek(offset)
+            data = f.read()
+    except FileNotFoundError:
+        return offset
+    sys.stdout.buffer.write(data)
+    sys.stdout.flush()
+    return offset + len(data)
+
+
+def _monitor_running(lab, node: str) -> bool:
+    record = lab.processes().get(node)
+    return bool(record) and record.get("exit") is None and lab.run.exists()
+
+
+def cmd_down(args) -> int:
+    from testbed import state, teardown
+
+    if args.all or args.orphans:
+        runs = teardown.orphaned_runs() if args.orphans else [state.RunDir.for_run(i) for i in state.run_ids()]
+    else:
+        try:
+            runs = [_attach(args.run).run]
+        except LookupError as exc:
+            return _fail(str(exc))
+        except Exception as exc:  # noqa: BLE001 - a named run that is gone or unreadable
+            return _fail(str(exc))
+    problems = []
+    for run in runs:
+        problems += teardown.destroy(run)
+        print(f"down: {run.run_id}")
+    for problem in problems:
+        print(f"testbed: {problem}", file=sys.stderr)
+    return EXIT_FAILED if problems else EXIT_OK
+
+
+def cmd_run(args) -> int:
+    from testbed.tables import print_checks
+
+    started = time.monotonic()
+    lab, status = _up(args.file, args.prefix)
+    if lab is None:
+        return status
+    up_seconds = time.monotonic() - started
+    try:
+        results = lab.run_checks()
+    finally:
+        checked = time.monotonic()
+        lab.down()
+    finished = time.monotonic()
+    stats = {m.node: lab.stats(m.node) for m in lab.plan.monitors}
+    passed = all(result.passed for result in results)
+    print_checks(results, _console())
+    if args.json:
+        report = {"run_id": lab.run_id, "topology": lab.plan.topology, "source": args.file, "passed": passed,
+                  "checks": [result.model_dump() for result in results], "stats": stats,
+                  "timings_s": {"up": round(up_seconds, 4), "checks": round(checked - started - up_seconds, 4),
+                                "down": round(finished - checked, 4), "total": round(finished - started, 4)}}
+        with open(args.json, "w") as f:
+            json.dump(report, f, indent=1)
+    return EXIT_OK if passed else EXIT_FAILED

@@ -1,0 +1,295 @@
+"""lab: the programmatic API: bring a topology up (rolling back on any failure or signal), drive it, tear it down."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from testbed import nsenter, planner, readiness, teardown
+from testbed.checks import CheckResult
+from testbed.checks.ping import PingResult, judge, ping
+from testbed.lab_errors import InvalidTopology, Interrupted, LabError
+from testbed.plan import Node, Plan
+from testbed.procs import ProcessId
+from testbed.schema import Check, PingCheck, Topology
+from testbed.state import RunDir
+
+READY_TIMEOUT_SECONDS = 20.0
+SUPERVISOR_START_TIMEOUT_SECONDS = 10.0
+COMMAND_TIMEOUT_SECONDS = 60.0
+
+
+def load_topology(path: str | os.PathLike, overrides: dict | None = None) -> Topology:
+    """The one place that reads a topology file (switches to testbed.loader once it lands)."""
+    try:
+        from testbed.loader import load_topology as load
+    except ModuleNotFoundError as exc:
+        if exc.name != "testbed.loader":
+            raise
+        load = _load_without_positions
+    try:
+        return load(path, overrides)
+    except Exception as exc:
+        problems = getattr(exc, "problems", None)
+        if problems is not None:
+            raise InvalidTopology(list(problems)) from exc
+        if exc.__class__.__name__ == "ValidationError" or isinstance(exc, (OSError, ValueError)):
+            raise InvalidTopology([f"{path}: {exc}"]) from exc
+        raise
+
+
+def _load_without_positions(path, overrides):
+    import yaml
+
+    with open(path) as f:
+        data = yaml.safe_load(f)
+    for dotted, value in (overrides or {}).items():
+        *parents, leaf = dotted.split(".")
+        target = data
+        for key in parents:
+            target = target[int(key)] if isinstance(target, list) else target.setdefault(key, {})
+        target[leaf] = value
+    return Topology.model_validate(data)
+
+
+class Lab:
+    """A running topology. Use as a context manager; down() is always safe to call, twice or after a failure."""
+
+    def __init__(self, plan: Plan, run: RunDir):
+        self.plan = plan
+        self.run = run
+        self._final_stats: dict[str, dict | None] | None = None
+        self._topology: Topology | None = None
+
+    # --- life cycle
+
+    @classmethod
+    def up(cls, topology_path: str | os.PathLike, overrides: dict | None = None, name_prefix: str | None = None,
+           ready_timeout: float = READY_TIMEOUT_SECONDS) -> "Lab":
+        topology = load_topology(topology_path, overrides)
+        try:
+            plan = planner.make_plan(topology, planner.new_run_id(name_prefix), source=str(topology_path))
+        except planner.PlanError as exc:
+            raise InvalidTopology([f"{topology_path}: {problem}" for problem in exc.problems]) from exc
+        lab = cls(plan, RunDir.create(plan.run_id, {
+            "run_id": plan.run_id, "topology": plan.topology, "source": str(topology_path),
+            "phase": "creating", "owner": ProcessId.me().to_json(), "plan": plan.model_dump(mode="json")}))
+        lab._topology = topology
+        with _signals_raise():
+            try:
+                lab._bring_up(ready_timeout)
+            except BaseException:
+                with _signals_ignored():
+                    lab.down()
+                raise
+        return lab
+
+    @classmethod
+    def attach(cls, run_id: str) -> "Lab":
+        """A lab some other process brought up (for status, exec, console, down)."""
+        run = RunDir.for_run(run_id)
+        if not run.exists():
+            raise LabError(f"no run {run_id!r} under {run.path.parent}")
+        return cls(Plan.model_validate(run.read()["plan"]), run)
+
+    def _bring_up(self, ready_timeout: float) -> None:
+        from testbed.netlink.apply import apply
+        from testbed.netlink.handles import Handles
+
+        with Handles() as handles:
+            apply(self.plan, self.run.record, handles)
+        self._start_supervisor()
+        readiness.wait_ready(self.run, [m.node for m in self.plan.monitors], ready_timeout)
+        self._run_node_commands()
+        self.run.update(lambda state: state.__setitem__("phase", "up"))
+
+    def _start_supervisor(self) -> None:
+        """One detached supervisor per run starts the monitors and dies with us until detach()."""
+        from testbed import paths
+
+        monitor = str(paths.monitor_path()) if self.plan.monitors else ""
+        launches = [{"node": m.node, "argv": m.argv(monitor, str(self.run.stats_path(m.node)))}
+                    for m in self.plan.monitors]
+        (self.run.path / "launch.json").write_text(json.dumps(launches, indent=1))
+        with open(self.run.path / "supervisor.log", "ab") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "testbed.supervise", str(self.run.path), str(os.getpid())],
+                stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,  # Ctrl-C is ours to handle
+                env={**os.environ, "PYTHONPATH": _package_parent()}, close_fds=True)
+        identity = ProcessId.of(process.pid) or ProcessId(process.pid, 0)
+        self.run.update(lambda state: state.__setitem__("supervisor", identity.to_json()))
+        self._supervisor = process
+        readiness.wait_supervisor(self.run, identity, SUPERVISOR_START_TIMEOUT_SECONDS)
+
+    def _run_node_commands(self) -> None:
+        for node in self.plan.nodes:
+            for command in node.commands:
+                done = nsenter.run(node.namespace, ["/bin/sh", "-c", command], timeout=COMMAND_TIMEOUT_SECONDS,
+                                   stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                if done.returncode != 0:
+                    raise LabError(f"node {node.name}: command {command!r} exited with status {done.returncode}:\n"
+                                   f"{done.stdout.decode(errors='replace')[-2000:]}")
+
+    def detach(self) -> None:
+        """Hand the lab to its supervisor so it outlives this process (what `testbed up` does)."""
+        supervisor = ProcessId.from_json(self.run.read().get("supervisor"))
+        if supervisor is None or not supervisor.signal(signal.SIGUSR1):
+            raise LabError(f"run {self.run_id}: the supervisor is gone")
+        self.run.update(lambda state: state.__setitem__("owner", supervisor.to_json()))
+
+    def down(self) -> list[str]:
+        """Stop everything, keep the monitors' final stats in memory, remove every object and file of the run."""
+        if not self.run.exists():
+            return []
+        with _teardown_guard():
+            try:
+                teardown.stop_processes(self.run)
+            except FileNotFoundError:
+                return []
+            self._final_stats = {m.node: self._read_stats(m.node) for m in self.plan.monitors}
+            return teardown.destroy(self.run)
+
+    def __enter__(self) -> "Lab":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.down()
+
+    # --- facts
+
+    @property
+    def run_id(self) -> str:
+        return self.plan.run_id
+
+    @property
+    def state_dir(self) -> Path:
+        return self.run.path
+
+    @property
+    def nodes(self) -> dict[str, Node]:
+        return {node.name: node for node in self.plan.nodes}
+
+    def processes(self) -> dict[str, dict]:
+        return self.run.read()["processes"] if self.run.exists() else {}
+
+    def address(self, node: str, towards: str | None = None) -> str:
+        """The node's address, preferring the interface whose link reaches `towards`."""
+        interfaces = [i for i in self.plan.node(node).interfaces if i.address]
+        if not interfaces:
+            raise LabError(f"node {node} has no address")
+        preferred = [i for i in interfaces if towards and i.peer.partition(":")[0] == towards]
+        return (preferred or interfaces)[0].address.split("/")[0]
+
+    # --- driving it
+
+    def ping(self, src: str, dst: str, count: int = 10, interval: float = 0.01, size: int = 56,
+             timeout: float = 10.0) -> PingResult:
+        source = self.plan.node(src)
+        destination = dst if _is_ip(dst) else self.address(dst, towards=src)
+        return ping(source.namespace, src, destination, count=count, interval=interval, size=size, timeout=timeout)
+
+    def exec(self, node: str, argv: list[str], timeout: float | None = None, **kwargs) -> subprocess.CompletedProcess:
+        """Run argv inside the node's namespace; output captured as text unless overridden."""
+        kwargs.setdefault("stdout", subprocess.PIPE)
+        kwargs.setdefault("stderr", subprocess.PIPE)
+        kwargs.setdefault("text", True)
+        return nsenter.run(self.plan.node(node).namespace, list(argv), timeout=timeout, **kwargs)
+
+    def console(self, node: str) -> str:
+        self._unikernel(node)
+        try:
+            return self.run.console_path(node).read_bytes().decode(errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    def stats(self, node: str) -> dict | None:
+        """The monitor's stats JSON (written when the monitor exits); after down(), the final figures."""
+        self._unikernel(node)
+        if self._final_stats is not None:
+            return self._final_stats.get(node)
+        return self._read_stats(node)
+
+    def check(self, check: Check | PingCheck | dict) -> CheckResult:
+        if isinstance(check, dict):
+            check = Check.model_validate(check)
+        spec = check.spec if isinstance(check, Check) else check
+        if isinstance(spec, PingCheck):
+            result = self.ping(spec.from_, spec.to, count=spec.count, interval=spec.interval, size=spec.size,
+                               timeout=spec.timeout)
+            return judge(spec, result)
+        raise LabError(f"unsupported check {type(spec).__name__}")
+
+    def run_checks(self) -> list[CheckResult]:
+        return [self.check(check) for check in self._checks()]
+
+    def _checks(self) -> list[Check]:
+        if self._topology is None:
+            self._topology = load_topology(self.plan.source) if self.plan.source else None
+        return list(self._topology.checks) if self._topology else []
+
+    def _unikernel(self, node: str) -> None:
+        if self.plan.node(node).kind != "unikernel":
+            raise LabError(f"node {node} is not a unikernel (it is {self.plan.node(node).kind})")
+
+    def _read_stats(self, node: str) -> dict | None:
+        try:
+            return json.loads(self.run.stats_path(node).read_text())
+        except (FileNotFoundError, ValueError):
+            return None
+
+
+def _is_ip(text: str) -> bool:
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(text)
+        return True
+    except ValueError:
+        return False
+
+
+def _package_parent() -> str:
+    """So the supervisor imports this very testbed, installed or run from a checkout."""
+    parent = str(Path(__file__).resolve().parent.parent)
+    existing = os.environ.get("PYTHONPATH")
+    return f"{parent}{os.pathsep}{existing}" if existing else parent
+
+
+@contextmanager
+def _signals_raise() -> Iterator[None]:
+    """During `up`, SIGTERM raises like Ctrl-C so the rollback runs (main thread only: signals go there)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def raise_interrupted(signum, frame):
+        raise Interrupted(f"signal {signum}")
+
+    previous = signal.signal(signal.SIGTERM, raise_interrupted)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@contextmanager
+def _signals_ignored() -> Iterator[None]:
+    """A second Ctrl-C must not cut a rollback short and leave half a lab."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+_teardown_guard = _signals_ignored

@@ -1,0 +1,65 @@
+"""nsenter: run code or programs inside a named network namespace (setns), without shelling out to `ip`."""
+from __future__ import annotations
+
+import ctypes
+import os
+import subprocess
+import threading
+from collections.abc import Callable
+
+CLONE_NEWNET = 0x40000000
+NETNS_DIR = "/run/netns"
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def netns_path(name: str) -> str:
+    return os.path.join(NETNS_DIR, name)
+
+
+def _setns(fd: int) -> None:
+    if _libc.setns(fd, CLONE_NEWNET) != 0:
+        errno = ctypes.get_errno()
+        raise OSError(errno, f"setns: {os.strerror(errno)}")
+
+
+def popen(namespace: str, argv: list[str], **kwargs) -> subprocess.Popen:
+    """Start argv inside the namespace; the child enters it between fork and exec."""
+    fd = os.open(netns_path(namespace), os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        return subprocess.Popen(argv, preexec_fn=lambda: _setns(fd), **kwargs)
+    finally:
+        os.close(fd)
+
+
+def run(namespace: str, argv: list[str], timeout: float | None = None, **kwargs) -> subprocess.CompletedProcess:
+    with popen(namespace, argv, **kwargs) as process:
+        try:
+            stdout, stderr = process.communicate(timeout=timeout)
+        except BaseException:
+            process.kill()
+            process.wait()
+            raise
+    return subprocess.CompletedProcess(argv, process.returncode, stdout, stderr)
+
+
+def call_in(namespace: str, function: Callable[[], object]) -> object:
+    """Run function in a short-lived thread that has entered the namespace (setns is per thread for CLONE_NEWNET)."""
+    outcome: dict[str, object] = {}
+    fd = os.open(netns_path(namespace), os.O_RDONLY | os.O_CLOEXEC)
+
+    def body() -> None:
+        try:
+            _setns(fd)
+            outcome["value"] = function()
+        except BaseException as exc:  # handed to the caller's thread
+            outcome["error"] = exc
+
+    try:
+        thread = threading.Thread(target=body, name=f"netns:{namespace}")
+        thread.start()
+        thread.join()
+    finally:
+        os.close(fd)
+    if "error" in outcome:
+        raise outcome["error"]  # type: ignore[misc]
+    return outcome.get("value")

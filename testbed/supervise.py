@@ -1,0 +1,106 @@
+"""supervise: the per-run supervisor process; starts the monitors, tied to its own life, and keeps the lab alive until told to stop.
+
+Run as `python -m testbed.supervise RUN_DIR PARENT_PID`. It imports nothing heavy so it starts fast.
+Life cycle: it dies with the `up` process (PR_SET_PDEATHSIG) until SIGUSR1 detaches it (`testbed up` leaves the
+lab running); SIGTERM stops the monitors (SIGTERM, then SIGKILL) and exits. Monitors get PR_SET_PDEATHSIG=SIGKILL,
+so killing the supervisor with -9 kills them too.
+"""
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from testbed.procs import ProcessId
+from testbed.state import RunDir
+
+PR_SET_PDEATHSIG = 1
+STOP_GRACE_SECONDS = 3.0
+WATCHED = {signal.SIGCHLD, signal.SIGTERM, signal.SIGINT, signal.SIGUSR1, signal.SIGHUP}
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def die_with_parent(signum: int) -> None:
+    _libc.prctl(PR_SET_PDEATHSIG, signum, 0, 0, 0)
+
+
+def _monitor_preexec() -> None:
+    """In the monitor child: die with the supervisor, and undo the supervisor's blocked signal mask."""
+    die_with_parent(signal.SIGKILL)
+    signal.pthread_sigmask(signal.SIG_SETMASK, set())
+
+
+class Supervisor:
+    def __init__(self, run: RunDir):
+        self.run = run
+        self.children: dict[int, tuple[str, subprocess.Popen]] = {}
+
+    def start_monitors(self) -> None:
+        with open(self.run.path / "launch.json") as f:
+            launches = json.load(f)
+        for launch in launches:
+            self._start(launch["node"], launch["argv"])
+        self.run.update(lambda state: state.__setitem__("supervisor_started", True))
+
+    def _start(self, node: str, argv: list[str]) -> None:
+        with open(self.run.console_path(node), "ab", buffering=0) as console:
+            process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=console, stderr=subprocess.STDOUT,
+                                       preexec_fn=_monitor_preexec, close_fds=True)
+        identity = ProcessId.of(process.pid) or ProcessId(process.pid, 0)
+        self.children[process.pid] = (node, process)
+        self.run.update(lambda state: state["processes"].__setitem__(
+            node, {**identity.to_json(), "argv": argv, "exit": None}))
+
+    def reap(self) -> None:
+        for pid, (node, process) in list(self.children.items()):
+            status = process.poll()
+            if status is not None:
+                del self.children[pid]
+                self.run.update(lambda state, n=node, s=status: state["processes"][n].__setitem__("exit", s))
+
+    def stop(self) -> None:
+        for _, process in self.children.values():
+            process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + STOP_GRACE_SECONDS
+        while self.children and time.monotonic() < deadline:
+            signal.sigtimedwait([signal.SIGCHLD], 0.05)
+            self.reap()
+        for _, process in self.children.values():
+            process.kill()
+            process.wait()
+        self.reap()
+
+    def serve(self) -> None:
+        """Wait for signals: reap monitors as they exit, detach on SIGUSR1, stop on SIGTERM/SIGINT/SIGHUP."""
+        while True:
+            info = signal.sigtimedwait(WATCHED, 1.0)
+            if info is None or info.si_signo == signal.SIGCHLD:
+                self.reap()
+            elif info.si_signo == signal.SIGUSR1:
+                die_with_parent(0)
+            else:
+                self.stop()
+                return
+
+
+def main(argv: list[str]) -> int:
+    run_dir, parent = argv[0], int(argv[1])
+    signal.pthread_sigmask(signal.SIG_BLOCK, WATCHED)  # handled synchronously in serve()
+    die_with_parent(signal.SIGKILL)
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        return 1
+    supervisor = Supervisor(RunDir(run_dir))
+    try:
+        supervisor.start_monitors()
+        supervisor.serve()
+    finally:
+        supervisor.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
