@@ -140,7 +140,9 @@ class _Planner:
                 address = None
                 if self.kind(end.node) != "bridge":
                     explicit = link.addresses[end.position] if link.addresses else None
-                    address = explicit or (hosts[end.position] if hosts else None)
+                    address = explicit or (hosts[end.position] if len(hosts) > end.position else None)
+                    if not explicit and link.subnet and address is None:
+                        self.problems.append(f"links[{index}].subnet: {link.subnet} has too few addresses")
                 assigned[(index, end.position)] = address
                 bridge = self._bridge_across(index, link, end)
                 if bridge and address:
