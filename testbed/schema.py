@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Annotated, Literal, Union
+from pathlib import Path
+from typing import Annotated, Literal, NamedTuple, Union, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator,
+                      model_validator)
 
 IO_MODES = ("hypercall", "poll", "event", "hybrid")
 NAME_RE = r"^[A-Za-z][A-Za-z0-9_-]{0,30}$"
@@ -13,6 +15,11 @@ MAC_RE = r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$"
 RATE_RE = re.compile(r"^(\d+(?:\.\d+)?)\s*(bit|kbit|mbit|gbit|bps|kbps|mbps|gbps)?$", re.IGNORECASE)
 MEMORY_MIN_MIB = 4
 MEMORY_MAX_MIB = 3072
+# Added to any error about these fields: pydantic's own words don't say the unit or the form.
+FIELD_HINTS = {
+    "memory": f"memory is in MiB, from {MEMORY_MIN_MIB} to {MEMORY_MAX_MIB}, e.g. memory: 32",
+    "endpoints": "write NODE:IFNAME, e.g. host:eth0",
+}
 
 
 class Strict(BaseModel):
@@ -37,6 +44,44 @@ class Route(Strict):
         return value
 
 
+class EndpointRef(NamedTuple):
+    node: str
+    ifname: str
+
+
+def split_endpoint(text: str) -> EndpointRef:
+    node, _, ifname = text.partition(":")
+    return EndpointRef(node, ifname)
+
+
+def _endpoint_text(value: object) -> object:
+    """`[host: eth0, ...]` (a space after the colon) reads as a mapping in YAML: say so."""
+    if isinstance(value, dict) and len(value) == 1:
+        (node, ifname), = value.items()
+        raise ValueError(f"YAML read this as a mapping {{{node}: {ifname}}}: write {node}:{ifname} "
+                         "with no space after the colon")
+    return value
+
+
+def _endpoint_form(value: str) -> str:
+    node, sep, ifname = value.partition(":")
+    if not sep or not re.match(NAME_RE, node) or not ifname:
+        raise ValueError(f"endpoint {value!r} is not NODE:IFNAME")
+    return value
+
+
+def _interface_with_prefix(value: str) -> str:
+    ipaddress.ip_interface(value)
+    if "/" not in value:
+        raise ValueError(f"address {value!r} needs a prefix length, e.g. {value}/24")
+    return value
+
+
+Address = Annotated[str, AfterValidator(_interface_with_prefix), Field(description="ADDR/PREFIX")]
+Endpoint = Annotated[str, BeforeValidator(_endpoint_text), AfterValidator(_endpoint_form),
+                     Field(description="NODE:IFNAME")]
+
+
 class NetnsNode(Strict):
     """A Linux host: its own network namespace that runs commands and traffic tools."""
 
@@ -50,13 +95,23 @@ class UnikernelNode(Strict):
     """A guest ELF run by the testbed monitor, in its own namespace."""
 
     kind: Literal["unikernel"]
-    image: str = Field(description="built-in image name (see `testbed images`) or a path to an ELF file")
+    image: str = Field(description="built-in image name (see `testbed images`) or a path to an ELF file, "
+                       "relative to the topology file")
     args: list[str] = Field(default_factory=list, description="extra guest arguments")
     memory: int = Field(default=32, ge=MEMORY_MIN_MIB, le=MEMORY_MAX_MIB, description="MiB")
     io: Literal["hypercall", "poll", "event", "hybrid"] = "hypercall"
     macs: dict[str, Annotated[str, Field(pattern=MAC_RE)]] = Field(
         default_factory=dict, description="MAC per guest NIC name")
     gateway: str | None = Field(default=None, description="default gateway passed as --gw")
+
+    @field_validator("image")
+    @classmethod
+    def _image_beside_topology(cls, value: str, info: ValidationInfo) -> str:
+        """A relative path is relative to the topology file (as in containerlab), not to the caller's cwd."""
+        base_dir = (info.context or {}).get("base_dir")
+        if base_dir is not None and "/" in value and not Path(value).is_absolute():
+            return str(Path(base_dir, value))
+        return value
 
     @field_validator("gateway")
     @classmethod
@@ -80,43 +135,30 @@ class BridgeNode(Strict):
         return value
 
 
-Node = Annotated[Union[NetnsNode, UnikernelNode, BridgeNode], Field(discriminator="kind")]
+NODE_MODELS = (NetnsNode, UnikernelNode, BridgeNode)
+NODE_KINDS = tuple(get_args(model.model_fields["kind"].annotation)[0] for model in NODE_MODELS)
+Node = Annotated[Union[NODE_MODELS], Field(discriminator="kind")]
 
 
 class Link(Strict):
     """Two endpoints `node:ifname`; the mechanism (veth or TAP) follows from the node kinds."""
 
-    endpoints: tuple[str, str]
+    endpoints: tuple[Endpoint, Endpoint]
     subnet: str | None = Field(default=None, description="addresses assigned in endpoint order unless given")
-    addresses: tuple[str | None, str | None] | None = Field(
+    addresses: tuple[Address | None, Address | None] | None = Field(
         default=None, description="explicit ADDR/PREFIX per endpoint (null to leave one out)")
     mtu: int | None = Field(default=None, ge=68, le=65535)
     rate: str | None = Field(default=None, description="tbf rate limit, e.g. 100mbit")
 
-    @field_validator("endpoints")
-    @classmethod
-    def _endpoints(cls, value: tuple[str, str]) -> tuple[str, str]:
-        for endpoint in value:
-            node, sep, ifname = endpoint.partition(":")
-            if not sep or not re.match(NAME_RE, node) or not ifname:
-                raise ValueError(f"endpoint {endpoint!r} is not NODE:IFNAME")
-        return value
+    @property
+    def ends(self) -> tuple[EndpointRef, EndpointRef]:
+        return split_endpoint(self.endpoints[0]), split_endpoint(self.endpoints[1])
 
     @field_validator("subnet")
     @classmethod
     def _subnet(cls, value: str | None) -> str | None:
         if value is not None:
             ipaddress.ip_network(value, strict=True)
-        return value
-
-    @field_validator("addresses")
-    @classmethod
-    def _addresses(cls, value):
-        for address in value or ():
-            if address is not None:
-                ipaddress.ip_interface(address)
-                if "/" not in address:
-                    raise ValueError(f"address {address!r} needs a prefix length, e.g. {address}/24")
         return value
 
     @field_validator("rate")
