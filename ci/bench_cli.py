@@ -1,0 +1,70 @@
+"""bench_cli: the `ci/bench` command line: picks a benchmark, runs it, prints its table and writes its JSON."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from rich.console import Console
+
+import bench_report
+
+
+def _modes(text: str) -> list[str]:
+    modes = [m.strip() for m in text.split(",") if m.strip()]
+    bad = [m for m in modes if not m.replace("-", "").replace("_", "").isalnum()]
+    if bad:
+        raise argparse.ArgumentTypeError(f"{bad[0]!r} is not an --io mode name")
+    return modes
+
+
+def _positive(kind):
+    def parse(text: str):
+        value = kind(text)
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"{text} is not positive")
+        return value
+    return parse
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ci/bench", description="testbed benchmarks: tables and JSON, "
+                                     "ratios measured within one run (this machine is shared and noisy).")
+    sub = parser.add_subparsers(dest="bench", required=True, metavar="BENCH")
+    boot = sub.add_parser("boot", help="hello boot-to-exit wall time")
+    boot.add_argument("--runs", type=_positive(int), default=20)
+    rx = sub.add_parser("udp-rx", help="UDP receive: the raw-TAP ceiling, then udp-sink per --io mode")
+    rx.add_argument("--seconds", type=_positive(float), default=5.0, help="flood length per repeat")
+    rx.add_argument("--repeats", type=_positive(int), default=3)
+    rx.add_argument("--modes", type=_modes, default=["hypercall"], help="comma-separated --io modes (empty: the ceiling only)")
+    rx.add_argument("--sink", default="udp-sink", help="guest image receiving the flood")
+    rx.add_argument("--nic", default="service", help="the sink's manifest NIC name")
+    for p in (boot, rx):
+        p.add_argument("--json", type=Path, metavar="PATH", help="write results here "
+                       "(default results/bench-BENCH.json)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if os.geteuid() != 0:
+        print("ci/bench: needs root (namespaces, TAPs, /dev/kvm)", file=sys.stderr)
+        return 2
+    # Piped output (CI logs, files) gets a wide table instead of rich's 80-column default.
+    console = Console(width=None if sys.stdout.isatty() else 180)
+    err = Console(stderr=True)
+    module = {"boot": "bench_boot", "udp-rx": "bench_udp_rx"}[args.bench]
+    runner = __import__(module)
+    try:
+        with err.status("starting") as status:
+            result = runner.run(args, lambda text: status.update(text))
+    except (RuntimeError, OSError) as exc:
+        print(f"ci/bench {args.bench}: {exc}", file=sys.stderr)
+        return 1
+    result["environment"] = bench_report.environment()
+    path = args.json or Path("results") / f"bench-{args.bench}.json"
+    bench_report.write_json(result, path)
+    bench_report.show(result, console)
+    console.print(f"results: {path}")
+    return 0

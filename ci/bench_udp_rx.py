@@ -1,0 +1,118 @@
+"""bench_udp_rx: host sendmmsg flood into a TAP, received by tapread (the ceiling) and by udp-sink per --io mode."""
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import bench_procs
+from bench_cpu import process_cpu_seconds
+from bench_lab import Lab, lab_namespace
+from bench_monitor import monitor_argv, read_stats, stats_metrics
+from bench_stats import ratio, summarise, summarise_samples
+from testbed import paths
+
+FRAME_BYTES = 1300                  # the seed's 1300-byte UDP frames
+PAYLOAD = FRAME_BYTES - 14 - 20 - 8  # Ethernet + IPv4 + UDP headers
+PORT = 7000
+CEILING = "ceiling"
+GRACE_S = 2.0  # the receiver outlives the flood by this much, to drain the TAP queue
+
+
+@dataclass(frozen=True)
+class Variant:
+    name: str
+    io: str | None  # None: tapread, no guest
+
+
+def variants(modes: list[str]) -> list[Variant]:
+    return [Variant(CEILING, None), *(Variant(m, m) for m in modes)]
+
+
+def receiver_argv(lab: Lab, v: Variant, args, stats: Path) -> list[str]:
+    if v.io is None:
+        return [str(paths.tool_path("tapread")), f"--tap={lab.tap}", f"--netns={lab.netns}",
+                "--idle=1", f"--seconds={args.seconds + 30}", "--json"]
+    guest = [f"--ip={lab.guest_ip}/{lab.prefix}", f"--port={PORT}", f"--seconds={args.seconds + GRACE_S}"]
+    return monitor_argv(args.sink, guest, stats=stats, io=v.io, netns=lab.netns, nic=args.nic,
+                        tap=lab.tap, mac=lab.guest_mac)
+
+
+def flood_argv(lab: Lab, args) -> list[str]:
+    return lab.run_in([str(paths.tool_path("udpgen")), f"--dst={lab.guest_ip}:{PORT}",
+                       f"--size={PAYLOAD}", "--rate=max", f"--seconds={args.seconds}", "--json"])
+
+
+def flood_sample(lab: Lab, v: Variant, args, stats: Path) -> dict:
+    """One repeat: start the receiver, flood it, and turn both reports into per-packet figures."""
+    stats.unlink(missing_ok=True)
+    receiver = bench_procs.Child(receiver_argv(lab, v, args, stats))
+    try:
+        receiver.wait_ready(timeout=15)
+        cpu0 = process_cpu_seconds(receiver.proc.pid)
+        flood = bench_procs.run(flood_argv(lab, args), timeout=args.seconds + 30)
+        cpu1 = process_cpu_seconds(receiver.proc.pid)
+        done = receiver.finish(timeout=args.seconds + 30)
+    finally:
+        receiver.kill()
+    sent, got = flood.last_json(), done.last_json()
+    if flood.status != 0 or not sent:
+        raise RuntimeError(f"udpgen failed ({flood.status}): {flood.stderr.strip()[-300:]}")
+    if not got or "rx_packets" not in got:
+        raise RuntimeError(f"{v.name}: no summary from the receiver (exit {done.status}): "
+                           f"{(done.stderr or ''.join(done.stdout)).strip()[-300:]}")
+    cpu = cpu1 - cpu0 if cpu0 is not None and cpu1 is not None else None
+    return _figures(sent, got, cpu, read_stats(stats) if v.io else {}, done.status)
+
+
+def _per_packet(value: float | None, packets: int, scale: float = 1.0) -> float | None:
+    return value * scale / packets if value is not None and packets else None
+
+
+def _figures(sent: dict, got: dict, cpu: float | None, stats: dict, status: int) -> dict:
+    rx, secs = int(got["rx_packets"]), float(sent["seconds"])
+    offered = int(sent["sent_packets"]) + int(sent["errors"])
+    m = stats_metrics(stats)
+    return {
+        "rx_packets": rx,
+        "pps": rx / secs if secs else None,  # delivered rate over the flood's own window
+        "offered_pps": offered / secs if secs else None,
+        "drops": offered - rx,
+        "drop_pct": 100.0 * (offered - rx) / offered if offered else None,
+        "exits_per_packet": _per_packet(m["vm_exits"], rx),
+        "user_exits_per_packet": _per_packet(m["userspace_exits"], rx),
+        "emulations_per_packet": _per_packet(m["insn_emulation"], rx),
+        "cpu_us_per_packet": _per_packet(cpu, rx, 1e6),
+        "cpu_pct": 100.0 * cpu / secs if cpu is not None and secs else None,
+        "nic_rx_drops": m["nic_rx_drops"],
+        "exit_status": status,
+    }
+
+
+def run(args, progress) -> dict:
+    vs = variants(args.modes)
+    samples: dict[str, list[dict]] = {v.name: [] for v in vs}
+    with lab_namespace() as lab, tempfile.TemporaryDirectory(prefix="tbbench-") as tmp:
+        stats = Path(tmp) / "stats.json"
+        # Rounds interleave the variants, so slow drift of this shared machine hits all alike.
+        for r in range(args.repeats):
+            for v in vs:
+                progress(f"udp-rx round {r + 1}/{args.repeats}: {v.name}")
+                samples[v.name].append(flood_sample(lab, v, args, stats))
+    return {"bench": "udp-rx", "frame_bytes": FRAME_BYTES, "seconds": args.seconds,
+            "repeats": args.repeats, "modes": args.modes, "variants": _summaries(vs, samples)}
+
+
+def _summaries(vs: list[Variant], samples: dict[str, list[dict]]) -> list[dict]:
+    ceiling = samples[CEILING]
+    out = []
+    for v in vs:
+        own = samples[v.name]
+        # Paired with the same round's ceiling: a ratio per round, then its median.
+        for s, c in zip(own, ceiling):
+            s["ratio_to_ceiling"] = ratio(s["pps"], c["pps"])
+        summary = summarise_samples(own)
+        summary["ratio_to_ceiling"] = summarise([s["ratio_to_ceiling"] for s in own])
+        out.append({"name": v.name, "io": v.io, "receiver": "tapread" if v.io is None else "udp-sink",
+                    "samples": own, "summary": summary})
+    return out
