@@ -40,9 +40,11 @@ void tb_nic_flush(struct tb_nic *nic)
 {
     if (nic->queued == 0)
         return;
-    nic->queued = 0;
+    /* On failure the runtime keeps what it could not send; keep counting it as queued so the next flush retries. */
     if (solo5_net_flush(nic->handle) != SOLO5_R_OK)
         nic->tx_errors++;
+    else
+        nic->queued = 0;
 }
 
 uint32_t tb_nic_next_hop(const struct tb_nic *nic, uint32_t dst)
