@@ -81,10 +81,13 @@ class Lab:
             "run_id": plan.run_id, "topology": plan.topology, "source": str(topology_path),
             "phase": "creating", "owner": ProcessId.me().to_json(), "plan": plan.model_dump(mode="json")}))
         lab._topology = topology
+        owner = os.getpid()
         with _signals_raise():
             try:
                 lab._bring_up(ready_timeout)
             except BaseException:
+                if os.getpid() != owner:  # a forked helper (pyroute2 forks) must never roll back our run
+                    os._exit(1)
                 with _signals_ignored():
                     lab.down()
                 raise
@@ -183,8 +186,14 @@ class Lab:
         interfaces = [i for i in self.plan.node(node).interfaces if i.address]
         if not interfaces:
             raise LabError(f"node {node} has no address")
-        preferred = [i for i in interfaces if towards and i.peer.partition(":")[0] == towards]
+        neighbours = self._neighbours(towards) if towards else set()
+        preferred = [i for i in interfaces if i.peer.partition(":")[0] in neighbours]
         return (preferred or interfaces)[0].address.split("/")[0]
+
+    def _neighbours(self, node: str) -> set[str]:
+        """The node itself and the bridges it is on: an interface whose peer is one of these shares its segment."""
+        peers = {i.peer.partition(":")[0] for i in self.plan.node(node).interfaces}
+        return {node} | {peer for peer in peers if self.plan.node(peer).kind == "bridge"}
 
     # --- driving it
 
@@ -263,19 +272,26 @@ def _package_parent() -> str:
 
 @contextmanager
 def _signals_raise() -> Iterator[None]:
-    """During `up`, SIGTERM raises like Ctrl-C so the rollback runs (main thread only: signals go there)."""
+    """During `up`, SIGTERM raises like Ctrl-C so the rollback runs (main thread only: signals go there).
+
+    pyroute2 forks helpers that inherit these handlers and are stopped with signals: there they just exit."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
 
-    def raise_interrupted(signum, frame):
-        raise Interrupted(f"signal {signum}")
+    owner = os.getpid()
 
-    previous = signal.signal(signal.SIGTERM, raise_interrupted)
+    def raise_interrupted(signum, frame):
+        if os.getpid() != owner:  # inherited by a forked helper: die as the default action would
+            os._exit(128 + signum)
+        raise Interrupted(f"signal {signum}") if signum != signal.SIGINT else KeyboardInterrupt()
+
+    previous = {sig: signal.signal(sig, raise_interrupted) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 @contextmanager
