@@ -2,7 +2,13 @@
 #ifndef TB_ABI_H
 #define TB_ABI_H
 
+/* Assembly includes this file for its constants only: C types are hidden from it, and U64() drops the suffix. */
+#ifdef __ASSEMBLER__
+#define TB_U64(x) x
+#else
 #include <stdint.h>
+#define TB_U64(x) x##ULL
+#endif
 
 /*
  * Shared by the monitor (compiled with TB_HOST) and the guest runtime.
@@ -19,6 +25,7 @@
 #define HVT_CMDLINE_SIZE      8192
 #define HVT_HALT_COOKIE_MAX   512
 
+#ifndef __ASSEMBLER__
 enum hvt_hypercall {
     HVT_HYPERCALL_WALLTIME = 1,
     HVT_HYPERCALL_PUTS,
@@ -30,7 +37,9 @@ enum hvt_hypercall {
     HVT_HYPERCALL_HALT,
     HVT_HYPERCALL_MAX
 };
+#endif
 
+#ifndef __ASSEMBLER__
 /* Passed in %rdi to the guest entry point; lives at TB_BOOT_INFO_GPA. */
 struct hvt_boot_info {
     uint64_t mem_size;       /* bytes of guest RAM */
@@ -57,6 +66,7 @@ struct hvt_hc_net_write { uint64_t handle; uint64_t data; uint64_t len; int32_t 
 struct hvt_hc_net_read  { uint64_t handle; uint64_t data; uint64_t len; int32_t ret; };
 struct hvt_hc_poll      { uint64_t timeout_nsecs; uint64_t ready_set; int32_t ret; };
 struct hvt_hc_halt      { uint64_t cookie; int32_t exit_status; };
+#endif /* !__ASSEMBLER__ */
 
 /* Solo5 result codes (solo5_result_t). */
 #define SOLO5_R_OK       0
@@ -70,7 +80,9 @@ struct hvt_hc_halt      { uint64_t cookie; int32_t exit_status; };
 #define SOLO5_ABI_NOTE_TYPE  0x31494241u /* "ABI1" */
 #define SOLO5_MFT_NOTE_TYPE  0x3154464du /* "MFT1" */
 
+#ifndef __ASSEMBLER__
 struct solo5_abi_desc { uint32_t abi_target; uint32_t abi_version; };
+#endif
 
 #define MFT_VERSION      1
 #define MFT_NAME_SIZE    68
@@ -78,6 +90,7 @@ struct solo5_abi_desc { uint32_t abi_target; uint32_t abi_version; };
 #define MFT_DEV_BLOCK_BASIC 1
 #define MFT_DEV_NET_BASIC   2
 
+#ifndef __ASSEMBLER__
 /* Binary layout of one manifest entry: 104 bytes, as Solo5 lays it out on x86_64. */
 struct mft_entry {
     char name[MFT_NAME_SIZE];
@@ -97,12 +110,13 @@ struct mft {
 };
 
 _Static_assert(sizeof(struct mft_entry) == 104, "mft_entry layout");
+#endif /* !__ASSEMBLER__ */
 
 /* ---- testbed extensions ---- */
 
-#define TB_BOOT_EXT_MAGIC        0x3130305458454254ULL /* "TBEXT001" */
-#define TB_FEATURE_RING3         (1ULL << 0) /* GDT user segments, TSS, IDT, U-bit pages, MMIO hypercalls */
-#define TB_FEATURE_SHMSTREAM     (1ULL << 1) /* shared-memory rings (issue 4) */
+#define TB_BOOT_EXT_MAGIC        TB_U64(0x3130305458454254) /* "TBEXT001" */
+#define TB_FEATURE_RING3         (TB_U64(1) << 0) /* GDT user segments, TSS, IDT, U-bit pages, MMIO hypercalls */
+#define TB_FEATURE_SHMSTREAM     (TB_U64(1) << 1) /* shared-memory rings (issue 4) */
 
 /* Ring-3 hypercall: a store of the argument's gpa to TB_HYPERCALL_MMIO_BASE + (n << 3). */
 #define TB_HYPERCALL_MMIO_BASE   0x100000000ULL
@@ -113,6 +127,7 @@ _Static_assert(sizeof(struct mft_entry) == 104, "mft_entry layout");
 /* Port used by the monitor's ring-0 fault stubs: the value is the gpa of a struct tb_fault_frame. */
 #define TB_FAULT_PIO_PORT        0x5ff
 
+#ifndef __ASSEMBLER__
 /* What the ring-0 stub leaves on its stack: vector and error code, then the CPU's frame. */
 struct tb_fault_frame {
     uint64_t vector;
@@ -123,6 +138,7 @@ struct tb_fault_frame {
     uint64_t rsp;
     uint64_t ss;
 };
+#endif /* !__ASSEMBLER__ */
 
 /*
  * Low-memory layout the monitor builds (all below the 1 MiB guest minimum).

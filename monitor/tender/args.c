@@ -1,0 +1,184 @@
+/* args.c: parses and checks the monitor's command line (see tb_args_usage for the syntax). */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "args.h"
+#include "exitcodes.h"
+#include "io.h"
+#include "log.h"
+
+#define DEFAULT_MEM_MIB 32
+
+void tb_args_usage(FILE *out)
+{
+    fprintf(out,
+        "usage: tb-monitor [OPTIONS] [--] GUEST [GUEST ARGS...]\n"
+        "Runs the Solo5 hvt (ABI 2) unikernel GUEST on KVM; GUEST ARGS become its command line.\n"
+        "\n"
+        "options:\n"
+        "  --mem=MiB                 guest memory, %d..%d MiB (default %d)\n"
+        "  --net:NAME=TAPIF[@NETNS]  attach manifest device NAME to the existing TAP TAPIF\n"
+        "                            (opened inside network namespace NETNS when given)\n"
+        "  --net-mac:NAME=MAC        MAC address of NAME (default: random, locally administered)\n"
+        "  --netns=NAME              join /run/netns/NAME (after opening TAPs given with @NETNS)\n"
+        "  --io=MODE                 network I/O mode: %s (default hypercall)\n"
+        "  --stats=PATH              write run statistics as JSON to PATH at exit\n"
+        "  --help                    print this help and exit 0\n"
+        "\n"
+        "exit status:\n"
+        "  N     the guest exited with status N (solo5_abort: 255)\n"
+        "  %d   usage, configuration or setup error (the guest did not run)\n"
+        "  %d   the guest faulted or misbehaved and was stopped\n"
+        "  128+S killed by signal S (SIGTERM, SIGINT, SIGHUP)\n",
+        TB_MEM_MIN_MIB, TB_MEM_MAX_MIB, DEFAULT_MEM_MIB, tb_io_mode_names(), TB_EXIT_CONFIG, TB_EXIT_FAULT);
+}
+
+/* Copies src into a fixed buffer, refusing (with `what` in the message) when it does not fit or is empty. */
+static void copy_name(char *dst, size_t size, const char *src, size_t len, const char *what, const char *arg)
+{
+    if (len == 0)
+        tb_die("%s: empty %s", arg, what);
+    if (len >= size)
+        tb_die("%s: %s too long (at most %zu characters)", arg, what, size - 1);
+    memcpy(dst, src, len);
+    dst[len] = '\0';
+}
+
+static void check_netns_name(const char *name, const char *arg)
+{
+    if (strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, ".."))
+        tb_die("%s: bad namespace name '%s'", arg, name);
+}
+
+static unsigned parse_mem(const char *value, const char *arg)
+{
+    char *end;
+    errno = 0;
+    unsigned long mib = strtoul(value, &end, 10);
+    if (errno || end == value || *end || !isdigit((unsigned char)value[0]))
+        tb_die("%s: not a number of MiB", arg);
+    if (mib < TB_MEM_MIN_MIB || mib > TB_MEM_MAX_MIB)
+        tb_die("%s: memory must be %d..%d MiB", arg, TB_MEM_MIN_MIB, TB_MEM_MAX_MIB);
+    return (unsigned)mib;
+}
+
+static struct tb_net_arg *find_net(struct tb_config *cfg, const char *name)
+{
+    for (unsigned i = 0; i < cfg->net_count; i++)
+        if (!strcmp(cfg->nets[i].name, name))
+            return &cfg->nets[i];
+    return NULL;
+}
+
+/* --net:NAME=TAPIF[@NETNS] */
+static void parse_net(struct tb_config *cfg, const char *spec, const char *arg)
+{
+    const char *eq = strchr(spec, '=');
+    if (!eq)
+        tb_die("%s: expected --net:NAME=TAPIF[@NETNS]", arg);
+    if (cfg->net_count == MFT_MAX_ENTRIES)
+        tb_die("%s: too many --net options (at most %d)", arg, MFT_MAX_ENTRIES);
+    struct tb_net_arg *n = &cfg->nets[cfg->net_count];
+    memset(n, 0, sizeof *n);
+    copy_name(n->name, sizeof n->name, spec, eq - spec, "device name", arg);
+    if (find_net(cfg, n->name))
+        tb_die("%s: device '%s' given twice", arg, n->name);
+    const char *tap = eq + 1, *at = strchr(tap, '@');
+    copy_name(n->ifname, sizeof n->ifname, tap, at ? (size_t)(at - tap) : strlen(tap), "TAP name", arg);
+    if (at) {
+        copy_name(n->netns, sizeof n->netns, at + 1, strlen(at + 1), "namespace name", arg);
+        check_netns_name(n->netns, arg);
+    }
+    cfg->net_count++;
+}
+
+static int parse_mac(const char *s, uint8_t mac[6])
+{
+    unsigned v[6];
+    char tail;
+    if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &tail) != 6)
+        return -1;
+    for (int i = 0; i < 6; i++)
+        mac[i] = (uint8_t)v[i];
+    return (mac[0] & 1) ? -1 : 0; /* a multicast address cannot be a NIC's */
+}
+
+/* --net-mac:NAME=MAC, checked after all --net options are known. */
+static void apply_mac(struct tb_config *cfg, const char *spec, const char *arg)
+{
+    const char *eq = strchr(spec, '=');
+    char name[MFT_NAME_SIZE];
+    if (!eq)
+        tb_die("%s: expected --net-mac:NAME=MAC", arg);
+    copy_name(name, sizeof name, spec, eq - spec, "device name", arg);
+    struct tb_net_arg *n = find_net(cfg, name);
+    if (!n)
+        tb_die("%s: no --net:%s=... option for this device", arg, name);
+    if (parse_mac(eq + 1, n->mac) < 0)
+        tb_die("%s: bad MAC address '%s' (want xx:xx:xx:xx:xx:xx, unicast)", arg, eq + 1);
+    n->has_mac = true;
+}
+
+static void join_cmdline(struct tb_config *cfg, int argc, char **argv)
+{
+    size_t used = 0;
+    for (int i = 0; i < argc; i++) {
+        size_t len = strlen(argv[i]) + (i > 0);
+        if (used + len >= sizeof cfg->cmdline)
+            tb_die("guest arguments too long (at most %d bytes)", HVT_CMDLINE_SIZE - 1);
+        used += (size_t)snprintf(cfg->cmdline + used, sizeof cfg->cmdline - used, "%s%s", i ? " " : "", argv[i]);
+    }
+}
+
+/* Handles one option; returns 0 when `arg` is not an option we know. */
+static int parse_option(struct tb_config *cfg, const char *arg)
+{
+    if (!strncmp(arg, "--mem=", 6))
+        cfg->mem_mib = parse_mem(arg + 6, arg);
+    else if (!strncmp(arg, "--net:", 6))
+        parse_net(cfg, arg + 6, arg);
+    else if (!strncmp(arg, "--netns=", 8)) {
+        copy_name(cfg->netns, sizeof cfg->netns, arg + 8, strlen(arg + 8), "namespace name", arg);
+        check_netns_name(cfg->netns, arg);
+    } else if (!strncmp(arg, "--io=", 5)) {
+        if (!tb_io_mode_find(arg + 5))
+            tb_die("%s: unknown I/O mode (available: %s)", arg, tb_io_mode_names());
+        cfg->io_mode = arg + 5;
+    } else if (!strncmp(arg, "--stats=", 8) && arg[8])
+        cfg->stats_path = arg + 8;
+    else if (!strncmp(arg, "--net-mac:", 10))
+        ; /* second pass, once every --net is known */
+    else
+        return 0;
+    return 1;
+}
+
+void tb_args_parse(struct tb_config *cfg, int argc, char **argv)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->mem_mib = DEFAULT_MEM_MIB;
+    cfg->io_mode = "hypercall";
+    int i = 1;
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        if (!strcmp(argv[i], "--")) {
+            i++;
+            break;
+        }
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            tb_args_usage(stdout);
+            exit(0);
+        }
+        if (!parse_option(cfg, argv[i]))
+            tb_die("unknown option '%s' (see --help)", argv[i]);
+    }
+    if (i >= argc)
+        tb_die("no GUEST given (see --help)");
+    for (int j = 1; j < i; j++)
+        if (!strncmp(argv[j], "--net-mac:", 10))
+            apply_mac(cfg, argv[j] + 10, argv[j]);
+    cfg->guest = argv[i];
+    join_cmdline(cfg, argc - i - 1, argv + i + 1);
+}

@@ -1,0 +1,37 @@
+/* args.h: the monitor's command line, parsed into a configuration. */
+#ifndef TB_ARGS_H
+#define TB_ARGS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <net/if.h>
+
+#include "tb_abi.h"
+
+#define TB_NETNS_NAME_MAX 64
+
+struct tb_net_arg {
+    char name[MFT_NAME_SIZE];        /* manifest entry name */
+    char ifname[IFNAMSIZ];           /* existing TAP interface */
+    char netns[TB_NETNS_NAME_MAX];   /* "" = the monitor's (final) namespace */
+    bool has_mac;
+    uint8_t mac[6];
+};
+
+struct tb_config {
+    unsigned mem_mib;
+    struct tb_net_arg nets[MFT_MAX_ENTRIES];
+    unsigned net_count;
+    char netns[TB_NETNS_NAME_MAX];
+    const char *io_mode;
+    const char *stats_path;
+    const char *guest;
+    char cmdline[HVT_CMDLINE_SIZE];
+};
+
+/* Parses argv; exits 0 after --help, TB_EXIT_CONFIG with a one-line message on bad usage. */
+void tb_args_parse(struct tb_config *cfg, int argc, char **argv);
+void tb_args_usage(FILE *out);
+
+#endif /* TB_ARGS_H */

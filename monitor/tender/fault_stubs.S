@@ -1,0 +1,33 @@
+/* fault_stubs.S: the guest's ring-0 exception stubs, assembled into the monitor as data and copied to TB_STUBS_GPA. */
+#include "tb_abi.h"
+
+/*
+ * Position-independent: only relative jumps. Stub v starts at 16 * v. Each
+ * one makes the frame uniform (error code 0 where the CPU pushes none), adds
+ * the vector, and hands the frame's address (its %rsp: low memory, below
+ * 4 GiB) to the monitor with one `outl`; the monitor never resumes it.
+ */
+    .section .rodata
+    .global tb_fault_stubs
+    .global tb_fault_stubs_end
+    .balign 16
+tb_fault_stubs:
+    .irp vec, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+    .balign 16, 0xcc
+    /* Vectors with a CPU-pushed error code: #DF #TS #NP #SS #GP #PF #AC #CP #VC #SX. */
+    .if (\vec != 8) && (\vec != 10) && (\vec != 11) && (\vec != 12) && (\vec != 13) && (\vec != 14) && (\vec != 17) && (\vec != 21) && (\vec != 29) && (\vec != 30)
+    pushq $0
+    .endif
+    pushq $\vec
+    jmp .Lreport
+    .endr
+    .balign 16, 0xcc
+.Lreport:
+    mov %esp, %eax
+    mov $TB_FAULT_PIO_PORT, %dx
+    outl %eax, %dx
+1:  hlt
+    jmp 1b
+tb_fault_stubs_end:
+
+    .section .note.GNU-stack, "", @progbits

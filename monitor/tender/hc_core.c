@@ -1,0 +1,42 @@
+/* hc_core.c: the WALLTIME, PUTS and HALT hypercalls. */
+#include <errno.h>
+#include <stdio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "hypercall.h"
+#include "stop.h"
+
+void tb_hc_walltime(struct tb_vm *vm, uint64_t gpa)
+{
+    struct hvt_hc_walltime *wt = TB_HC_ARG(vm, gpa, struct hvt_hc_walltime, HVT_HYPERCALL_WALLTIME);
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    wt->nsecs = (uint64_t)now.tv_sec * 1000000000ULL + (uint64_t)now.tv_nsec;
+}
+
+/* The guest's console is our stdout; a closed stdout is not the guest's fault, so errors are ignored. */
+void tb_hc_puts(struct tb_vm *vm, uint64_t gpa)
+{
+    struct hvt_hc_puts *p = TB_HC_ARG(vm, gpa, struct hvt_hc_puts, HVT_HYPERCALL_PUTS);
+    uint64_t len = p->len;
+    const char *data = tb_hc_buffer(vm, p->data, len, HVT_HYPERCALL_PUTS, TB_READ);
+    while (len) {
+        ssize_t n = write(STDOUT_FILENO, data, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        data += n;
+        len -= (uint64_t)n;
+    }
+}
+
+void tb_hc_halt(struct tb_vm *vm, uint64_t gpa)
+{
+    struct hvt_hc_halt *h = TB_HC_ARG(vm, gpa, struct hvt_hc_halt, HVT_HYPERCALL_HALT);
+    int status = h->exit_status;
+    char reason[64];
+    snprintf(reason, sizeof reason, "halt: guest exited with status %d", status);
+    tb_stop(vm, status & 0xff, reason);
+}

@@ -1,0 +1,48 @@
+/* hc_poll.c: the POLL hypercall: wait on every NIC's TAP until one is readable or the timeout passes. */
+#include <errno.h>
+#include <sys/epoll.h>
+#include <time.h>
+
+#include "hypercall.h"
+#include "log.h"
+#include "net.h"
+#include "signals.h"
+#include "stop.h"
+
+static int epoll_fd = -1;
+
+static void setup_epoll(void)
+{
+    epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+    if (epoll_fd < 0)
+        tb_die_errno("epoll_create1");
+    for (unsigned i = 0; i < tb_nic_count; i++) {
+        struct epoll_event ev = { .events = EPOLLIN, .data.u64 = tb_nics[i].handle };
+        if (epoll_ctl(epoll_fd, EPOLL_CTL_ADD, tb_nics[i].fd, &ev) < 0)
+            tb_die_errno("epoll_ctl");
+    }
+}
+
+/*
+ * epoll_pwait2 takes a nanosecond timeout, which spares the timerfd (and its
+ * extra syscall per POLL) that millisecond epoll_wait would need, and it
+ * unblocks our stop signals only while waiting, so none is lost.
+ */
+void tb_hc_poll(struct tb_vm *vm, uint64_t gpa)
+{
+    struct hvt_hc_poll *p = TB_HC_ARG(vm, gpa, struct hvt_hc_poll, HVT_HYPERCALL_POLL);
+    if (epoll_fd < 0)
+        setup_epoll();
+    uint64_t ns = p->timeout_nsecs;
+    struct timespec timeout = { .tv_sec = (time_t)(ns / 1000000000ULL), .tv_nsec = (long)(ns % 1000000000ULL) };
+    struct epoll_event events[MFT_MAX_ENTRIES];
+    int n = epoll_pwait2(epoll_fd, events, MFT_MAX_ENTRIES, &timeout, tb_signals_wait_mask());
+    if (n < 0 && errno != EINTR)
+        tb_die_errno("epoll_pwait2");
+    tb_signals_check(vm);
+    uint64_t ready = 0;
+    for (int i = 0; i < n; i++)
+        ready |= 1ULL << events[i].data.u64;
+    p->ready_set = ready;
+    p->ret = n > 0 ? n : 0;
+}

@@ -1,0 +1,50 @@
+/* hypercall.c: the table of hypercall handlers and the bounds checks every handler uses. */
+#include "hypercall.h"
+#include "mem.h"
+#include "stats.h"
+#include "stop.h"
+
+static const struct {
+    const char *name;
+    void (*fn)(struct tb_vm *vm, uint64_t gpa);
+} table[HVT_HYPERCALL_MAX] = {
+    [HVT_HYPERCALL_WALLTIME] = { "walltime", tb_hc_walltime },
+    [HVT_HYPERCALL_PUTS] = { "puts", tb_hc_puts },
+    [HVT_HYPERCALL_POLL] = { "poll", tb_hc_poll },
+    [HVT_HYPERCALL_NET_WRITE] = { "net_write", tb_hc_net_write },
+    [HVT_HYPERCALL_NET_READ] = { "net_read", tb_hc_net_read },
+    [HVT_HYPERCALL_HALT] = { "halt", tb_hc_halt },
+};
+
+const char *tb_hypercall_name(uint64_t n)
+{
+    return n < HVT_HYPERCALL_MAX ? table[n].name : NULL;
+}
+
+void tb_hypercall_dispatch(struct tb_vm *vm, uint64_t n, uint64_t gpa)
+{
+    if (n == HVT_HYPERCALL_BLOCK_READ || n == HVT_HYPERCALL_BLOCK_WRITE)
+        tb_guest_fault(vm, "block hypercall %llu: no block devices are attached", (unsigned long long)n);
+    if (!tb_hypercall_name(n))
+        tb_guest_fault(vm, "unknown hypercall %llu", (unsigned long long)n);
+    tb_stats.hypercalls[n]++;
+    table[n].fn(vm, gpa);
+}
+
+void *tb_hc_arg(struct tb_vm *vm, uint64_t gpa, uint64_t size, uint64_t n)
+{
+    void *p = tb_guest_range(vm, gpa, size);
+    if (!p)
+        tb_guest_fault(vm, "%s hypercall: argument at 0x%llx is outside guest memory", tb_hypercall_name(n),
+                       (unsigned long long)gpa);
+    return p;
+}
+
+void *tb_hc_buffer(struct tb_vm *vm, uint64_t gpa, uint64_t len, uint64_t n, enum tb_access access)
+{
+    void *p = access == TB_WRITE ? tb_guest_range(vm, gpa, len) : tb_guest_range_any(vm, gpa, len);
+    if (!p)
+        tb_guest_fault(vm, "%s hypercall: buffer 0x%llx, length 0x%llx is outside guest memory",
+                       tb_hypercall_name(n), (unsigned long long)gpa, (unsigned long long)len);
+    return p;
+}

@@ -1,0 +1,29 @@
+/* io.c: the table of network I/O modes selectable with --io=. */
+#include <stddef.h>
+#include <string.h>
+
+#include "io.h"
+
+static const struct tb_io_mode modes[] = {
+    { .name = "hypercall" },
+};
+
+const struct tb_io_mode *tb_io_mode_find(const char *name)
+{
+    for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++)
+        if (!strcmp(modes[i].name, name))
+            return &modes[i];
+    return NULL;
+}
+
+const char *tb_io_mode_names(void)
+{
+    static char names[256];
+    if (!names[0])
+        for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++) {
+            if (i)
+                strncat(names, ", ", sizeof names - strlen(names) - 1);
+            strncat(names, modes[i].name, sizeof names - strlen(names) - 1);
+        }
+    return names;
+}

@@ -1,0 +1,88 @@
+/* kvm.c: creates the VM, maps guest RAM, creates the vCPU, passes the host's CPUID through, reads the TSC rate. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "kvm.h"
+#include "log.h"
+
+#define CPUID_MAX_ENTRIES 256
+
+static void open_kvm(struct tb_vm *vm)
+{
+    vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+    if (vm->kvm_fd < 0)
+        tb_die_errno("cannot open /dev/kvm");
+    int version = ioctl(vm->kvm_fd, KVM_GET_API_VERSION, 0);
+    if (version != KVM_API_VERSION)
+        tb_die("/dev/kvm: unsupported KVM API version %d (want %d)", version, KVM_API_VERSION);
+    vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
+    if (vm->vm_fd < 0)
+        tb_die_errno("KVM_CREATE_VM");
+}
+
+static void map_memory(struct tb_vm *vm, uint64_t mem_size)
+{
+    /* NORESERVE: pages are only backed once the guest touches them. */
+    void *mem = mmap(NULL, mem_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (mem == MAP_FAILED)
+        tb_die_errno("cannot allocate %llu MiB of guest memory", (unsigned long long)(mem_size >> 20));
+    struct kvm_userspace_memory_region region = {
+        .slot = 0,
+        .guest_phys_addr = 0,
+        .memory_size = mem_size,
+        .userspace_addr = (uint64_t)(uintptr_t)mem,
+    };
+    if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0)
+        tb_die_errno("KVM_SET_USER_MEMORY_REGION");
+    vm->mem = mem;
+    vm->mem_size = mem_size;
+}
+
+static void create_vcpu(struct tb_vm *vm)
+{
+    vm->vcpu_fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, 0);
+    if (vm->vcpu_fd < 0)
+        tb_die_errno("KVM_CREATE_VCPU");
+    int size = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+    if (size < (int)sizeof(struct kvm_run))
+        tb_die_errno("KVM_GET_VCPU_MMAP_SIZE");
+    vm->run = mmap(NULL, (size_t)size, PROT_READ | PROT_WRITE, MAP_SHARED, vm->vcpu_fd, 0);
+    if (vm->run == MAP_FAILED)
+        tb_die_errno("cannot map the vCPU's kvm_run");
+    vm->run_size = (size_t)size;
+}
+
+/* Solo5 guests check CPU features with CPUID: give them what KVM supports on this host. */
+static void set_cpuid(struct tb_vm *vm)
+{
+    struct kvm_cpuid2 *cpuid = calloc(1, sizeof *cpuid + CPUID_MAX_ENTRIES * sizeof(struct kvm_cpuid_entry2));
+    if (!cpuid)
+        tb_die("out of memory");
+    cpuid->nent = CPUID_MAX_ENTRIES;
+    if (ioctl(vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, cpuid) < 0)
+        tb_die_errno("KVM_GET_SUPPORTED_CPUID");
+    if (ioctl(vm->vcpu_fd, KVM_SET_CPUID2, cpuid) < 0)
+        tb_die_errno("KVM_SET_CPUID2");
+    free(cpuid);
+}
+
+static void read_tsc_rate(struct tb_vm *vm)
+{
+    int khz = ioctl(vm->vcpu_fd, KVM_GET_TSC_KHZ, 0);
+    if (khz <= 0)
+        tb_die_errno("KVM_GET_TSC_KHZ");
+    vm->tsc_hz = (uint64_t)khz * 1000;
+}
+
+void tb_kvm_create(struct tb_vm *vm, uint64_t mem_size)
+{
+    open_kvm(vm);
+    map_memory(vm, mem_size);
+    create_vcpu(vm);
+    set_cpuid(vm);
+    read_tsc_rate(vm);
+}

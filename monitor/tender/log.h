@@ -1,0 +1,15 @@
+/* log.h: one-line fatal errors for setup problems (exit TB_EXIT_CONFIG), prefixed with the monitor's name. */
+#ifndef TB_LOG_H
+#define TB_LOG_H
+
+#define TB_NORETURN __attribute__((noreturn))
+#define TB_PRINTF(a, b) __attribute__((format(printf, a, b)))
+
+/* "tb-monitor: <message>" and exit TB_EXIT_CONFIG. */
+TB_NORETURN TB_PRINTF(1, 2) void tb_die(const char *fmt, ...);
+/* The same with ": strerror(errno)" appended. */
+TB_NORETURN TB_PRINTF(1, 2) void tb_die_errno(const char *fmt, ...);
+/* "tb-monitor: warning: <message>", and go on. */
+TB_PRINTF(1, 2) void tb_warn(const char *fmt, ...);
+
+#endif /* TB_LOG_H */

@@ -1,0 +1,58 @@
+/* main.c: tb-monitor: runs one Solo5 hvt (ABI 2) unikernel on KVM, its application in ring 3 when the guest supports it. */
+#include "args.h"
+#include "bootinfo.h"
+#include "elf.h"
+#include "exitcodes.h"
+#include "kvm.h"
+#include "manifest.h"
+#include "net.h"
+#include "netns.h"
+#include "signals.h"
+#include "stats.h"
+#include "vcpu.h"
+#include "x86_64.h"
+
+/*
+ * Exit status (also in --help):
+ *   N    the guest halted with status N (N & 0xff; solo5_abort gives 255)
+ *   125  TB_EXIT_CONFIG: usage, configuration or setup error, the guest never ran
+ *   126  TB_EXIT_FAULT: the guest faulted or misbehaved and was stopped
+ *   128+S  stopped by signal S (SIGTERM, SIGINT, SIGHUP)
+ * Every error is one line on stderr starting with "tb-monitor: ".
+ */
+
+/* Order matters: TAPs named with @NETNS are opened before joining --netns, the others after. */
+static void open_nics(const struct tb_config *cfg, const struct tb_manifest *mft)
+{
+    tb_net_open(cfg, mft, TB_NET_FOREIGN);
+    if (cfg->netns[0])
+        tb_netns_enter(cfg->netns, "--netns");
+    tb_net_open(cfg, mft, TB_NET_LOCAL);
+}
+
+int main(int argc, char **argv)
+{
+    static struct tb_config cfg;
+    struct tb_image img;
+    struct tb_manifest mft;
+
+    tb_stats_start();
+    tb_args_parse(&cfg, argc, argv);
+    tb_elf_read(&img, cfg.guest);
+    tb_manifest_read(&img, &mft);
+    tb_manifest_match(&mft, &cfg);
+
+    struct tb_vm vm = { .cfg = &cfg, .io = tb_io_mode_find(cfg.io_mode) };
+    tb_kvm_create(&vm, (uint64_t)cfg.mem_mib << 20);
+    tb_elf_load(&img, &vm);
+    open_nics(&cfg, &mft);
+    tb_manifest_install(&vm, &mft);
+    tb_boot_info_write(&vm, cfg.cmdline);
+    tb_x86_setup_memory(&vm);
+    tb_x86_setup_vcpu(&vm);
+    tb_stats_attach(&vm);
+    tb_signals_init(&vm);
+    if (vm.io->setup)
+        vm.io->setup(&vm);
+    tb_vcpu_run(&vm);
+}

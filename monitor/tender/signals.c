@@ -1,0 +1,78 @@
+/* signals.c: turns SIGTERM/SIGINT/SIGHUP into a clean stop, without races against KVM_RUN or epoll waits. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include "log.h"
+#include "signals.h"
+#include "stop.h"
+
+static const int stop_signals[] = { SIGTERM, SIGINT, SIGHUP };
+static volatile sig_atomic_t caught;
+static sigset_t wait_mask;
+
+static void on_signal(int sig)
+{
+    caught = sig;
+}
+
+/* KVM_RUN swaps in this mask while the guest runs: a stop signal then ends KVM_RUN with EINTR. */
+static void set_vcpu_mask(struct tb_vm *vm)
+{
+    struct {
+        struct kvm_signal_mask head;
+        uint64_t bits;
+    } mask = { .head.len = sizeof(uint64_t) };
+    memcpy(&mask.bits, &wait_mask, sizeof mask.bits);
+    if (ioctl(vm->vcpu_fd, KVM_SET_SIGNAL_MASK, &mask) < 0)
+        tb_die_errno("KVM_SET_SIGNAL_MASK");
+}
+
+void tb_signals_init(struct tb_vm *vm)
+{
+    sigset_t stops;
+    sigemptyset(&stops);
+    struct sigaction sa = { .sa_handler = on_signal };
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < sizeof stop_signals / sizeof stop_signals[0]; i++) {
+        sigaddset(&stops, stop_signals[i]);
+        sigaction(stop_signals[i], &sa, NULL);
+    }
+    signal(SIGPIPE, SIG_IGN);
+    if (sigprocmask(SIG_BLOCK, &stops, &wait_mask) < 0)
+        tb_die_errno("sigprocmask");
+    for (size_t i = 0; i < sizeof stop_signals / sizeof stop_signals[0]; i++)
+        sigdelset(&wait_mask, stop_signals[i]);
+    set_vcpu_mask(vm);
+}
+
+const sigset_t *tb_signals_wait_mask(void)
+{
+    return &wait_mask;
+}
+
+/* A signal that interrupted KVM_RUN stays pending (blocked again on return): take it here. */
+static int pending_stop_signal(void)
+{
+    sigset_t pending;
+    if (caught)
+        return caught;
+    if (sigpending(&pending) < 0)
+        return 0;
+    for (size_t i = 0; i < sizeof stop_signals / sizeof stop_signals[0]; i++)
+        if (sigismember(&pending, stop_signals[i]))
+            return stop_signals[i];
+    return 0;
+}
+
+void tb_signals_check(struct tb_vm *vm)
+{
+    int sig = pending_stop_signal();
+    if (!sig)
+        return;
+    char reason[64];
+    snprintf(reason, sizeof reason, "signal: %s", strsignal(sig));
+    fprintf(stderr, "tb-monitor: stopped by %s\n", strsignal(sig));
+    tb_stop(vm, 128 + sig, reason);
+}

@@ -1,0 +1,49 @@
+/* stop.c: ends the run: tears down I/O, writes the stats and exits with the guest's or a reserved status. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include "exitcodes.h"
+#include "stats.h"
+#include "stop.h"
+
+void tb_stop(struct tb_vm *vm, int code, const char *reason)
+{
+    if (vm->io && vm->io->teardown)
+        vm->io->teardown(vm);
+    tb_stats_finish(vm, code, reason);
+    fflush(stdout);
+    exit(code);
+}
+
+static TB_NORETURN void fault(struct tb_vm *vm, const char *fmt, va_list ap, int with_rip)
+{
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    struct kvm_regs regs;
+    if (with_rip && ioctl(vm->vcpu_fd, KVM_GET_REGS, &regs) == 0) {
+        size_t used = strnlen(msg, sizeof msg);
+        snprintf(msg + used, sizeof msg - used, " (rip=0x%llx)", (unsigned long long)regs.rip);
+    }
+    fflush(stdout); /* the guest's console output first, then why it stopped */
+    fprintf(stderr, "tb-monitor: guest fault: %s\n", msg);
+    char reason[600];
+    snprintf(reason, sizeof reason, "fault: %s", msg);
+    tb_stop(vm, TB_EXIT_FAULT, reason);
+}
+
+void tb_guest_fault(struct tb_vm *vm, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fault(vm, fmt, ap, 1);
+}
+
+void tb_guest_fault_norip(struct tb_vm *vm, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fault(vm, fmt, ap, 0);
+}

@@ -1,0 +1,25 @@
+/* vm.h: the one guest this monitor process runs: KVM handles, guest memory and boot facts. */
+#ifndef TB_VM_H
+#define TB_VM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/kvm.h>
+
+#include "args.h"
+#include "io.h"
+
+struct tb_vm {
+    const struct tb_config *cfg;
+    int kvm_fd, vm_fd, vcpu_fd;
+    struct kvm_run *run;
+    size_t run_size;
+    uint8_t *mem;           /* host mapping of guest-physical 0 .. mem_size */
+    uint64_t mem_size;
+    uint64_t entry;         /* ELF entry point */
+    uint64_t kernel_end;    /* page-aligned end of the loaded image */
+    uint64_t tsc_hz;
+    const struct tb_io_mode *io;
+};
+
+#endif /* TB_VM_H */
