@@ -39,7 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     rx.add_argument("--repeats", type=_positive(int), default=3)
     rx.add_argument("--modes", type=_modes, default=["hypercall"], help="comma-separated --io modes (empty: the ceiling only)")
     rx.add_argument("--sink", default="udp-sink", help="guest image receiving the flood")
-    rx.add_argument("--nic", default="service", help="the sink's manifest NIC name")
+    rx.add_argument("--nic", default="service0", help="the sink's manifest NIC name")
     for p in (boot, rx):
         p.add_argument("--json", type=Path, metavar="PATH", help="write results here "
                        "(default results/bench-BENCH.json)")

@@ -36,45 +36,26 @@ def read_stats(path: Path) -> dict:
         return {}
 
 
-def _total(value) -> float | None:
-    """A counter, or the sum of a dict/list of counters (per thread, per hypercall...)."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, (int, float)):
-        return float(value)
-    if isinstance(value, dict):
-        parts = [_total(v) for v in value.values()]
-    elif isinstance(value, list):
-        parts = [_total(v) for v in value]
-    else:
-        return None
-    parts = [p for p in parts if p is not None]
-    return sum(parts) if parts else None
+def _number(value) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
-def _find(stats, *names: str):
-    """The first value stored under any of names, searching nested objects breadth-first."""
-    queue = [stats]
-    while queue:
-        node = queue.pop(0)
-        if isinstance(node, dict):
-            for name in names:
-                if name in node:
-                    return node[name]
-            queue.extend(node.values())
-        elif isinstance(node, list):
-            queue.extend(node)
-    return None
+def _nic_sum(stats: dict, key: str) -> float | None:
+    values = [_number(nic.get(key)) for nic in (stats.get("nics") or {}).values()]
+    values = [v for v in values if v is not None]
+    return sum(values) if values else None
 
 
 def stats_metrics(stats: dict) -> dict:
-    """The per-run figures the bench reports: exits, emulation, userspace exits, CPU, NIC drops."""
+    """The per-run figures the bench reports, from tb-monitor's --stats JSON (None where absent)."""
+    cpu = stats.get("cpu_seconds") or {}
     return {
-        "vm_exits": _total(_find(stats, "vm_exits", "exits")),
-        "insn_emulation": _total(_find(stats, "insn_emulation")),
-        "userspace_exits": _total(_find(stats, "userspace_exits", "hypercalls")),
-        "monitor_cpu_s": _total(_find(stats, "cpu_seconds", "thread_cpu_seconds", "threads_cpu")),
-        "nic_rx_packets": _total(_find(stats, "rx_packets")),
-        "nic_rx_drops": _total(_find(stats, "rx_drops", "drops")),
-        "wall_s": _total(_find(stats, "wall_seconds")),
+        "vm_exits": _number(stats.get("vm_exits")),
+        "insn_emulation": _number(stats.get("insn_emulation")),
+        "userspace_exits": _number(stats.get("userspace_exits")),
+        "monitor_cpu_s": _number(cpu.get("process")),
+        "thread_cpu_s": {k: v for k, v in cpu.items() if k != "process"},
+        "nic_rx_packets": _nic_sum(stats, "rx_packets"),
+        "nic_rx_drops": _nic_sum(stats, "rx_drops"),
+        "wall_s": _number(stats.get("wall_seconds")),
     }

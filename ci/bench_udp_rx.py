@@ -85,6 +85,8 @@ def _figures(sent: dict, got: dict, cpu: float | None, stats: dict, status: int)
         "cpu_us_per_packet": _per_packet(cpu, rx, 1e6),
         "cpu_pct": 100.0 * cpu / secs if cpu is not None and secs else None,
         "nic_rx_drops": m["nic_rx_drops"],
+        "monitor_rx_packets": m["nic_rx_packets"],  # read from the TAP; rx_packets is what the guest counted
+        **{f"{name}_cpu_s": secs for name, secs in m["thread_cpu_s"].items()},  # whole run, per thread
         "exit_status": status,
     }
 
