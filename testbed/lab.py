@@ -131,13 +131,16 @@ class Lab:
         readiness.wait_supervisor(self.run, identity, SUPERVISOR_START_TIMEOUT_SECONDS)
 
     def _run_node_commands(self) -> None:
+        """Each command runs to completion; output goes to a log file, not a pipe, so `daemon &` doesn't hang us."""
         for node in self.plan.nodes:
+            log_path = self.run.path / "console" / f"{node.name}.commands.log"
             for command in node.commands:
-                done = nsenter.run(node.namespace, ["/bin/sh", "-c", command], timeout=COMMAND_TIMEOUT_SECONDS,
-                                   stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                with open(log_path, "ab") as log:
+                    done = nsenter.run(node.namespace, ["/bin/sh", "-c", command], timeout=COMMAND_TIMEOUT_SECONDS,
+                                       stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
                 if done.returncode != 0:
-                    raise LabError(f"node {node.name}: command {command!r} exited with status {done.returncode}:\n"
-                                   f"{done.stdout.decode(errors='replace')[-2000:]}")
+                    raise LabError(f"node {node.name}: command {command!r} exited with status {done.returncode}; "
+                                   f"output ({log_path}):\n{readiness.console_tail(log_path)}")
 
     def detach(self) -> None:
         """Hand the lab to its supervisor so it outlives this process (what `testbed up` does)."""

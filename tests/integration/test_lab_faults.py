@@ -1,0 +1,121 @@
+"""Faults: Ctrl-C / SIGTERM during `up` roll back; kill -9 of the orchestrator or the supervisor, then `down --all`,
+leaves nothing; two concurrent `down`s of one run; processes started inside a node die with the lab."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from testbed.lab import Lab
+from testbed.state import RunDir
+
+CHAIN_NODES = 40
+
+
+def start_up(path, prefix: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "testbed.cli", "up", str(path), "--prefix", prefix],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONPATH": os.getcwd()})
+
+
+def wait_for_namespaces(namespaces_of, prefix: str, at_least: int, process: subprocess.Popen) -> int:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        found = len(namespaces_of(prefix))
+        if found >= at_least:
+            return found
+        assert process.poll() is None, f"up ended early: {process.communicate()}"
+        time.sleep(0.002)
+    raise AssertionError(f"fewer than {at_least} namespaces of {prefix} after 20 s")
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["sigint", "sigterm"])
+def test_signal_during_up_rolls_everything_back(root, chain_file, run_prefix, state_root, namespaces_of, signum):
+    prefix = f"{run_prefix}{'i' if signum == signal.SIGINT else 't'}"
+    process = start_up(chain_file(CHAIN_NODES), prefix)
+    created = wait_for_namespaces(namespaces_of, prefix, 5, process)
+    process.send_signal(signum)
+    _, stderr = process.communicate(timeout=30)
+    assert process.returncode != 0
+    assert created < CHAIN_NODES, "the signal came too late to test a rollback"
+    assert namespaces_of(prefix) == [], stderr
+    assert not list(state_root.glob("*/state.json")), stderr
+
+
+def test_kill_9_during_up_then_down_all_leaves_nothing(root, chain_file, run_prefix, testbed_cli, state_root,
+                                                       namespaces_of):
+    prefix = f"{run_prefix}k"
+    process = start_up(chain_file(CHAIN_NODES), prefix)
+    wait_for_namespaces(namespaces_of, prefix, 5, process)
+    process.kill()
+    process.wait()
+    assert namespaces_of(prefix), "nothing was left to clean: the test proves nothing"
+    orphans = json.loads(testbed_cli("status", "--json", check=True).stdout)
+    assert [run["owner_alive"] for run in orphans] == [False]
+    done = testbed_cli("down", "--all")
+    assert done.returncode == 0, done.stderr
+    assert namespaces_of(prefix) == []
+    assert not list(state_root.glob("*/state.json"))
+
+
+def test_kill_9_of_the_detached_supervisor_then_down_orphans(root, chain_file, run_prefix, testbed_cli, state_root,
+                                                             namespaces_of):
+    prefix = f"{run_prefix}s"
+    up = testbed_cli("up", str(chain_file(4)), "--json", "--prefix", prefix, check=True)
+    run = RunDir.for_run(json.loads(up.stdout)["run_id"])
+    supervisor = run.read()["supervisor"]
+    assert run.read()["owner"] == supervisor  # `up` handed the lab to its supervisor
+    os.kill(supervisor["pid"], signal.SIGKILL)
+    deadline = time.monotonic() + 5
+    while os.path.exists(f"/proc/{supervisor['pid']}/stat") and time.monotonic() < deadline:
+        time.sleep(0.01)
+    done = testbed_cli("down", "--orphans")
+    assert done.returncode == 0 and run.run_id in done.stdout, done.stderr
+    assert namespaces_of(prefix) == []
+    assert not run.path.exists()
+
+
+def test_processes_started_in_a_node_die_with_the_lab(root, topology_file, run_prefix):
+    path = topology_file("daemon", """
+        name: daemon
+        nodes:
+          a: {kind: netns, commands: ["sleep 300 &", "echo started"]}
+          b: {kind: netns}
+        links:
+          - {endpoints: [a:eth0, b:eth0], subnet: 10.3.0.0/30}
+    """)
+    lab = Lab.up(path, name_prefix=run_prefix)
+    try:
+        inode = os.stat(f"/run/netns/{lab.nodes['a'].namespace}").st_ino
+        pids = [pid for pid in os.listdir("/proc") if pid.isdigit() and _netns_inode(pid) == inode]
+        assert pids, "the backgrounded sleep should live in node a"
+    finally:
+        lab.down()
+    for pid in pids:
+        assert not os.path.exists(f"/proc/{pid}/stat") or _netns_inode(pid) != inode
+
+
+def _netns_inode(pid: str) -> int | None:
+    try:
+        return os.stat(f"/proc/{pid}/ns/net").st_ino
+    except OSError:
+        return None
+
+
+def test_two_concurrent_downs_of_one_run(root, chain_file, run_prefix, namespaces_of):
+    lab = Lab.up(chain_file(6), name_prefix=run_prefix)
+    attached = Lab.attach(lab.run_id)
+    problems: list = []
+    threads = [threading.Thread(target=lambda l=l: problems.append(l.down())) for l in (lab, attached)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert problems == [[], []]
+    assert namespaces_of(lab.run_id) == []
