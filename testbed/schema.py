@@ -18,7 +18,8 @@ MEMORY_MAX_MIB = 3072
 # Added to any error about these fields: pydantic's own words don't say the unit or the form.
 FIELD_HINTS = {
     "memory": f"memory is in MiB, from {MEMORY_MIN_MIB} to {MEMORY_MAX_MIB}, e.g. memory: 32",
-    "endpoints": "write NODE:IFNAME, e.g. host:eth0",
+    "endpoints": "a link joins exactly two endpoints NODE:IFNAME, e.g. [host:eth0, guest:service0]; "
+                 "to join more, use a bridge node",
 }
 
 

@@ -76,7 +76,7 @@ def _reword(item: dict, path: tuple) -> tuple[tuple, str]:
     elif kind == "string_pattern_mismatch":
         pattern = (item.get("ctx") or {}).get("pattern")
         message = f"{value!r}: {PATTERN_WORDS.get(pattern, message)}"
-    elif _is_scalar(value) and repr(value) not in message:
+    elif _is_scalar(value) and str(value) not in message:
         message += f", got {value!r}"
     hint = FIELD_HINTS.get(_field_name(path)) if kind != "value_error" else None  # our validators explain
     return path, f"{message} ({hint})" if hint else message

@@ -16,6 +16,7 @@ YAML_HINTS = {
     "'\\t'": "indent with spaces, not tabs",
     "duplicate key": "each name may appear once in a mapping",
     "mapping values are not allowed here": "quote values that contain ': ', or add a space after a key's colon",
+    "expected <block end>": "check the indentation: the keys of one mapping start in the same column",
 }
 
 DataPath = tuple[str | int, ...]
@@ -83,7 +84,9 @@ def to_plain(node: Any) -> Any:
 
 def _yaml_problem(exc: MarkedYAMLError, filename: str) -> Problem:
     mark = exc.problem_mark or exc.context_mark
-    message = " ".join(part for part in (exc.context, exc.problem) if part)
+    message = exc.problem or exc.context or "not valid YAML"
+    if exc.context and exc.context_mark and mark and exc.context_mark.line != mark.line:
+        message += f" ({exc.context} at line {exc.context_mark.line + 1})"
     hints = [hint for fragment, hint in YAML_HINTS.items() if fragment in message]
     if hints:
         message += f" ({'; '.join(hints)})"
