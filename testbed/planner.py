@@ -255,25 +255,18 @@ class _Planner:
                          io=node.io, nics=tuple(self.nics.get(name, ())), guest_args=self._guest_args(name, node))
 
     def _guest_args(self, name: str, node: UnikernelNode) -> tuple[str, ...]:
-        """--ip/--gw from the first addressed NIC, unless the user passes them; the default gateway is a netns peer."""
+        """--ip from the first addressed NIC and --gw from `gateway:`, unless the user passes them.
+
+        --gw is never guessed: apps that serve only their own segment (ping-serve) refuse arguments they don't take.
+        """
         args: list[str] = []
         user_keys = {arg.split("=", 1)[0] for arg in node.args}
         first = next((i for i in self.interfaces.get(name, ()) if i.address), None)
         if first and "--ip" not in user_keys:
             args.append(f"--ip={first.address}")
-        gateway = node.gateway or (self._peer_address(first) if first else None)
-        if gateway and "--gw" not in user_keys:
-            args.append(f"--gw={gateway}")
+        if node.gateway and "--gw" not in user_keys:
+            args.append(f"--gw={node.gateway}")
         return (*args, *node.args)
-
-    def _peer_address(self, interface: p.Interface) -> str | None:
-        peer_node, _, peer_if = interface.peer.partition(":")
-        if self.kind(peer_node) != "netns":
-            return None
-        for candidate in self.interfaces.get(peer_node, ()):
-            if candidate.name == peer_if and candidate.address:
-                return candidate.address.split("/")[0]
-        return None
 
     def _node_view(self, name: str, node) -> p.Node:
         commands = tuple(node.commands) if isinstance(node, NetnsNode) else ()

@@ -108,16 +108,19 @@ def test_unikernel_meets_netns_on_a_tap_in_the_peer_namespace_carrying_the_peer_
     assert not plan.veths
 
 
-def test_unikernel_args_carry_its_address_and_the_netns_peer_as_gateway():
+def test_unikernel_args_carry_its_address_and_a_gateway_only_when_given():
     plan = make(PINGPAIR)
     monitor = plan.monitor("guest")
-    assert monitor.guest_args == ("--ip=10.0.0.2/30", "--gw=10.0.0.1")
+    assert monitor.guest_args == ("--ip=10.0.0.2/30",)
+    routed = {**PINGPAIR, "nodes": {**PINGPAIR["nodes"],
+                                    "guest": {"kind": "unikernel", "image": "x", "gateway": "10.0.0.1"}}}
+    assert make(routed).monitor("guest").guest_args == ("--ip=10.0.0.2/30", "--gw=10.0.0.1")
     (nic,) = monitor.nics
     assert (nic.name, nic.tap, nic.tap_namespace) == ("service0", "eth0", plan.node("host").namespace)
     argv = monitor.argv("/bin/tb-monitor", "/run/s.json")
     assert f"--netns={plan.node('guest').namespace}" in argv
     assert f"--net:service0=eth0@{plan.node('host').namespace}" in argv
-    assert argv[-3:] == [str(FAKE_IMAGE), "--ip=10.0.0.2/30", "--gw=10.0.0.1"]
+    assert argv[-2:] == [str(FAKE_IMAGE), "--ip=10.0.0.2/30"]
 
 
 def test_unikernel_on_a_bridge_gets_a_tap_enslaved_in_the_bridge_namespace():
@@ -143,7 +146,7 @@ def test_two_unikernels_meet_on_a_private_bridge_and_get_distinct_macs():
 def test_user_given_ip_argument_is_not_overridden():
     data = {**PINGPAIR, "nodes": {**PINGPAIR["nodes"],
                                   "guest": {"kind": "unikernel", "image": "x", "args": ["--ip=1.2.3.4/8"]}}}
-    assert make(data).monitor("guest").guest_args == ("--gw=10.0.0.1", "--ip=1.2.3.4/8")
+    assert make(data).monitor("guest").guest_args == ("--ip=1.2.3.4/8",)
 
 
 def test_missing_image_is_a_plan_error_before_anything_exists():
