@@ -25,6 +25,9 @@ TB_MANIFEST_NET1("service0");
 #define RX_EVERY_NS 10000000ULL      /* answer ARP/ping at least every 10 ms while sending */
 #define RESOLVE_TIMEOUT_NS (3 * NS_PER_S)
 #define SEQ_BYTES 8
+#define ALLOWED (TB_ARG_IP | TB_ARG_GW | TB_ARG_PORT | TB_ARG_DST | TB_ARG_SIZE | TB_ARG_RATE | \
+                 TB_ARG_SECONDS | TB_ARG_COUNT)
+#define REQUIRED (TB_ARG_IP | TB_ARG_DST)
 
 struct source {
     struct tb_nic nic;
@@ -166,15 +169,14 @@ int solo5_app_main(const struct solo5_start_info *si)
     uint32_t hop;
     char dst[16], hop_text[16];
 
-    tb_args_or_exit(APP, si->cmdline,
-                    TB_ARG_IP | TB_ARG_GW | TB_ARG_PORT | TB_ARG_DST | TB_ARG_SIZE | TB_ARG_RATE |
-                        TB_ARG_SECONDS | TB_ARG_COUNT,
-                    TB_ARG_IP | TB_ARG_DST, &a);
+    tb_args_or_exit(APP, si->cmdline, ALLOWED, REQUIRED, &a);
     if (tb_nic_open(&s.nic, "service0", a.ip, a.prefix, a.gw) != 0)
         return SOLO5_EXIT_FAILURE;
     s.nic.answer_ping = true;
-    if (configure(&s, &a, &hop) != 0)
+    if (configure(&s, &a, &hop) != 0) {
+        tb_args_usage(APP, ALLOWED, REQUIRED);
         return TB_EXIT_USAGE;
+    }
 
     tb_ip_format(hop_text, sizeof(hop_text), hop);
     if (tb_arp_resolve(&s.nic, hop, s.flow.dst_mac, RESOLVE_TIMEOUT_NS) != 0) {

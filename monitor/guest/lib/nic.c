@@ -13,7 +13,7 @@ int tb_nic_open(struct tb_nic *nic, const char *name, uint32_t ip, unsigned pref
         return -1;
     }
     memcpy(nic->mac, info.mac_address, TB_ETH_ALEN);
-    nic->mtu = info.mtu;
+    nic->mtu = info.mtu ? info.mtu : 1500; /* a monitor that leaves it 0 means Ethernet's default */
     nic->ip = ip;
     nic->mask = tb_prefix_mask(prefix);
     nic->gw = gw;

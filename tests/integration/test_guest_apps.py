@@ -1,0 +1,267 @@
+"""test_guest_apps: the built-in guest apps (hello, ping-serve, udp-sink, udp-source) on the real monitor, with real packets through a TAP."""
+from __future__ import annotations
+
+import json
+import queue
+import re
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from testbed import paths
+
+SINK_PORT, RECV_PORT = 5000, 6000
+
+# Runs inside the namespace: sends COUNT datagrams of SIZE bytes to DST:PORT at RATE per second,
+# each starting with a big-endian sequence number.
+SENDER = r"""
+import socket, struct, sys, time
+dst, port, count, size, rate = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+pad = bytes(size - 8)
+start = time.monotonic()
+for seq in range(count):
+    delay = start + seq / rate - time.monotonic()
+    if delay > 0:
+        time.sleep(delay)
+    s.sendto(struct.pack(">Q", seq) + pad, (dst, port))
+print(count, flush=True)
+"""
+
+# Runs inside the namespace: receives on BIND:PORT until IDLE seconds pass without a datagram,
+# then prints one JSON line with what arrived.
+RECEIVER = r"""
+import json, socket, struct, sys
+bind, port, idle = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
+s.bind((bind, port))
+print("listening", flush=True)
+s.settimeout(30.0)  # the guest still has to boot and resolve us
+seqs, nbytes, sources = [], 0, set()
+try:
+    while True:
+        data, addr = s.recvfrom(65536)
+        seqs.append(struct.unpack(">Q", data[:8])[0] if len(data) >= 8 else -1)
+        nbytes += len(data)
+        sources.add("%s:%d" % addr)
+        s.settimeout(idle)
+except socket.timeout:
+    pass
+print(json.dumps({"packets": len(seqs), "bytes": nbytes, "in_order": seqs == list(range(len(seqs))),
+                  "sources": sorted(sources)}), flush=True)
+"""
+
+
+def in_ns(netns: str, *argv: str) -> list[str]:
+    return ["ip", "netns", "exec", netns, *argv]
+
+
+class Guest:
+    """One monitor process running a guest image; its console lines are collected by a thread."""
+
+    def __init__(self, image: str, *args: str, tap_ns=None):
+        cmd = [str(paths.monitor_path())]
+        if tap_ns is not None:
+            cmd.append(f"--net:service0={tap_ns.tap}@{tap_ns.netns}")
+        cmd += [str(paths.images()[image]), *args]
+        self.lines: queue.Queue[str | None] = queue.Queue()
+        self.seen: list[str] = []
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        threading.Thread(target=self._pump, daemon=True).start()
+
+    def _pump(self) -> None:
+        for line in self.proc.stdout:
+            self.lines.put(line.rstrip("\n"))
+        self.lines.put(None)
+
+    def wait_line(self, prefix: str, timeout: float = 10.0) -> str:
+        deadline = time.monotonic() + timeout
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                line = self.lines.get(timeout=left)
+            except queue.Empty:
+                break
+            if line is None:
+                break
+            self.seen.append(line)
+            if line.startswith(prefix):
+                return line
+        raise AssertionError(f"no line starting with {prefix!r} in {timeout}s; console so far: {self.seen}")
+
+    def finish(self, timeout: float = 30.0) -> tuple[int, list[str]]:
+        """Waits for the guest to exit by itself; returns its status and every console line."""
+        status = self.proc.wait(timeout=timeout)
+        while (line := self.lines.get(timeout=5)) is not None:
+            self.seen.append(line)
+        return status, self.seen
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait(timeout=10)
+
+
+def json_lines(lines: list[str]) -> list[dict]:
+    return [json.loads(line) for line in lines if line.startswith("{")]
+
+
+def summary(lines: list[str]) -> dict:
+    found = [obj for obj in json_lines(lines) if obj.get("summary") is True]
+    assert len(found) == 1, f"expected one summary line in {lines}"
+    return found[0]
+
+
+def guest_ip(tap_ns) -> str:
+    return f"--ip={tap_ns.guest_ip}/{tap_ns.prefix}"
+
+
+@pytest.mark.kvm
+def test_hello_prints_its_arguments(kvm):
+    guest = Guest("hello", "arg1", "two", "--three=3")
+    try:
+        status, lines = guest.finish(timeout=20)
+    finally:
+        guest.kill()
+    assert status == 0
+    assert "hello: arg1 two --three=3" in lines
+
+
+@pytest.mark.kvm
+@pytest.mark.parametrize("image,args,message", [
+    ("ping-serve", ["--bogus=1"], "ping-serve: unknown argument '--bogus=1'"),
+    ("udp-sink", ["--port=5000"], "udp-sink: missing --ip=ADDR/PREFIX"),
+    ("udp-source", ["--ip=10.77.0.2/24", "--dst=10.77.0.1:6000", "--rate=fast"],
+     "udp-source: bad value in '--rate=fast' (expected --rate=PPS|max)"),
+    ("udp-source", ["--ip=10.77.0.2/24", "--dst=10.9.0.1:6000"],
+     "udp-source: --dst is not on-link for --ip and no --gw was given"),
+])
+def test_bad_arguments_exit_2_with_a_message(kvm, tap_ns, image, args, message):
+    guest = Guest(image, *args, tap_ns=tap_ns)
+    try:
+        status, lines = guest.finish(timeout=20)
+    finally:
+        guest.kill()
+    assert status == 2, lines
+    assert message in lines
+    assert any(line.startswith(f"usage: {image} ") for line in lines)
+    assert not any(line.startswith("ready:") for line in lines)
+
+
+@pytest.mark.kvm
+def test_ping_serve_answers_100_pings(kvm, tap_ns):
+    guest = Guest("ping-serve", guest_ip(tap_ns), tap_ns=tap_ns)
+    try:
+        ready = guest.wait_line("ready:")
+        assert ready.startswith(f"ready: ping-serve ip={tap_ns.guest_ip}/{tap_ns.prefix} mac=")
+        ping = subprocess.run(in_ns(tap_ns.netns, "ping", "-c", "100", "-i", "0.01", "-W", "1", tap_ns.guest_ip),
+                              capture_output=True, text=True, timeout=60)
+    finally:
+        guest.kill()
+    assert "100 packets transmitted, 100 received" in ping.stdout, ping.stdout + ping.stderr
+    assert ping.returncode == 0
+    rtt = re.search(r"rtt min/avg/max/mdev = ([\d.]+)/([\d.]+)/([\d.]+)", ping.stdout)
+    print(f"ping-serve RTT min/avg/max ms: {rtt.groups()}")
+
+
+@pytest.mark.kvm
+def test_ping_serve_stops_after_count(kvm, tap_ns):
+    guest = Guest("ping-serve", guest_ip(tap_ns), "--count=5", "--seconds=30", tap_ns=tap_ns)
+    try:
+        guest.wait_line("ready:")
+        ping = subprocess.run(in_ns(tap_ns.netns, "ping", "-c", "5", "-i", "0.05", "-W", "1", tap_ns.guest_ip),
+                              capture_output=True, text=True, timeout=30)
+        status, lines = guest.finish(timeout=10)
+    finally:
+        guest.kill()
+    assert "5 received" in ping.stdout
+    assert status == 0
+    assert summary(lines)["echo_replies"] == 5
+
+
+def send_from_ns(tap_ns, count: int, size: int, rate: int) -> None:
+    sender = subprocess.run(in_ns(tap_ns.netns, sys.executable, "-c", SENDER, tap_ns.guest_ip, str(SINK_PORT),
+                                  str(count), str(size), str(rate)),
+                            capture_output=True, text=True, timeout=120)
+    assert sender.returncode == 0 and sender.stdout.strip() == str(count), sender.stderr
+
+
+@pytest.mark.kvm
+def test_udp_sink_counts_exactly_what_was_sent(kvm, tap_ns):
+    count, size, rate = 3000, 1000, 1500
+    guest = Guest("udp-sink", guest_ip(tap_ns), f"--port={SINK_PORT}", f"--count={count}", "--seconds=30",
+                  tap_ns=tap_ns)
+    try:
+        assert guest.wait_line("ready:").startswith(f"ready: udp-sink ip={tap_ns.guest_ip}/24 port={SINK_PORT}")
+        send_from_ns(tap_ns, count, size, rate)
+        status, lines = guest.finish(timeout=20)
+    finally:
+        guest.kill()
+    assert status == 0
+    result = summary(lines)
+    assert (result["rx_packets"], result["rx_bytes"]) == (count, count * size)
+    # The sender resolved us by ARP (we answered), and nothing else was counted.
+    assert result["arp_replies"] >= 1
+    # ~2 s of traffic: about the sending rate, and per-second lines with growing totals.
+    assert 0.8 * rate <= result["pps"] <= 1.2 * rate, result
+    ticks = [obj for obj in json_lines(lines) if "t" in obj]
+    assert [t["t"] for t in ticks] == list(range(1, len(ticks) + 1)) and len(ticks) >= 1
+    totals = [t["rx_packets"] for t in ticks]
+    assert totals == sorted(totals) and totals[-1] <= count
+    print(f"udp-sink at {rate} pps offered: {result}")
+
+
+@pytest.mark.kvm
+def test_udp_sink_stops_after_its_window(kvm, tap_ns):
+    guest = Guest("udp-sink", guest_ip(tap_ns), "--seconds=1", tap_ns=tap_ns)
+    try:
+        guest.wait_line("ready:")
+        time.sleep(1.2)  # the window opens at the first datagram, not at start
+        send_from_ns(tap_ns, 2500, 100, 1000)  # 2.5 s of traffic, 1 s of it counted
+        status, lines = guest.finish(timeout=10)
+    finally:
+        guest.kill()
+    assert status == 0
+    result = summary(lines)
+    assert result["seconds_x1000"] == 1000
+    assert 900 <= result["rx_packets"] <= 1100, result
+
+
+def start_receiver(tap_ns) -> subprocess.Popen:
+    proc = subprocess.Popen(in_ns(tap_ns.netns, sys.executable, "-c", RECEIVER, tap_ns.host_ip, str(RECV_PORT), "2"),
+                            stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "listening"
+    return proc
+
+
+@pytest.mark.kvm
+@pytest.mark.parametrize("size,rate,count", [(200, 2000, 2000), (1258, "max", 20000)])
+def test_udp_source_delivers_what_it_reports(kvm, tap_ns, size, rate, count):
+    receiver = start_receiver(tap_ns)
+    guest = None
+    try:
+        dst = f"--dst={tap_ns.host_ip}:{RECV_PORT}"
+        guest = Guest("udp-source", guest_ip(tap_ns), dst, f"--size={size}", f"--rate={rate}",
+                      f"--count={count}", "--port=4444", tap_ns=tap_ns)
+        ready = guest.wait_line("ready:")
+        assert ready.startswith(f"ready: udp-source dst={tap_ns.host_ip}:{RECV_PORT} via={tap_ns.host_ip}")
+        status, lines = guest.finish(timeout=60)
+        out, _ = receiver.communicate(timeout=40)
+    finally:
+        if guest is not None:
+            guest.kill()
+        if receiver.poll() is None:
+            receiver.kill()
+            receiver.wait()
+    assert status == 0, lines
+    sent = summary(lines)
+    got = json.loads(out.strip().splitlines()[-1])
+    assert sent["tx_packets"] == count and sent["tx_bytes"] == count * size and sent["tx_errors"] == 0
+    assert (got["packets"], got["bytes"]) == (sent["tx_packets"], sent["tx_bytes"])
+    assert got["in_order"] and got["sources"] == [f"{tap_ns.guest_ip}:4444"]
+    if rate != "max":
+        assert 0.9 * rate <= sent["pps"] <= 1.1 * rate, sent
+    print(f"udp-source size={size} rate={rate}: {sent}")
