@@ -10,6 +10,7 @@
 #include "log.h"
 
 #define CPUID_MAX_ENTRIES 256
+#define HUGE_PAGE 0x200000ULL
 
 static void open_kvm(struct tb_vm *vm)
 {
@@ -26,10 +27,21 @@ static void open_kvm(struct tb_vm *vm)
 
 static void map_memory(struct tb_vm *vm, uint64_t mem_size)
 {
-    /* NORESERVE: pages are only backed once the guest touches them. */
-    void *mem = mmap(NULL, mem_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (mem == MAP_FAILED)
+    /*
+     * NORESERVE: pages are only backed once the guest touches them. Each first
+     * touch of a 4 KiB host page costs a nested fault here (~25 us), so ask for
+     * 2 MiB transparent huge pages (the guest maps RAM in 2 MiB pages anyway):
+     * over-allocate to align the mapping, then trim.
+     */
+    size_t span = mem_size + HUGE_PAGE;
+    uint8_t *raw = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (raw == MAP_FAILED)
         tb_die_errno("cannot allocate %llu MiB of guest memory", (unsigned long long)(mem_size >> 20));
+    uint8_t *mem = (uint8_t *)(((uintptr_t)raw + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1));
+    if (mem > raw)
+        munmap(raw, (size_t)(mem - raw));
+    munmap(mem + mem_size, (size_t)(raw + span - (mem + mem_size)));
+    madvise(mem, mem_size, MADV_HUGEPAGE); /* advisory: without THP we are only slower */
     struct kvm_userspace_memory_region region = {
         .slot = 0,
         .guest_phys_addr = 0,

@@ -10,6 +10,9 @@
 #include "stop.h"
 #include "vcpu.h"
 
+/* Hypercall slots up to the doorbells: any store here names a hypercall, known or not. */
+#define HYPERCALL_WINDOW (TB_DOORBELL_MMIO_BASE - TB_HYPERCALL_MMIO_BASE)
+
 /* `outl` from ring 0: Solo5 guests (port 0x500 + n) and our fault stubs. */
 static void handle_pio(struct tb_vm *vm)
 {
@@ -33,7 +36,7 @@ static void handle_mmio(struct tb_vm *vm)
     struct kvm_run *run = vm->run;
     uint64_t addr = run->mmio.phys_addr;
     uint64_t offset = addr - TB_HYPERCALL_MMIO_BASE;
-    if (addr < TB_HYPERCALL_MMIO_BASE || offset >= (HVT_HYPERCALL_MAX << 3) || offset % 8)
+    if (addr < TB_HYPERCALL_MMIO_BASE || offset >= HYPERCALL_WINDOW || offset % 8)
         tb_guest_fault(vm, "%s of unbacked address 0x%llx (outside guest RAM)", run->mmio.is_write ? "write" : "read",
                        (unsigned long long)addr);
     if (!run->mmio.is_write || run->mmio.len != 8)
