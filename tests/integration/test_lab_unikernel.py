@@ -1,0 +1,85 @@
+"""Unikernel labs: pingpair and bridge3 pass for real, two copies run at once, monitors die with their supervisor,
+and a monitor that exits early or never gets ready fails `up` clearly and leaves nothing."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from testbed.lab import Lab
+from testbed.lab_errors import NodeNotReady
+from testbed.state import RunDir
+
+REPO = Path(__file__).resolve().parents[2]
+PINGPAIR = REPO / "topologies" / "pingpair.yaml"
+BRIDGE3 = REPO / "topologies" / "bridge3.yaml"
+
+
+def test_pingpair_run_passes_with_stats(kvm, testbed_cli, tmp_path, run_prefix, namespaces_of):
+    out = tmp_path / "pingpair.json"
+    done = testbed_cli("run", str(PINGPAIR), "--json", str(out), "--prefix", run_prefix)
+    assert done.returncode == 0, done.stdout + done.stderr
+    report = json.loads(out.read_text())
+    (check,) = report["checks"]
+    assert check["passed"] and check["measured"]["received"] == check["spec"]["count"]
+    assert report["stats"]["guest"]["vm_exits"] > 0
+    assert namespaces_of(report["run_id"]) == []
+
+
+def test_lab_api_on_pingpair(kvm, run_prefix):
+    with Lab.up(PINGPAIR, name_prefix=run_prefix, overrides={"nodes.guest.memory": 16}) as lab:
+        assert any(line.startswith("ready:") for line in lab.console("guest").splitlines())
+        result = lab.ping("host", "guest", count=20, interval=0.005)
+        assert result.destination == "10.0.0.2" and result.loss_percent == 0
+        assert "tun type tap" in lab.exec("host", ["ip", "-d", "link", "show", "dev", "eth0"]).stdout
+        pid = lab.processes()["guest"]["pid"]
+        assert f"--netns={lab.nodes['guest'].namespace}" in Path(f"/proc/{pid}/cmdline").read_text()
+    stats = lab.stats("guest")
+    assert stats is not None and stats["exit_status"] == 128 + signal.SIGTERM
+    assert not os.path.exists(f"/proc/{pid}/stat")
+
+
+def test_bridge3_run_passes(kvm, testbed_cli, run_prefix):
+    done = testbed_cli("run", str(BRIDGE3), "--prefix", run_prefix)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_two_pingpairs_at_once(kvm, run_prefix, namespaces_of):
+    first = Lab.up(PINGPAIR, name_prefix=run_prefix)
+    try:
+        second = Lab.up(PINGPAIR, name_prefix=run_prefix)
+        try:
+            assert first.nodes["guest"].namespace != second.nodes["guest"].namespace
+            for lab in (first, second):
+                assert lab.ping("host", "guest", count=10, interval=0.005).loss_percent == 0
+        finally:
+            second.down()
+    finally:
+        first.down()
+    assert namespaces_of(first.run_id) == [] and namespaces_of(second.run_id) == []
+
+
+def test_monitor_dies_with_a_killed_supervisor_and_down_all_cleans(kvm, testbed_cli, run_prefix, namespaces_of):
+    prefix = f"{run_prefix}m"
+    up = testbed_cli("up", str(PINGPAIR), "--json", "--prefix", prefix, check=True)
+    run = RunDir.for_run(json.loads(up.stdout)["run_id"])
+    state = run.read()
+    monitor_pid = state["processes"]["guest"]["pid"]
+    os.kill(state["supervisor"]["pid"], signal.SIGKILL)
+    deadline = time.monotonic() + 5
+    while os.path.exists(f"/proc/{monitor_pid}/stat") and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not os.path.exists(f"/proc/{monitor_pid}/stat"), "the monitor outlived its supervisor"
+    done = testbed_cli("down", "--all")
+    assert done.returncode == 0, done.stderr
+    assert namespaces_of(prefix) == []
+
+
+def test_monitor_exiting_early_fails_up_with_its_status_and_console(kvm, run_prefix, namespaces_of):
+    with pytest.raises(NodeNotReady, match=r"(?s)guest: the monitor exited with status \d+.*unknown argument"):
+        Lab.up(PINGPAIR, name_prefix=f"{run_prefix}e", overrides={"nodes.guest.args": ["--bogus"]})
+    assert namespaces_of(f"{run_prefix}e") == []
