@@ -39,6 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
     rx.add_argument("--repeats", type=_positive(int), default=3)
     rx.add_argument("--modes", type=_modes, default=["hypercall"], help="comma-separated --io modes (empty: the ceiling only)")
     rx.add_argument("--sink", default="udp-sink", help="guest image receiving the flood")
+    rx.add_argument("--ceiling-busy", action="store_true",
+                    help="the ceiling spins on its TAP instead of sleeping in poll when it drains")
     rx.add_argument("--nic", default="service0", help="the sink's manifest NIC name")
     for p in (boot, rx):
         p.add_argument("--json", type=Path, metavar="PATH", help="write results here "
@@ -52,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
         print("ci/bench: needs root (namespaces, TAPs, /dev/kvm)", file=sys.stderr)
         return 2
     # Piped output (CI logs, files) gets a wide table instead of rich's 80-column default.
-    console = Console(width=None if sys.stdout.isatty() else 180)
+    console = Console(width=None if sys.stdout.isatty() else 200)
     err = Console(stderr=True)
     module = {"boot": "bench_boot", "udp-rx": "bench_udp_rx"}[args.bench]
     runner = __import__(module)

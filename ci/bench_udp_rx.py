@@ -32,7 +32,8 @@ def variants(modes: list[str]) -> list[Variant]:
 def receiver_argv(lab: Lab, v: Variant, args, stats: Path) -> list[str]:
     if v.io is None:
         return [str(paths.tool_path("tapread")), f"--tap={lab.tap}", f"--netns={lab.netns}",
-                "--idle=1", f"--seconds={args.seconds + 30}", "--json"]
+                "--idle=1", f"--seconds={args.seconds + 30}", "--json",
+                *(["--busy"] if args.ceiling_busy else [])]
     guest = [f"--ip={lab.guest_ip}/{lab.prefix}", f"--port={PORT}", f"--seconds={args.seconds + GRACE_S}"]
     return monitor_argv(args.sink, guest, stats=stats, io=v.io, netns=lab.netns, nic=args.nic,
                         tap=lab.tap, mac=lab.guest_mac)
@@ -43,16 +44,18 @@ def flood_argv(lab: Lab, args) -> list[str]:
                        f"--size={PAYLOAD}", "--rate=max", f"--seconds={args.seconds}", "--json"])
 
 
-def flood_sample(lab: Lab, v: Variant, args, stats: Path) -> dict:
+def flood_sample(labns: lab_namespace, v: Variant, args, stats: Path) -> dict:
     """One repeat: start the receiver, flood it, and turn both reports into per-packet figures."""
+    lab = labns.lab
     stats.unlink(missing_ok=True)
     receiver = bench_procs.Child(receiver_argv(lab, v, args, stats))
     try:
         receiver.wait_ready(timeout=15)
-        cpu0 = process_cpu_seconds(receiver.proc.pid)
+        tap0, cpu0 = labns.tap_counters(), process_cpu_seconds(receiver.proc.pid)
         flood = bench_procs.run(flood_argv(lab, args), timeout=args.seconds + 30)
         cpu1 = process_cpu_seconds(receiver.proc.pid)
         done = receiver.finish(timeout=args.seconds + 30)
+        tap1 = labns.tap_counters()
     finally:
         receiver.kill()
     sent, got = flood.last_json(), done.last_json()
@@ -62,14 +65,15 @@ def flood_sample(lab: Lab, v: Variant, args, stats: Path) -> dict:
         raise RuntimeError(f"{v.name}: no summary from the receiver (exit {done.status}): "
                            f"{(done.stderr or ''.join(done.stdout)).strip()[-300:]}")
     cpu = cpu1 - cpu0 if cpu0 is not None and cpu1 is not None else None
-    return _figures(sent, got, cpu, read_stats(stats) if v.io else {}, done.status)
+    tap = {k: tap1[k] - tap0[k] for k in tap0}
+    return _figures(sent, got, cpu, tap, read_stats(stats) if v.io else {}, done.status)
 
 
 def _per_packet(value: float | None, packets: int, scale: float = 1.0) -> float | None:
     return value * scale / packets if value is not None and packets else None
 
 
-def _figures(sent: dict, got: dict, cpu: float | None, stats: dict, status: int) -> dict:
+def _figures(sent: dict, got: dict, cpu: float | None, tap: dict, stats: dict, status: int) -> dict:
     rx, secs = int(got["rx_packets"]), float(sent["seconds"])
     offered = int(sent["sent_packets"]) + int(sent["errors"])
     m = stats_metrics(stats)
@@ -79,6 +83,10 @@ def _figures(sent: dict, got: dict, cpu: float | None, stats: dict, status: int)
         "offered_pps": offered / secs if secs else None,
         "drops": offered - rx,
         "drop_pct": 100.0 * (offered - rx) / offered if offered else None,
+        # Where they went: the kernel's TAP queue overflowing (the reader too slow) ...
+        "tap_drop_pct": 100.0 * tap["tx_dropped"] / offered if offered else None,
+        # ... or lost after the TAP handed them over (monitor or guest).
+        "lost_after_tap": tap["tx_packets"] - rx,
         "exits_per_packet": _per_packet(m["vm_exits"], rx),
         "user_exits_per_packet": _per_packet(m["userspace_exits"], rx),
         "emulations_per_packet": _per_packet(m["insn_emulation"], rx),
@@ -94,14 +102,15 @@ def _figures(sent: dict, got: dict, cpu: float | None, stats: dict, status: int)
 def run(args, progress) -> dict:
     vs = variants(args.modes)
     samples: dict[str, list[dict]] = {v.name: [] for v in vs}
-    with lab_namespace() as lab, tempfile.TemporaryDirectory(prefix="tbbench-") as tmp:
+    with lab_namespace() as labns, tempfile.TemporaryDirectory(prefix="tbbench-") as tmp:
         stats = Path(tmp) / "stats.json"
         # Rounds interleave the variants, so slow drift of this shared machine hits all alike.
         for r in range(args.repeats):
             for v in vs:
                 progress(f"udp-rx round {r + 1}/{args.repeats}: {v.name}")
-                samples[v.name].append(flood_sample(lab, v, args, stats))
+                samples[v.name].append(flood_sample(labns, v, args, stats))
     return {"bench": "udp-rx", "frame_bytes": FRAME_BYTES, "seconds": args.seconds,
+            "ceiling": "tapread --busy" if args.ceiling_busy else "tapread",
             "repeats": args.repeats, "modes": args.modes, "variants": _summaries(vs, samples)}
 
 
