@@ -105,9 +105,10 @@ int solo5_app_main(const struct solo5_start_info *si)
     struct tb_args a;
     char ip[16], mac[18];
 
-    tb_args_or_exit(APP, si->cmdline, TB_ARG_IP | TB_ARG_PORT | TB_ARG_SECONDS | TB_ARG_COUNT,
+    /* --gw is accepted (so every NIC app takes the same addressing) but unused: replies go to the asker's MAC. */
+    tb_args_or_exit(APP, si->cmdline, TB_ARG_IP | TB_ARG_GW | TB_ARG_PORT | TB_ARG_SECONDS | TB_ARG_COUNT,
                     TB_ARG_IP, &a);
-    if (tb_nic_open(&s.nic, "service0", a.ip, a.prefix, 0) != 0)
+    if (tb_nic_open(&s.nic, "service0", a.ip, a.prefix, a.gw) != 0)
         return SOLO5_EXIT_FAILURE;
     s.nic.answer_ping = true;
     s.port = (a.seen & TB_ARG_PORT) ? a.port : DEFAULT_PORT;
