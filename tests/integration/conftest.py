@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 from pathlib import Path
@@ -33,9 +35,18 @@ def run_prefix() -> str:
     return PREFIX
 
 
+TEST_STATE_BASE = Path("/run/testbed-tests")
+
+
 @pytest.fixture(scope="session")
-def session_state_root(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("testbed-state")
+def session_state_root() -> Path:
+    """Not under pytest's tmp (it prunes old sessions), so a leaked run's state stays findable for `down --all`."""
+    path = TEST_STATE_BASE / PREFIX
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except PermissionError:  # not root: these tests skip (or fail under CI) anyway
+        path = Path(tempfile.mkdtemp(prefix="testbed-state-"))
+    return path
 
 
 @pytest.fixture(autouse=True)
@@ -82,11 +93,13 @@ def leak_audit(session_state_root):
     """Fails the session (an error in the last teardown) naming anything of this worker's runs left behind."""
     yield
     if os.geteuid() != 0:
+        shutil.rmtree(session_state_root, ignore_errors=True)
         return
     deadline = time.monotonic() + 3  # a process killed a moment ago may still be exiting
     while (found := leftovers(PREFIX, session_state_root)) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not found, "left behind by this test run:\n  " + "\n  ".join(found)
+    shutil.rmtree(session_state_root, ignore_errors=True)
 
 
 @pytest.fixture
