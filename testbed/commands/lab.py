@@ -13,6 +13,7 @@ def register(sub) -> None:
     up.add_argument("file")
     up.add_argument("--json", action="store_true", help="print the run as JSON instead of a table")
     up.add_argument("--prefix", help="run-id prefix (e.g. a CI worker name)")
+    _add_set(up)
     up.set_defaults(func=cmd_up)
 
     status = sub.add_parser("status", help="show running labs")
@@ -42,7 +43,25 @@ def register(sub) -> None:
     run.add_argument("file")
     run.add_argument("--json", metavar="PATH", help="write results, measured values and monitor stats here")
     run.add_argument("--prefix", help="run-id prefix")
+    _add_set(run)
     run.set_defaults(func=cmd_run)
+
+
+def _add_set(parser) -> None:
+    parser.add_argument("--set", action="append", default=[], metavar="PATH=VALUE",
+                        help="override a field, e.g. nodes.guest.io=event or checks.0.ping.count=20 (YAML value)")
+
+
+def _overrides(pairs: list[str]) -> dict:
+    import yaml
+
+    overrides = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise ValueError(f"--set {pair!r}: expected PATH=VALUE")
+        overrides[key] = yaml.safe_load(value)
+    return overrides
 
 
 def _console(stderr: bool = False):
@@ -56,26 +75,31 @@ def _fail(message: str, status: int = EXIT_FAILED) -> int:
     return status
 
 
-def _up(file: str, prefix: str | None):
+def _up(args):
     """Lab.up with bad input mapped to (None, exit 2) and lab failures to (None, exit 1)."""
     from testbed.lab import Lab
     from testbed.lab_errors import InvalidTopology, LabError
     from testbed.paths import MissingBuildError
 
     try:
-        return Lab.up(file, name_prefix=prefix), EXIT_OK
+        overrides = _overrides(args.set)
+    except ValueError as exc:
+        return None, _fail(str(exc), EXIT_INVALID)
+    try:
+        return Lab.up(args.file, overrides=overrides or None, name_prefix=args.prefix), EXIT_OK
     except InvalidTopology as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
         return None, EXIT_INVALID
     except (LabError, MissingBuildError) as exc:
+        args.up_error = str(exc)
         return None, _fail(str(exc))
 
 
 def cmd_up(args) -> int:
     from testbed.tables import print_nodes, run_summary
 
-    lab, status = _up(args.file, args.prefix)
+    lab, status = _up(args)
     if lab is None:
         return status
     try:
@@ -205,8 +229,12 @@ def cmd_run(args) -> int:
     from testbed.tables import print_checks
 
     started = time.monotonic()
-    lab, status = _up(args.file, args.prefix)
+    lab, status = _up(args)
     if lab is None:
+        if args.json and status == EXIT_FAILED:
+            with open(args.json, "w") as f:
+                json.dump({"source": args.file, "passed": False, "error": getattr(args, "up_error", ""),
+                           "checks": [], "stats": {}}, f, indent=1)
         return status
     up_seconds = time.monotonic() - started
     try:
