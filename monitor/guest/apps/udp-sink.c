@@ -30,7 +30,7 @@ struct sink {
     solo5_time_t first, stop; /* first counted datagram; when we stopped (0: not yet) */
     solo5_time_t next_tick;   /* when the next per-second line is due */
     uint64_t ticks;
-    uint64_t rx_packets, rx_bytes, ignored;
+    uint64_t rx_packets, rx_bytes, other; /* other: ARP, ping, and UDP not for our port */
 };
 
 static uint8_t frame[TB_FRAME_MAX];
@@ -40,7 +40,7 @@ static void count_frame(struct sink *s, size_t len, solo5_time_t now)
     struct tb_udp_view udp;
 
     if (tb_nic_input(&s->nic, frame, len, &udp) != TB_IN_UDP || udp.dport != s->port) {
-        s->ignored++;
+        s->other++;
         return;
     }
     if (s->rx_packets == 0)
@@ -94,8 +94,8 @@ static void summary(const struct sink *s)
     uint64_t pps = ns ? s->rx_packets * NS_PER_S / ns : 0;
 
     tb_printf("{\"summary\":true,\"rx_packets\":%lu,\"rx_bytes\":%lu,\"seconds_x1000\":%lu,"
-              "\"pps\":%lu,\"ignored_frames\":%lu,\"arp_replies\":%lu,\"echo_replies\":%lu}\n",
-              s->rx_packets, s->rx_bytes, ns / 1000000, pps, s->ignored,
+              "\"pps\":%lu,\"other_frames\":%lu,\"arp_replies\":%lu,\"echo_replies\":%lu}\n",
+              s->rx_packets, s->rx_bytes, ns / 1000000, pps, s->other,
               s->nic.arp_replies, s->nic.echo_replies);
 }
 
