@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import argparse
+import importlib
+import json
 import os
 import sys
 from pathlib import Path
@@ -19,13 +21,21 @@ def _modes(text: str) -> list[str]:
     return modes
 
 
-def _positive(kind):
+def _bounded(kind, low: float, high: float = float("inf"), low_open: bool = True):
+    """An argparse type: kind(text) within (low, high] (or [low, high] when low_open is False)."""
     def parse(text: str):
-        value = kind(text)
-        if value <= 0:
-            raise argparse.ArgumentTypeError(f"{text} is not positive")
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a {kind.__name__}") from None
+        if value < low or (low_open and value == low) or value > high:
+            raise argparse.ArgumentTypeError(f"{text} is out of range")
         return value
     return parse
+
+
+def _positive(kind):
+    return _bounded(kind, 0)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -39,9 +49,15 @@ def build_parser() -> argparse.ArgumentParser:
     rx.add_argument("--repeats", type=_positive(int), default=3)
     rx.add_argument("--modes", type=_modes, default=["hypercall"], help="comma-separated --io modes (empty: the ceiling only)")
     rx.add_argument("--sink", default="udp-sink", help="guest image receiving the flood")
+    rx.add_argument("--ping", type=_bounded(int, 0, low_open=False), default=200, metavar="N",
+                    help="N pings host -> idle guest per mode and repeat, for p50/p99 (0: skip)")
+    rx.add_argument("--light", type=_bounded(float, 0, 1, low_open=False), default=0.1, metavar="FRACTION",
+                    help="also measure CPU at this fraction of the round's ceiling rate (0: skip)")
     rx.add_argument("--ceiling-busy", action="store_true",
                     help="the ceiling spins on its TAP instead of sleeping in poll when it drains")
     rx.add_argument("--nic", default="service0", help="the sink's manifest NIC name")
+    show = sub.add_parser("show", help="print the tables of a results JSON written earlier")
+    show.add_argument("path", type=Path)
     for p in (boot, rx):
         p.add_argument("--json", type=Path, metavar="PATH", help="write results here "
                        "(default results/bench-BENCH.json)")
@@ -50,14 +66,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # Piped output (CI logs, files) gets a wide table instead of rich's 80-column default.
+    console = Console(width=None if sys.stdout.isatty() else 200)
+    if args.bench == "show":
+        return _show(args.path, console)
     if os.geteuid() != 0:
         print("ci/bench: needs root (namespaces, TAPs, /dev/kvm)", file=sys.stderr)
         return 2
-    # Piped output (CI logs, files) gets a wide table instead of rich's 80-column default.
-    console = Console(width=None if sys.stdout.isatty() else 200)
     err = Console(stderr=True)
     module = {"boot": "bench_boot", "udp-rx": "bench_udp_rx"}[args.bench]
-    runner = __import__(module)
+    runner = importlib.import_module(module)
     try:
         with err.status("starting") as status:
             result = runner.run(args, lambda text: status.update(text))
@@ -69,4 +87,14 @@ def main(argv: list[str] | None = None) -> int:
     bench_report.write_json(result, path)
     bench_report.show(result, console)
     console.print(f"results: {path}")
+    return 0
+
+
+def _show(path: Path, console: Console) -> int:
+    try:
+        result = json.loads(path.read_text())
+        bench_report.show(result, console)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        print(f"ci/bench show: {path}: not a bench result ({exc})", file=sys.stderr)
+        return 1
     return 0

@@ -85,6 +85,19 @@ class Child:
         pid, status, usage = os.wait4(self.proc.pid, 0)
         return self._reaped(status, usage)
 
+    def stop(self, timeout: float = 5.0) -> Finished:
+        """SIGTERM now, SIGKILL if it lingers; then reap as finish() does."""
+        self.proc.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            pid, status, usage = os.wait4(self.proc.pid, os.WNOHANG)
+            if pid:
+                return self._reaped(status, usage)
+            time.sleep(0.01)
+        self.proc.kill()
+        pid, status, usage = os.wait4(self.proc.pid, 0)
+        return self._reaped(status, usage)
+
     def _reaped(self, status: int, usage) -> Finished:
         wall = time.perf_counter() - self.started
         self.proc.returncode = os.waitstatus_to_exitcode(status)

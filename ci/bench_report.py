@@ -13,7 +13,9 @@ from rich.table import Table
 
 # udp-rx columns: (metric key, header, format). Issue 4's rows slot in as extra metrics
 # (ping_p50_us, ping_p99_us, light_cpu_pct); a column shows only when some variant has it.
-UDP_RX_COLUMNS = [
+# udp-rx columns: (metric key, header, format), in two tables so each fits a terminal.
+# A column shows only when some variant has the metric, so issue 4's rows slot in as metrics.
+UDP_RX_THROUGHPUT = [
     ("pps", "rx pkt/s", "{:,.0f}"),
     ("pps:range", "min – max", None),
     ("ratio_to_ceiling", "× ceiling", "{:.3f}"),
@@ -21,6 +23,8 @@ UDP_RX_COLUMNS = [
     ("drop_pct", "drop %", "{:.1f}"),
     ("tap_drop_pct", "at TAP %", "{:.1f}"),
     ("lost_after_tap", "lost past TAP", "{:,.0f}"),
+]
+UDP_RX_COST = [
     ("exits_per_packet", "exits/pkt", "{:.3f}"),
     ("user_exits_per_packet", "user exits/pkt", "{:.3f}"),
     ("emulations_per_packet", "emul./pkt", "{:.2f}"),
@@ -28,11 +32,15 @@ UDP_RX_COLUMNS = [
     ("cpu_pct", "CPU %", "{:.0f}"),
     ("ping_p50_us", "ping p50 µs", "{:.0f}"),
     ("ping_p99_us", "ping p99 µs", "{:.0f}"),
+    ("ping_loss_pct", "ping loss %", "{:.1f}"),
+    ("light_rate_pps", "light pkt/s", "{:,.0f}"),
     ("light_cpu_pct", "light CPU %", "{:.1f}"),
+    ("light_drop_pct", "light drop %", "{:.1f}"),
 ]
 LEGEND = ("rx pkt/s = guest-counted packets / flood seconds; drop % = (offered - received) / offered, "
           "'at TAP' the kernel's TAP queue overflowing; exits = KVM vCPU 'exits' stat, user exits = "
-          "exits to the monitor; emul. = KVM insn_emulation; CPU = receiver process during the flood.")
+          "exits to the monitor; emul. = KVM insn_emulation; CPU = receiver process during the flood; "
+          "ping = host -> idle guest; light = paced flood at a fraction of the round's ceiling.")
 
 
 def environment() -> dict:
@@ -63,16 +71,14 @@ def _git_revision() -> str | None:
 def _cell(summary: dict, key: str, fmt: str | None) -> str:
     if key.endswith(":range"):
         s = summary.get(key.split(":")[0])
-        return f"{s['min']:,.0f} – {s['max']:,.0f}" if s else "—"
+        return f"{s['min']:,.0f}–{s['max']:,.0f}" if s else "—"
     s = summary.get(key)
     return fmt.format(s["median"]) if s else "—"
 
 
-def udp_rx_table(result: dict) -> Table:
-    rows = result["variants"]
-    shown = [c for c in UDP_RX_COLUMNS if any(r["summary"].get(c[0].split(":")[0]) is not None for r in rows)]
-    table = Table(title=f"udp-rx: {result['frame_bytes']}-byte UDP frames, {result['seconds']:g} s floods, "
-                        f"{result['repeats']} repeats (medians; ratios paired per round)", caption=LEGEND)
+def _variant_table(title: str, rows: list[dict], columns: list, caption: str | None = None) -> Table:
+    shown = [c for c in columns if any(r["summary"].get(c[0].split(":")[0]) is not None for r in rows)]
+    table = Table(title=title, caption=caption)
     table.add_column("variant", style="bold")
     for _, header, _ in shown:
         table.add_column(header, justify="right")
@@ -81,10 +87,18 @@ def udp_rx_table(result: dict) -> Table:
     return table
 
 
+def udp_rx_tables(result: dict) -> list[Table]:
+    rows = result["variants"]
+    head = (f"udp-rx: {result['frame_bytes']}-byte UDP frames, {result['seconds']:g} s floods, "
+            f"{result['repeats']} repeats, ceiling = {result.get('ceiling', 'tapread')} (medians)")
+    return [_variant_table(f"{head}: throughput", rows, UDP_RX_THROUGHPUT),
+            _variant_table("udp-rx: cost per packet, latency, light load", rows, UDP_RX_COST, LEGEND)]
+
+
 def boot_table(result: dict) -> Table:
     summary = result["summary"]
-    table = Table(title=f"boot: hello, spawn to exit, {summary['wall_ms']['n']} runs "
-                        f"(goal ≤ {result['goal_ms']:.0f} ms: {'met' if result['goal_met'] else 'NOT met'})")
+    table = Table(title=f"boot: hello, {summary['wall_ms']['n']} runs", caption=f"goal ≤ "
+                  f"{result['goal_ms']:.0f} ms spawn to exit: {'met' if result['goal_met'] else 'NOT met'}")
     for header in ("", "median", "min", "max"):
         table.add_column(header, justify="right")
     rows = [("wall ms (spawn → reaped)", "wall_ms"), ("monitor's own wall ms", "monitor_wall_ms"),
@@ -96,11 +110,12 @@ def boot_table(result: dict) -> Table:
     return table
 
 
-TABLES = {"udp-rx": udp_rx_table, "boot": boot_table}
+TABLES = {"udp-rx": udp_rx_tables, "boot": lambda result: [boot_table(result)]}
 
 
 def show(result: dict, console: Console) -> None:
-    console.print(TABLES[result["bench"]](result))
+    for table in TABLES[result["bench"]](result):
+        console.print(table)
 
 
 def write_json(result: dict, path: Path) -> None:

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import bench_procs
 from bench_cpu import process_cpu_seconds
-from bench_lab import Lab, lab_namespace
+from bench_lab import lab_namespace
 from bench_monitor import monitor_argv, read_stats, stats_metrics
+from bench_ping import ping_guest
 from bench_stats import ratio, summarise, summarise_samples
 from testbed import paths
 
@@ -16,7 +17,7 @@ FRAME_BYTES = 1300                  # the seed's 1300-byte UDP frames
 PAYLOAD = FRAME_BYTES - 14 - 20 - 8  # Ethernet + IPv4 + UDP headers
 PORT = 7000
 CEILING = "ceiling"
-GRACE_S = 2.0  # the receiver outlives the flood by this much, to drain the TAP queue
+GRACE_S = 2.0  # the sink outlives the flood by this much, to drain the TAP queue
 
 
 @dataclass(frozen=True)
@@ -29,30 +30,33 @@ def variants(modes: list[str]) -> list[Variant]:
     return [Variant(CEILING, None), *(Variant(m, m) for m in modes)]
 
 
-def receiver_argv(lab: Lab, v: Variant, args, stats: Path) -> list[str]:
+def receiver_argv(labns: lab_namespace, v: Variant, args, stats: Path, window: float | None) -> list[str]:
+    lab = labns.lab
     if v.io is None:
         return [str(paths.tool_path("tapread")), f"--tap={lab.tap}", f"--netns={lab.netns}",
                 "--idle=1", f"--seconds={args.seconds + 30}", "--json",
                 *(["--busy"] if args.ceiling_busy else [])]
-    guest = [f"--ip={lab.guest_ip}/{lab.prefix}", f"--port={PORT}", f"--seconds={args.seconds + GRACE_S}"]
+    # udp-sink's --seconds window opens at its first datagram; no window: runs until stopped.
+    guest = [f"--ip={lab.guest_ip}/{lab.prefix}", f"--port={PORT}",
+             *([f"--seconds={window}"] if window else [])]
     return monitor_argv(args.sink, guest, stats=stats, io=v.io, netns=lab.netns, nic=args.nic,
                         tap=lab.tap, mac=lab.guest_mac)
 
 
-def flood_argv(lab: Lab, args) -> list[str]:
-    return lab.run_in([str(paths.tool_path("udpgen")), f"--dst={lab.guest_ip}:{PORT}",
-                       f"--size={PAYLOAD}", "--rate=max", f"--seconds={args.seconds}", "--json"])
-
-
-def flood_sample(labns: lab_namespace, v: Variant, args, stats: Path) -> dict:
-    """One repeat: start the receiver, flood it, and turn both reports into per-packet figures."""
+def flood_argv(labns: lab_namespace, args, rate: str) -> list[str]:
     lab = labns.lab
+    return lab.run_in([str(paths.tool_path("udpgen")), f"--dst={lab.guest_ip}:{PORT}",
+                       f"--size={PAYLOAD}", f"--rate={rate}", f"--seconds={args.seconds}", "--json"])
+
+
+def flood_phase(labns: lab_namespace, v: Variant, args, stats: Path, rate: str = "max") -> dict:
+    """Start the receiver, flood it for --seconds, and turn both reports into per-packet figures."""
     stats.unlink(missing_ok=True)
-    receiver = bench_procs.Child(receiver_argv(lab, v, args, stats))
+    receiver = bench_procs.Child(receiver_argv(labns, v, args, stats, args.seconds + GRACE_S))
     try:
         receiver.wait_ready(timeout=15)
         tap0, cpu0 = labns.tap_counters(), process_cpu_seconds(receiver.proc.pid)
-        flood = bench_procs.run(flood_argv(lab, args), timeout=args.seconds + 30)
+        flood = bench_procs.run(flood_argv(labns, args, rate), timeout=args.seconds + 30)
         cpu1 = process_cpu_seconds(receiver.proc.pid)
         done = receiver.finish(timeout=args.seconds + 30)
         tap1 = labns.tap_counters()
@@ -67,6 +71,24 @@ def flood_sample(labns: lab_namespace, v: Variant, args, stats: Path) -> dict:
     cpu = cpu1 - cpu0 if cpu0 is not None and cpu1 is not None else None
     tap = {k: tap1[k] - tap0[k] for k in tap0}
     return _figures(sent, got, cpu, tap, read_stats(stats) if v.io else {}, done.status)
+
+
+def ping_phase(labns: lab_namespace, v: Variant, args, stats: Path) -> dict:
+    """Round trips host -> idle guest (udp-sink answers echo requests)."""
+    sink = bench_procs.Child(receiver_argv(labns, v, args, stats, None))
+    try:
+        sink.wait_ready(timeout=15)
+        return ping_guest(labns.lab, args.ping)
+    finally:
+        sink.stop()
+
+
+def light_phase(labns: lab_namespace, v: Variant, args, stats: Path, ceiling_pps: float) -> dict:
+    """CPU at a light load: a paced flood at a fraction of this round's ceiling."""
+    rate = max(1, int(args.light * ceiling_pps))
+    f = flood_phase(labns, v, args, stats, rate=str(rate))
+    return {"light_rate_pps": rate, "light_cpu_pct": f["cpu_pct"],
+            "light_cpu_us_per_packet": f["cpu_us_per_packet"], "light_drop_pct": f["drop_pct"]}
 
 
 def _per_packet(value: float | None, packets: int, scale: float = 1.0) -> float | None:
@@ -99,19 +121,31 @@ def _figures(sent: dict, got: dict, cpu: float | None, tap: dict, stats: dict, s
     }
 
 
+def sample(labns: lab_namespace, v: Variant, args, stats: Path, ceiling_pps: float | None) -> dict:
+    figures = flood_phase(labns, v, args, stats)
+    if v.io and args.ping:
+        figures.update(ping_phase(labns, v, args, stats))
+    if v.io and args.light and ceiling_pps:
+        figures.update(light_phase(labns, v, args, stats, ceiling_pps))
+    return figures
+
+
 def run(args, progress) -> dict:
     vs = variants(args.modes)
     samples: dict[str, list[dict]] = {v.name: [] for v in vs}
     with lab_namespace() as labns, tempfile.TemporaryDirectory(prefix="tbbench-") as tmp:
         stats = Path(tmp) / "stats.json"
-        # Rounds interleave the variants, so slow drift of this shared machine hits all alike.
+        # Rounds interleave the variants, so slow drift of this shared machine hits all alike;
+        # the ceiling goes first, so the light load can be set from this round's ceiling.
         for r in range(args.repeats):
             for v in vs:
                 progress(f"udp-rx round {r + 1}/{args.repeats}: {v.name}")
-                samples[v.name].append(flood_sample(labns, v, args, stats))
+                ceiling_pps = samples[CEILING][-1]["pps"] if samples[CEILING] else None
+                samples[v.name].append(sample(labns, v, args, stats, ceiling_pps))
     return {"bench": "udp-rx", "frame_bytes": FRAME_BYTES, "seconds": args.seconds,
             "ceiling": "tapread --busy" if args.ceiling_busy else "tapread",
-            "repeats": args.repeats, "modes": args.modes, "variants": _summaries(vs, samples)}
+            "repeats": args.repeats, "modes": args.modes, "ping_count": args.ping,
+            "light_fraction": args.light, "variants": _summaries(vs, samples)}
 
 
 def _summaries(vs: list[Variant], samples: dict[str, list[dict]]) -> list[dict]:

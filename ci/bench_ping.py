@@ -1,0 +1,27 @@
+"""bench_ping: round-trip times host -> guest with iputils ping, reduced to loss and percentiles."""
+from __future__ import annotations
+
+import re
+
+import bench_procs
+from bench_lab import Lab
+
+_RTT = re.compile(r"icmp_seq=\d+ .*time=([0-9.]+) ms")
+
+
+def percentile(sorted_values: list[float], q: float) -> float:
+    """Nearest-rank percentile of an already sorted list."""
+    rank = max(1, round(q / 100 * len(sorted_values) + 0.5 - 1e-9))
+    return sorted_values[min(rank, len(sorted_values)) - 1]
+
+
+def ping_guest(lab: Lab, count: int, interval: float = 0.005) -> dict:
+    """Ping the guest from the lab's namespace; p50/p99 in µs, loss in %."""
+    argv = lab.run_in(["ping", "-n", "-c", str(count), "-i", f"{interval:g}", "-W", "1", lab.guest_ip])
+    done = bench_procs.run(argv, timeout=count * max(interval, 0.01) + 30)
+    rtts = sorted(float(m.group(1)) * 1000 for line in done.stdout if (m := _RTT.search(line)))
+    loss = 100.0 * (count - len(rtts)) / count
+    if not rtts:
+        return {"ping_loss_pct": loss}
+    return {"ping_p50_us": percentile(rtts, 50), "ping_p99_us": percentile(rtts, 99),
+            "ping_max_us": rtts[-1], "ping_loss_pct": loss}
