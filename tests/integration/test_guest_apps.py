@@ -230,24 +230,38 @@ def test_udp_sink_stops_after_its_window(kvm, tap_ns):
     assert 900 <= result["rx_packets"] <= 1100, result
 
 
-def start_receiver(tap_ns) -> subprocess.Popen:
-    proc = subprocess.Popen(in_ns(tap_ns.netns, sys.executable, "-c", RECEIVER, tap_ns.host_ip, str(RECV_PORT), "2"),
+def start_receiver(tap_ns, bind: str) -> subprocess.Popen:
+    proc = subprocess.Popen(in_ns(tap_ns.netns, sys.executable, "-c", RECEIVER, bind, str(RECV_PORT), "2"),
                             stdout=subprocess.PIPE, text=True)
     assert proc.stdout.readline().strip() == "listening"
     return proc
 
 
+FAR_IP = "10.99.0.5"  # off the TAP's subnet: reached through --gw
+
+
 @pytest.mark.kvm
-@pytest.mark.parametrize("size,rate,count", [(200, 2000, 2000), (1258, "max", 20000)])
-def test_udp_source_delivers_what_it_reports(kvm, tap_ns, size, rate, count):
-    receiver = start_receiver(tap_ns)
+@pytest.mark.parametrize("size,rate,count,routed", [
+    (200, 2000, 2000, False),
+    (1258, "max", 20000, False),
+    (8, 500, 300, True),
+])
+def test_udp_source_delivers_what_it_reports(kvm, tap_ns, size, rate, count, routed):
+    args = [guest_ip(tap_ns), f"--size={size}", f"--rate={rate}", f"--count={count}", "--port=4444"]
+    if routed:
+        # The namespace owns FAR_IP on lo, so frames sent to the gateway's MAC for it are delivered locally.
+        subprocess.run(["ip", "-n", tap_ns.netns, "addr", "add", f"{FAR_IP}/32", "dev", "lo"], check=True)
+        dst_ip, hop = FAR_IP, tap_ns.host_ip
+        args.append(f"--gw={tap_ns.host_ip}")
+    else:
+        dst_ip = hop = tap_ns.host_ip
+    args.append(f"--dst={dst_ip}:{RECV_PORT}")
+    receiver = start_receiver(tap_ns, dst_ip)
     guest = None
     try:
-        dst = f"--dst={tap_ns.host_ip}:{RECV_PORT}"
-        guest = Guest("udp-source", guest_ip(tap_ns), dst, f"--size={size}", f"--rate={rate}",
-                      f"--count={count}", "--port=4444", tap_ns=tap_ns)
+        guest = Guest("udp-source", *args, tap_ns=tap_ns)
         ready = guest.wait_line("ready:")
-        assert ready.startswith(f"ready: udp-source dst={tap_ns.host_ip}:{RECV_PORT} via={tap_ns.host_ip}")
+        assert ready.startswith(f"ready: udp-source dst={dst_ip}:{RECV_PORT} via={hop} size={size}")
         status, lines = guest.finish(timeout=60)
         out, _ = receiver.communicate(timeout=40)
     finally:
@@ -264,4 +278,4 @@ def test_udp_source_delivers_what_it_reports(kvm, tap_ns, size, rate, count):
     assert got["in_order"] and got["sources"] == [f"{tap_ns.guest_ip}:4444"]
     if rate != "max":
         assert 0.9 * rate <= sent["pps"] <= 1.1 * rate, sent
-    print(f"udp-source size={size} rate={rate}: {sent}")
+    print(f"udp-source size={size} rate={rate} routed={routed}: {sent}")
