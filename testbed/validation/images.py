@@ -20,7 +20,7 @@ def check_images(topology: Topology) -> Iterator[Finding]:
 
 
 def image_problem(image: str) -> str | None:
-    resolved = _resolve(image)
+    resolved = resolve(image)
     if resolved is None:
         if "/" in image:
             return f"image file {image} does not exist"
@@ -32,7 +32,7 @@ def image_problem(image: str) -> str | None:
     return None
 
 
-def _resolve(image: str) -> Path | None:
+def resolve(image: str) -> Path | None:
     try:
         return paths.resolve_image(image)
     except paths.MissingBuildError:

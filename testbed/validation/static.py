@@ -8,6 +8,7 @@ from testbed.validation.endpoints import check_endpoints
 from testbed.validation.findings import Finding
 from testbed.validation.images import check_images
 from testbed.validation.macs import check_macs
+from testbed.validation.nics import check_nics
 from testbed.validation.routes import check_routes
 
 
@@ -19,5 +20,6 @@ def static_findings(topology: Topology) -> list[Finding]:
         *check_routes(topology, addresses),
         *check_macs(topology),
         *check_images(topology),
+        *check_nics(topology),
         *check_targets(topology, addresses),
     ]

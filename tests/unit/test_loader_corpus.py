@@ -10,26 +10,22 @@ from testbed import paths
 from testbed.errors import TopologyError
 from testbed.loader import load_topology
 
+from test_loader_fake_images import solo5_image  # a sibling module: tests/unit is on sys.path
+
 HERE = Path(__file__).parent
 CORPUS = sorted((HERE / "bad_topologies").glob("*.yaml"))
 EXAMPLES = sorted((HERE.parent.parent / "topologies").glob("*.yaml"))
 HEADER_RE = re.compile(r"^# where: ?(?P<where>.*)\n# says: (?P<says>.+)$", re.MULTILINE)
-FAKE_BUILTINS = ("ping-serve",)
+FAKE_BUILTINS = {"ping-serve": ["service0"]}
 
 
 @pytest.fixture(autouse=True)
 def builtin_images(monkeypatch, tmp_path):
-    """Built-in images that may not be built on this machine yet: a stand-in ELF file."""
-    fake = tmp_path / "fake.hvt"
-    fake.write_bytes(b"\x7fELF" + bytes(60))
-    real = paths.resolve_image
+    """Built-in images as stand-ins declaring what the real ones do, so results don't depend on a build."""
+    fakes = {name: solo5_image(tmp_path / f"{name}.hvt", nics) for name, nics in FAKE_BUILTINS.items()}
 
     def resolve(image: str) -> Path | None:
-        try:
-            found = real(image)
-        except paths.MissingBuildError:
-            found = None
-        return found or (fake if image in FAKE_BUILTINS else None) or (Path(image) if Path(image).is_file() else None)
+        return fakes.get(image) or (Path(image) if Path(image).is_file() else None)
 
     monkeypatch.setattr(paths, "resolve_image", resolve)
 
