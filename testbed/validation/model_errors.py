@@ -11,6 +11,7 @@ from testbed.schema import FIELD_HINTS, MAC_RE, NAME_RE, NODE_KINDS
 from testbed.validation.locator import Locator
 from testbed.validation.model_fields import allowed_fields
 
+RANGE_ERRORS = {"greater_than", "greater_than_equal", "less_than", "less_than_equal"}
 MISSING = object()  # below a missing field: nothing left in the data to walk
 # What containerlab users write, and what it is here.
 CONTAINERLAB_WORDS = {
@@ -76,6 +77,8 @@ def _reword(item: dict, path: tuple) -> tuple[tuple, str]:
     elif kind == "string_pattern_mismatch":
         pattern = (item.get("ctx") or {}).get("pattern")
         message = f"{value!r}: {PATTERN_WORDS.get(pattern, message)}"
+    elif kind in RANGE_ERRORS and FIELD_HINTS.get(_field_name(path)):
+        message = f"{value} is out of range"  # the hint says the unit and the bounds
     elif _is_scalar(value) and str(value) not in message:
         message += f", got {value!r}"
     hint = FIELD_HINTS.get(_field_name(path)) if kind != "value_error" else None  # our validators explain
