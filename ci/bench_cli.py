@@ -27,7 +27,7 @@ def _bounded(kind, low: float, high: float = float("inf"), low_open: bool = True
         try:
             value = kind(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a {kind.__name__}") from None
+            raise argparse.ArgumentTypeError(f"{text!r} is not {'an integer' if kind is int else 'a number'}") from None
         if value < low or (low_open and value == low) or value > high:
             raise argparse.ArgumentTypeError(f"{text} is out of range")
         return value

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -198,3 +199,34 @@ def test_tapread_missing_interface_is_a_runtime_error():
     done = subprocess.run([tool("tapread"), "--tap=tbnosuch0", "--count=1"],
                           capture_output=True, text=True, timeout=10)
     assert (done.returncode, done.stderr) == (1, "tapread: --tap=tbnosuch0: no such interface\n")
+
+
+BENCH = Path(__file__).resolve().parents[2] / "ci" / "bench"
+
+
+def run_bench(*args: str, out: Path) -> dict:
+    done = subprocess.run([sys.executable, str(BENCH), *args, f"--json={out}"],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return {v["name"]: v for v in json.loads(out.read_text())["variants"]}
+
+
+@pytest.mark.root
+def test_bench_ceiling_counts_every_frame_the_tap_delivered(tmp_path):
+    rows = run_bench("udp-rx", "--modes=", "--seconds=0.5", "--repeats=1", out=tmp_path / "rx.json")
+    ceiling = rows["ceiling"]["samples"][0]
+    assert ceiling["rx_packets"] > 1000
+    assert ceiling["lost_after_tap"] == 0  # tapread read exactly what the kernel's TAP counted
+    assert ceiling["ratio_to_ceiling"] == 1.0
+
+
+@pytest.mark.kvm
+def test_bench_hypercall_mode_row(kvm, tmp_path):
+    rows = run_bench("udp-rx", "--modes=hypercall", "--seconds=1", "--repeats=1", "--ping=20",
+                     "--light=0.005", out=tmp_path / "rx.json")
+    row = rows["hypercall"]["samples"][0]
+    assert row["rx_packets"] > 100
+    assert row["user_exits_per_packet"] >= 1.0  # one NET_READ hypercall per frame, at least
+    assert row["lost_after_tap"] == 0  # every frame the TAP handed the monitor reached the guest
+    assert row["ping_loss_pct"] == 0 and row["ping_p50_us"] <= row["ping_p99_us"]
+    assert 0 < row["ratio_to_ceiling"] < 1
