@@ -39,4 +39,4 @@ def _located(finding: Finding, locator: Locator) -> Problem:
     message = finding.message
     if finding.see is not None:
         message += f" (see {locator.line(finding.see)})"
-    return locator.problem(finding.path, message)
+    return locator.problem(finding.path, message, finding.at_key)

@@ -20,6 +20,9 @@ def _ping(topology: Topology, addresses: AddressPlan, path: tuple, ping) -> Iter
         if name not in topology.nodes:
             known = False
             yield Finding((*path, field), unknown_name("node", name, topology.nodes))
+    if ping.count * ping.interval > ping.timeout:
+        yield Finding(path, f"{ping.count} pings {ping.interval} s apart take {ping.count * ping.interval:g} s, "
+                      f"longer than the timeout of {ping.timeout:g} s: raise timeout or lower count")
     if not known:
         return
     source, target = topology.nodes[ping.from_], topology.nodes[ping.to]

@@ -13,6 +13,7 @@ class Finding:
     path: DataPath
     message: str
     see: DataPath | None = None  # the other half of a clash (the first use, the overlapped subnet)
+    at_key: bool = False  # the mistake is the mapping key (a name), not its value
 
 
 def unknown_name(kind: str, name: str, known: Iterable[str]) -> str:

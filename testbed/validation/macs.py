@@ -17,7 +17,8 @@ def check_macs(topology: Topology) -> Iterator[Finding]:
         for nic, mac in node.macs.items():
             path = ("nodes", name, "macs", nic)
             if nic not in nics:
-                yield Finding(path, f"{name} has no link on {nic!r} (its links use: {', '.join(nics) or 'none'})")
+                yield Finding(path, f"{name} has no link on {nic!r} (its links use: {', '.join(nics) or 'none'})",
+                              at_key=True)
             problem = mac_problem(mac)
             if problem:
                 yield Finding(path, f"{mac}: {problem}")

@@ -10,6 +10,7 @@ from testbed.validation.images import check_images
 from testbed.validation.macs import check_macs
 from testbed.validation.nics import check_nics
 from testbed.validation.routes import check_routes
+from testbed.validation.sysctls import check_sysctls
 
 
 def static_findings(topology: Topology) -> list[Finding]:
@@ -19,6 +20,7 @@ def static_findings(topology: Topology) -> list[Finding]:
         *addresses.findings,
         *check_routes(topology, addresses),
         *check_macs(topology),
+        *check_sysctls(topology),
         *check_images(topology),
         *check_nics(topology),
         *check_targets(topology, addresses),
