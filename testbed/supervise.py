@@ -1,15 +1,18 @@
 """supervise: the per-run supervisor process; starts the monitors, tied to its own life, and keeps the lab alive until told to stop.
 
-Run as `python -m testbed.supervise RUN_DIR PARENT_PID`. It imports nothing heavy so it starts fast.
-Life cycle: it dies with the `up` process (PR_SET_PDEATHSIG) until SIGUSR1 detaches it (`testbed up` leaves the
-lab running); SIGTERM stops the monitors (SIGTERM, then SIGKILL) and exits. Monitors get PR_SET_PDEATHSIG=SIGKILL,
-so killing the supervisor with -9 kills them too.
+Run as `python -m testbed.supervise RUN_DIR OWNER_PID`. It imports nothing heavy so it starts fast.
+Life cycle: it watches its owner (the process that called Lab.up) through a pidfd and stops the lab's monitors when
+the owner dies, until SIGUSR1 detaches it (`testbed up` leaves the lab running); SIGTERM stops the monitors (SIGTERM,
+then SIGKILL) and exits. Monitors get PR_SET_PDEATHSIG=SIGKILL, so killing the supervisor with -9 kills them too.
+(A pidfd, not PR_SET_PDEATHSIG, for the owner: PDEATHSIG fires when the parent *thread* exits, and Lab.up may run
+in a short-lived thread.)
 """
 from __future__ import annotations
 
 import ctypes
 import json
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -21,6 +24,7 @@ from testbed.state import RunDir
 PR_SET_PDEATHSIG = 1
 STOP_GRACE_SECONDS = 3.0
 WATCHED = {signal.SIGCHLD, signal.SIGTERM, signal.SIGINT, signal.SIGUSR1, signal.SIGHUP}
+OWNER_POLL_SECONDS = 0.05
 _libc = ctypes.CDLL(None, use_errno=True)
 
 
@@ -35,9 +39,16 @@ def _monitor_preexec() -> None:
 
 
 class Supervisor:
-    def __init__(self, run: RunDir):
+    def __init__(self, run: RunDir, owner_pidfd: int | None):
         self.run = run
+        self.owner_pidfd = owner_pidfd  # None once detached
         self.children: dict[int, tuple[str, subprocess.Popen]] = {}
+
+    def owner_gone(self) -> bool:
+        if self.owner_pidfd is None:
+            return False
+        readable, _, _ = select.select([self.owner_pidfd], [], [], 0)
+        return bool(readable)
 
     def start_monitors(self) -> None:
         with open(self.run.path / "launch.json") as f:
@@ -76,24 +87,28 @@ class Supervisor:
 
     def serve(self) -> None:
         """Wait for signals: reap monitors as they exit, detach on SIGUSR1, stop on SIGTERM/SIGINT/SIGHUP."""
-        while True:
-            info = signal.sigtimedwait(WATCHED, 1.0)
+        while not self.owner_gone():
+            info = signal.sigtimedwait(WATCHED, OWNER_POLL_SECONDS if self.owner_pidfd is not None else 1.0)
             if info is None or info.si_signo == signal.SIGCHLD:
                 self.reap()
             elif info.si_signo == signal.SIGUSR1:
-                die_with_parent(0)
+                os.close(self.owner_pidfd)
+                self.owner_pidfd = None
             else:
-                self.stop()
-                return
+                break
+        self.stop()
 
 
 def main(argv: list[str]) -> int:
-    run_dir, parent = argv[0], int(argv[1])
+    run_dir, owner = argv[0], int(argv[1])
     signal.pthread_sigmask(signal.SIG_BLOCK, WATCHED)  # handled synchronously in serve()
-    die_with_parent(signal.SIGKILL)
-    if os.getppid() != parent:  # the parent died before prctl took effect
+    try:
+        owner_pidfd = os.pidfd_open(owner)
+    except ProcessLookupError:
         return 1
-    supervisor = Supervisor(RunDir(run_dir))
+    if os.getppid() != owner:  # the owner died (and we were reparented) before the pidfd was opened
+        return 1
+    supervisor = Supervisor(RunDir(run_dir), owner_pidfd)
     try:
         supervisor.start_monitors()
         supervisor.serve()
