@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -11,7 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from testbed import nsenter, planner, readiness, teardown
+from testbed import nsenter, pause, planner, readiness, teardown
 from testbed.checks import CheckResult
 from testbed.checks.ping import PingResult, judge, ping
 from testbed.lab_errors import InvalidTopology, Interrupted, LabError
@@ -107,8 +108,10 @@ class Lab:
 
         with Handles() as handles:
             apply(self.plan, self.run.record, handles)
+        pause.point("links")
         self._start_supervisor()
         readiness.wait_ready(self.run, [m.node for m in self.plan.monitors], ready_timeout)
+        pause.point("monitors")
         self._run_node_commands()
         self.run.update(lambda state: state.__setitem__("phase", "up"))
 
@@ -149,8 +152,10 @@ class Lab:
             raise LabError(f"run {self.run_id}: the supervisor is gone")
         self.run.update(lambda state: state.__setitem__("owner", supervisor.to_json()))
 
-    def down(self) -> list[str]:
-        """Stop everything, keep the monitors' final stats in memory, remove every object and file of the run."""
+    def down(self, keep: str | os.PathLike | None = None) -> list[str]:
+        """Stop everything, keep the monitors' final stats in memory, remove every object and file of the run.
+
+        keep: first copy the run's files (state.json, consoles, final stats, logs) there: a failed test's artefacts."""
         if not self.run.exists():
             return []
         with _teardown_guard():
@@ -159,6 +164,11 @@ class Lab:
             except FileNotFoundError:
                 return []
             self._final_stats = {m.node: self._read_stats(m.node) for m in self.plan.monitors}
+            if keep is not None:
+                try:
+                    shutil.copytree(self.run.path, keep, dirs_exist_ok=True, ignore=shutil.ignore_patterns("*.lock"))
+                except OSError:  # artefacts are best effort; the teardown is not
+                    pass
             return teardown.destroy(self.run)
 
     def __enter__(self) -> "Lab":

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from pyroute2 import netns
 
-from testbed import nsenter
+from testbed import nsenter, pause
 from testbed.netlink.handles import Handles
 from testbed.plan import Plan
 
@@ -19,6 +19,7 @@ def apply(plan: Plan, record: Recorder, handles: Handles) -> None:
     for namespace in plan.namespaces:
         record("netns", name=namespace.name, node=namespace.node)
         netns.create(namespace.name)
+    pause.point("namespaces")
     for namespace in plan.namespaces:
         _set_up(handles, namespace.name, "lo")
     for bridge in plan.bridges:
