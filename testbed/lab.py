@@ -74,12 +74,13 @@ class Lab:
     def up(cls, topology_path: str | os.PathLike, overrides: dict | None = None, name_prefix: str | None = None,
            ready_timeout: float = READY_TIMEOUT_SECONDS) -> "Lab":
         topology = load_topology(topology_path, overrides)
+        source = str(Path(topology_path).absolute())  # so attach() and run_checks() work from any directory
         try:
-            plan = planner.make_plan(topology, planner.new_run_id(name_prefix), source=str(topology_path))
+            plan = planner.make_plan(topology, planner.new_run_id(name_prefix), source=source)
         except planner.PlanError as exc:
             raise InvalidTopology([f"{topology_path}: {problem}" for problem in exc.problems]) from exc
         lab = cls(plan, RunDir.create(plan.run_id, {
-            "run_id": plan.run_id, "topology": plan.topology, "source": str(topology_path),
+            "run_id": plan.run_id, "topology": plan.topology, "source": source, "overrides": overrides,
             "phase": "creating", "owner": ProcessId.me().to_json(), "plan": plan.model_dump(mode="json")}))
         lab._topology = topology
         owner = os.getpid()
@@ -251,8 +252,8 @@ class Lab:
         return [self.check(check) for check in self._checks()]
 
     def _checks(self) -> list[Check]:
-        if self._topology is None:
-            self._topology = load_topology(self.plan.source) if self.plan.source else None
+        if self._topology is None and self.plan.source:
+            self._topology = load_topology(self.plan.source, self.run.read().get("overrides"))
         return list(self._topology.checks) if self._topology else []
 
     def _unikernel(self, node: str) -> None:

@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
+import sys
+import threading
 import time
 from pathlib import Path
 
@@ -83,3 +86,46 @@ def test_monitor_exiting_early_fails_up_with_its_status_and_console(kvm, run_pre
     with pytest.raises(NodeNotReady, match=r"(?s)guest: the monitor exited with status \d+.*unknown argument"):
         Lab.up(PINGPAIR, name_prefix=f"{run_prefix}e", overrides={"nodes.guest.args": ["--bogus"]})
     assert namespaces_of(f"{run_prefix}e") == []
+
+
+def test_lab_outlives_the_thread_that_brought_it_up(kvm, run_prefix):
+    labs = []
+    thread = threading.Thread(target=lambda: labs.append(Lab.up(PINGPAIR, name_prefix=run_prefix)))
+    thread.start()
+    thread.join()
+    (lab,) = labs
+    try:
+        time.sleep(0.3)  # PR_SET_PDEATHSIG would have fired when the thread ended
+        assert lab.processes()["guest"]["exit"] is None
+        assert lab.ping("host", "guest", count=5, interval=0.005).loss_percent == 0
+    finally:
+        lab.down()
+
+
+OWNER = """
+import sys, time
+from testbed.lab import Lab
+lab = Lab.up(sys.argv[1], name_prefix=sys.argv[2])
+print(lab.run_id, flush=True)
+time.sleep(120)
+"""
+
+
+def test_killed_owner_stops_its_monitors_and_down_all_cleans(kvm, testbed_cli, run_prefix, namespaces_of):
+    prefix = f"{run_prefix}o"
+    owner = subprocess.Popen([sys.executable, "-c", OWNER, str(PINGPAIR), prefix], stdout=subprocess.PIPE, text=True,
+                             cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)})
+    try:
+        run = RunDir.for_run(owner.stdout.readline().strip())
+        monitor_pid = run.read()["processes"]["guest"]["pid"]
+    finally:
+        owner.kill()
+        owner.wait()
+    deadline = time.monotonic() + 5
+    while os.path.exists(f"/proc/{monitor_pid}/stat") and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not os.path.exists(f"/proc/{monitor_pid}/stat"), "the monitor outlived the process that owned the lab"
+    assert namespaces_of(prefix), "nothing was left for down --all: the test proves nothing"
+    done = testbed_cli("down", "--all")
+    assert done.returncode == 0, done.stderr
+    assert namespaces_of(prefix) == [] and not run.path.exists()
