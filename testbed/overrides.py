@@ -1,4 +1,4 @@
-"""overrides: applies dotted-path settings such as {"nodes.guest.io": "event"} to a topology's data before validation."""
+"""overrides: sets dotted paths such as {"nodes.guest.io": "event"} in a topology's data before validation."""
 from __future__ import annotations
 
 import copy

@@ -6,8 +6,16 @@ import re
 from pathlib import Path
 from typing import Annotated, Literal, NamedTuple, Union, get_args
 
-from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator,
-                      model_validator)
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 IO_MODES = ("hypercall", "poll", "event", "hybrid")
 NAME_RE = r"^[A-Za-z][A-Za-z0-9_-]{0,30}$"

@@ -161,24 +161,29 @@ def _assign(segment: Segment, plan: AddressPlan) -> None:
     if segment.subnet is None:
         return
     automatic = [m for m in segment.members if m.explicit is None]
-    if segment.bridged:
-        taken = {m.explicit.ip for m in segment.members if m.explicit is not None}
-        pool = [ip for ip in usable_hosts(segment.subnet, len(segment.members) + len(taken)) if ip not in taken]
-        hosts = dict(zip((id(m) for m in automatic), pool))
-        needed = len(segment.members)
-    else:  # endpoint N of a link takes host N of its subnet, whether or not the other end is explicit
-        pool = usable_hosts(segment.subnet, 2)
-        hosts = {id(m): pool[m.position] for m in automatic if m.position < len(pool)}
-        needed = max((m.position + 1 for m in automatic), default=0)
-    for member in automatic:
-        if id(member) in hosts:
-            address = ipaddress.ip_interface(f"{hosts[id(member)]}/{segment.subnet.prefixlen}")
-            plan.assigned.append(Assigned(member.end, address, segment.subnet_path, False))
+    hosts, needed = (_bridge_hosts if segment.bridged else _link_hosts)(segment, automatic)
+    for member, host in hosts.items():
+        address = ipaddress.ip_interface(f"{host}/{segment.subnet.prefixlen}")
+        plan.assigned.append(Assigned(member.end, address, segment.subnet_path, False))
     if len(hosts) < len(automatic):
         have = len(usable_hosts(segment.subnet, needed))
         plan.findings.append(Finding(segment.subnet_path, f"{segment.subnet} has {have} host address"
                                      f"{'es' if have != 1 else ''}, too few for the {needed} endpoints on "
                                      f"{segment.title}"))
+
+
+def _bridge_hosts(segment: Segment, automatic: list[Member]) -> tuple[dict[Member, object], int]:
+    """In link order, skipping the explicit addresses; every member needs a host."""
+    taken = {m.explicit.ip for m in segment.members if m.explicit is not None}
+    pool = [ip for ip in usable_hosts(segment.subnet, len(segment.members) + len(taken)) if ip not in taken]
+    return dict(zip(automatic, pool, strict=False)), len(segment.members)  # the pool may run short
+
+
+def _link_hosts(segment: Segment, automatic: list[Member]) -> tuple[dict[Member, object], int]:
+    """Endpoint N takes host N, whether or not the other end is explicit (as the planner does)."""
+    pool = usable_hosts(segment.subnet, 2)
+    hosts = {m: pool[m.position] for m in automatic if m.position < len(pool)}
+    return hosts, max((m.position + 1 for m in automatic), default=0)
 
 
 def _check_overlaps(plan: AddressPlan) -> None:

@@ -11,7 +11,8 @@ from testbed.cli import main
 
 REPO = Path(__file__).resolve().parents[2]
 GOOD = "name: lab\nnodes:\n  a: {kind: netns}\n  b: {kind: netns}\nlinks:\n  - endpoints: [a:eth0, b:eth0]\n"
-BAD = "name: lab\nnodes:\n  a: {kind: netns}\nlinks:\n  - endpoints: [a:eth0, b:eth0]\n  - endpoints: [a:eth0, c:eth0]\n"
+BAD = ("name: lab\nnodes:\n  a: {kind: netns}\n"
+       "links:\n  - endpoints: [a:eth0, b:eth0]\n  - endpoints: [a:eth0, c:eth0]\n")
 
 
 @pytest.fixture

@@ -1,16 +1,15 @@
-"""Loader against files: every bad topology in bad_topologies/ gives its one expected FILE:LINE:COL problem; topologies/ all load."""
+"""Loader against files: each bad_topologies/ file gives its one expected FILE:LINE:COL problem; topologies/ load."""
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
 import pytest
+from test_loader_fake_images import solo5_image  # a sibling module: tests/unit is on sys.path
 
 from testbed import paths
 from testbed.errors import TopologyError
 from testbed.loader import load_topology
-
-from test_loader_fake_images import solo5_image  # a sibling module: tests/unit is on sys.path
 
 HERE = Path(__file__).parent
 CORPUS = sorted((HERE / "bad_topologies").glob("*.yaml"))

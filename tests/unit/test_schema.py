@@ -38,7 +38,8 @@ def test_the_kind_picks_the_model():
 
 def test_a_field_of_another_kind_is_refused():
     data = {"name": "x", "nodes": {"host": {"kind": "netns", "image": "ping-serve"}}}
-    assert [(e["type"], e["loc"]) for e in errors_of(data)] == [("extra_forbidden", ("nodes", "host", "netns", "image"))]
+    assert [(e["type"], e["loc"]) for e in errors_of(data)] == [
+        ("extra_forbidden", ("nodes", "host", "netns", "image"))]
 
 
 def test_models_are_frozen():

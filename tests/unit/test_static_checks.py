@@ -67,7 +67,8 @@ def test_a_big_ipv6_subnet_is_not_enumerated():
 
 
 def test_two_unikernels_may_share_a_link():
-    data = {"name": "uu", "nodes": {"u1": {"kind": "unikernel", "image": "x"}, "u2": {"kind": "unikernel", "image": "x"}},
+    data = {"name": "uu",
+            "nodes": {"u1": {"kind": "unikernel", "image": "x"}, "u2": {"kind": "unikernel", "image": "x"}},
             "links": [{"endpoints": ["u1:service0", "u2:service0"], "subnet": "10.0.0.0/30"}]}
     assert findings_of(data) == []
 
