@@ -58,9 +58,11 @@ class YamlSource:
         for depth, part in enumerate(path):
             last = depth == len(path) - 1
             if isinstance(node, CommentedMap) and part in node:
-                value = node[part]
+                value, written_in = node[part], _map_writing(node, part)
                 scalar = not isinstance(value, (CommentedMap, CommentedSeq))
-                line, col = node.lc.value(part) if scalar and not (last and at_key) else node.lc.key(part)
+                if written_in is not None:
+                    lc = written_in.lc
+                    line, col = lc.value(part) if scalar and not (last and at_key) else lc.key(part)
                 node = value
             elif isinstance(node, CommentedSeq) and isinstance(part, int) and 0 <= part < len(node):
                 line, col = node.lc.item(part)
@@ -68,6 +70,18 @@ class YamlSource:
             else:
                 break
         return line + 1, col + 1
+
+
+def _map_writing(node: CommentedMap, key: Any) -> CommentedMap | None:
+    """The mapping where `key` is written: this one, or one merged into it with `<<: *anchor`."""
+    if key in node.lc.data:
+        return node
+    for merged in getattr(node, "merge", ()):
+        source = merged[1] if isinstance(merged, tuple) else merged  # ruamel < 0.19 keeps (index, map) pairs
+        found = _map_writing(source, key) if isinstance(source, CommentedMap) else None
+        if found is not None:
+            return found
+    return None
 
 
 def to_plain(node: Any) -> Any:

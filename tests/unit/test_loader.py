@@ -135,3 +135,19 @@ def test_topology_error_str_is_one_problem_per_line(write):
         load_topology(write("name: lab\nnodes:\n  a: {kind: vm}\n  b: {kind: vm}\n"))
     assert str(caught.value).splitlines() == caught.value.problems
     assert len(caught.value.problems) == 2
+
+
+def test_values_merged_from_an_anchor_are_located_where_they_are_written(write):
+    path = write("""\
+name: lab
+nodes:
+  base: &netns {kind: netns, colour: red}
+  other:
+    <<: *netns
+    commands: [true]
+""")
+    assert problems_of(path) == [
+        f"{path}:3:30: nodes.base.colour: unknown field 'colour' (allowed: kind, sysctls, routes, commands)",
+        f"{path}:3:30: nodes.other.colour: unknown field 'colour' (allowed: kind, sysctls, routes, commands)",
+        f"{path}:6:16: nodes.other.commands.0: Input should be a valid string, got True",
+    ]
