@@ -55,6 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="also measure CPU at this fraction of the round's ceiling rate (0: skip)")
     rx.add_argument("--ceiling-busy", action="store_true",
                     help="the ceiling spins on its TAP instead of sleeping in poll when it drains")
+    rx.add_argument("--flood-gso", type=_bounded(int, 1, 64, low_open=False), default=32, metavar="N",
+                    help="udpgen --gso: datagrams per message, split by the kernel (1: plain sendmmsg)")
     rx.add_argument("--nic", default="service0", help="the sink's manifest NIC name")
     show = sub.add_parser("show", help="print the tables of a results JSON written earlier")
     show.add_argument("path", type=Path)

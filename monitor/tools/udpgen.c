@@ -1,6 +1,7 @@
 /* udpgen: a paced UDP generator built on sendmmsg; reports what the kernel accepted as one JSON line. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <stdbool.h>
 #include <sys/socket.h>
 
@@ -11,16 +12,22 @@
 #define L2_OVERHEAD (14 + 20 + 8)  /* Ethernet + IPv4 + UDP headers around the payload */
 #define DEFAULT_SIZE (1300 - L2_OVERHEAD) /* 1300-byte frames, as in the seed */
 #define SEQ_BYTES 8
+#define MAX_GSO 64                 /* the kernel's UDP_MAX_SEGMENTS */
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103
+#endif
 
 static const char usage[] =
     "usage: udpgen --dst=IP:PORT [--src-port=N] [--size=BYTES] [--rate=PPS|BITSps|max]\n"
-    "              [--seconds=S] [--count=N] [--batch=N] [--json] [--progress]\n"
+    "              [--seconds=S] [--count=N] [--batch=N] [--gso=N] [--json] [--progress]\n"
     "  --size     UDP payload bytes (default %d: 1300-byte Ethernet frames)\n"
     "  --rate     packets/s (e.g. 20000, 50k), bits/s of whole Ethernet frames\n"
     "             (e.g. 100mbit, 1gbit, 500kbit), or max (default)\n"
     "  --seconds  stop after S seconds;  --count  stop after N datagrams accepted\n"
     "             (at least one of them is required; the first reached stops)\n"
-    "  --batch    datagrams per sendmmsg call, 1..%d (default 64)\n"
+    "  --batch    datagrams per sendmmsg call (default 64; at most %d messages)\n"
+    "  --gso      N datagrams per message, split by the kernel (UDP GSO), 1..64 (default 1):\n"
+    "             the same frames on the wire for less sender CPU\n"
     "  --json     final summary as one JSON line;  --progress  a JSON line per second\n"
     "The first 8 payload bytes carry a big-endian sequence number (one per attempt).\n"
     "Send errors (ENOBUFS, ECONNREFUSED, ...) are counted, not fatal. Exit 2 on bad arguments.\n";
@@ -33,6 +40,7 @@ struct config {
     double seconds;  /* 0: no time limit */
     uint64_t count;  /* 0: no count limit */
     unsigned batch;
+    unsigned gso; /* datagrams per message: 1 = plain sendmmsg */
     bool json, progress;
 };
 
@@ -89,7 +97,7 @@ static void parse_args(int argc, char **argv, struct config *c)
 {
     const char *rate = "max", *v;
     bool have_dst = false;
-    *c = (struct config){ .size = DEFAULT_SIZE, .batch = 64 };
+    *c = (struct config){ .size = DEFAULT_SIZE, .batch = 64, .gso = 1 };
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -109,7 +117,9 @@ static void parse_args(int argc, char **argv, struct config *c)
         } else if ((v = opt_value(a, "--count"))) {
             c->count = parse_u64("--count", v, 1, UINT64_MAX / 2);
         } else if ((v = opt_value(a, "--batch"))) {
-            c->batch = (unsigned)parse_u64("--batch", v, 1, MAX_BATCH);
+            c->batch = (unsigned)parse_u64("--batch", v, 1, MAX_BATCH * MAX_GSO);
+        } else if ((v = opt_value(a, "--gso"))) {
+            c->gso = (unsigned)parse_u64("--gso", v, 1, MAX_GSO);
         } else if (strcmp(a, "--json") == 0) {
             c->json = true;
         } else if (strcmp(a, "--progress") == 0) {
@@ -122,6 +132,11 @@ static void parse_args(int argc, char **argv, struct config *c)
         usage_error("--dst=IP:PORT is required");
     if (c->seconds == 0 && c->count == 0)
         usage_error("one of --seconds=S or --count=N is required");
+    if (c->gso > 1 && c->size * c->gso > MAX_PAYLOAD)
+        usage_error("--gso=%u: %u x %zu bytes exceeds one UDP datagram (%d)", c->gso, c->gso,
+                    c->size, MAX_PAYLOAD);
+    if ((c->batch + c->gso - 1) / c->gso > MAX_BATCH)
+        usage_error("--batch=%u: more than %d messages per call (raise --gso)", c->batch, MAX_BATCH);
     /* After the loop: a bits/s rate depends on --size wherever it was given. */
     c->rate_pps = parse_rate(rate, c->size);
 }
@@ -142,10 +157,17 @@ static int open_socket(const struct config *c)
     /* Connected: the route is looked up once, not per datagram. */
     if (connect(fd, (const struct sockaddr *)&c->dst, sizeof(c->dst)) < 0)
         runtime_error("--dst: connect: %s", strerror(errno));
+    int segment = (int)c->size;
+    if (c->gso > 1 && setsockopt(fd, SOL_UDP, UDP_SEGMENT, &segment, sizeof(segment)) < 0)
+        runtime_error("--gso: UDP_SEGMENT: %s", strerror(errno));
     return fd;
 }
 
-/* One payload buffer per batch slot, so each datagram can carry its own sequence number. */
+/*
+ * The batch's datagrams lie back to back in one buffer, each with its own sequence
+ * number; message j covers datagrams [j*gso, (j+1)*gso), which the kernel splits
+ * again when UDP_SEGMENT is set (gso > 1).
+ */
 struct batch {
     struct mmsghdr msgs[MAX_BATCH];
     struct iovec iov[MAX_BATCH];
@@ -159,22 +181,27 @@ static void batch_init(struct batch *b, const struct config *c)
         runtime_error("out of memory for %u x %zu bytes", c->batch, c->size);
     for (size_t i = 0; i < c->size * c->batch; i++)
         b->buf[i] = (unsigned char)(i % c->size);
-    for (unsigned i = 0; i < c->batch; i++) {
-        b->iov[i] = (struct iovec){ .iov_base = b->buf + i * c->size, .iov_len = c->size };
-        b->msgs[i] = (struct mmsghdr){ .msg_hdr = { .msg_iov = &b->iov[i], .msg_iovlen = 1 } };
+    for (unsigned j = 0; j * c->gso < c->batch; j++) {
+        b->iov[j] = (struct iovec){ .iov_base = b->buf + (size_t)j * c->gso * c->size };
+        b->msgs[j] = (struct mmsghdr){ .msg_hdr = { .msg_iov = &b->iov[j], .msg_iovlen = 1 } };
     }
 }
 
-static void batch_number(struct batch *b, const struct config *c, uint64_t first, unsigned n)
+/* Number datagrams 0..n-1 of the batch from first on; returns how many messages carry them. */
+static unsigned batch_prepare(struct batch *b, const struct config *c, uint64_t first, unsigned n)
 {
-    if (c->size < SEQ_BYTES)
-        return;
-    for (unsigned i = 0; i < n; i++) {
+    for (unsigned i = 0; c->size >= SEQ_BYTES && i < n; i++) {
         uint64_t seq = first + i;
-        unsigned char *p = b->iov[i].iov_base;
+        unsigned char *p = b->buf + (size_t)i * c->size;
         for (int k = SEQ_BYTES - 1; k >= 0; k--, seq >>= 8)
             p[k] = (unsigned char)seq;
     }
+    unsigned messages = (n + c->gso - 1) / c->gso;
+    for (unsigned j = 0; j < messages; j++) {
+        unsigned in_msg = n - j * c->gso < c->gso ? n - j * c->gso : c->gso;
+        b->iov[j].iov_len = (size_t)in_msg * c->size;
+    }
+    return messages;
 }
 
 /* Errors that mean the setup is wrong rather than the path being congested. */
@@ -184,26 +211,33 @@ static bool fatal_errno(int e)
            e == EDESTADDRREQ || e == EPERM || e == EACCES;
 }
 
-/* Send up to n datagrams; a short count means the next one failed, so it counts as an error. */
+/*
+ * Send n datagrams. sendmmsg stops at the first message that fails and, when some
+ * went out, hides the errno: a short count means message r failed, so its datagrams
+ * count as errors and are skipped.
+ */
 static void send_batch(int fd, struct batch *b, const struct config *c, unsigned n, struct totals *t)
 {
-    batch_number(b, c, t->attempts, n);
-    int r = sendmmsg(fd, b->msgs, n, 0);
+    unsigned messages = batch_prepare(b, c, t->attempts, n);
+    int r = sendmmsg(fd, b->msgs, messages, 0);
     if (r < 0 && errno == EINTR)
         return;
     if (r < 0) {
         if (fatal_errno(errno))
-            runtime_error("sendmmsg: %s", strerror(errno));
+            runtime_error("sendmmsg: %s%s", strerror(errno), c->gso > 1 && errno == EINVAL ?
+                          " (--gso: is a datagram larger than the path MTU?)" : "");
         r = 0;
         t->last_error = strerror(errno);
-    } else if ((unsigned)r < n) {
-        t->last_error = "short batch"; /* the kernel drops the errno of a partial batch */
+    } else if ((unsigned)r < messages) {
+        t->last_error = "short batch";
     }
-    t->sent += (uint64_t)r;
-    t->attempts += (uint64_t)r;
-    if ((unsigned)r < n) {
-        t->errors++;
-        t->attempts++;
+    uint64_t ok = (unsigned)r == messages ? n : (uint64_t)r * c->gso;
+    t->sent += ok;
+    t->attempts += ok;
+    if ((unsigned)r < messages) {
+        uint64_t failed = b->iov[r].iov_len / c->size;
+        t->errors += failed;
+        t->attempts += failed;
     }
 }
 
@@ -274,10 +308,10 @@ static void report(const struct config *c, const struct totals *t, double secs)
                t->errors ? t->last_error : "");
         return;
     }
-    printf("{\"tool\":\"udpgen\",\"dst\":\"%s:%u\",\"size\":%zu,\"frame_bytes\":%zu,"
+    printf("{\"tool\":\"udpgen\",\"dst\":\"%s:%u\",\"size\":%zu,\"frame_bytes\":%zu,\"gso\":%u,"
            "\"rate_pps\":%.3f,\"sent_packets\":%llu,\"sent_bytes\":%llu,\"errors\":%llu,"
            "\"last_error\":\"%s\",\"seconds\":%.6f,\"pps\":%.1f,\"frame_bits_per_second\":%.0f}\n",
-           dst, ntohs(c->dst.sin_port), c->size, c->size + L2_OVERHEAD, c->rate_pps,
+           dst, ntohs(c->dst.sin_port), c->size, c->size + L2_OVERHEAD, c->gso, c->rate_pps,
            (unsigned long long)t->sent, bytes, (unsigned long long)t->errors,
            t->errors ? t->last_error : "", secs, pps,
            pps * 8.0 * (double)(c->size + L2_OVERHEAD));

@@ -19,7 +19,7 @@ RECEIVER = r"""
 import json, socket, struct, sys, time
 expected, port = int(sys.argv[1]), int(sys.argv[2])
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+s.setsockopt(socket.SOL_SOCKET, 33, 8 << 20)  # SO_RCVBUFFORCE: past rmem_max, so a burst fits
 s.bind(("127.0.0.1", port))
 s.settimeout(3.0)
 print("ready", flush=True)
@@ -89,6 +89,17 @@ def test_udpgen_sends_exact_count_at_rate(tap_ns):
 
 
 @pytest.mark.root
+def test_udpgen_gso_burst_arrives_as_numbered_datagrams(tap_ns):
+    # 1000 = 62 full GSO messages of 16 + one of 8: the kernel splits them into datagrams again.
+    receiver = start_receiver(tap_ns.netns, 1000)
+    sent = udpgen(tap_ns.netns, f"--dst=127.0.0.1:{PORT}", "--size=200", "--count=1000", "--gso=16",
+                  "--batch=128")
+    got = finish(receiver)
+    assert (sent["sent_packets"], sent["errors"], sent["gso"]) == (1000, 0, 16)
+    assert got == {**got, "count": 1000, "in_order": True, "sizes": [200]}
+
+
+@pytest.mark.root
 def test_udpgen_duration_and_bitrate(tap_ns):
     # 10.4 Mbit/s of 1300-byte frames is 1000 packets/s.
     receiver = start_receiver(tap_ns.netns, 600)
@@ -129,11 +140,12 @@ def start_tapread(tap_ns, *args: str) -> subprocess.Popen:
 
 
 @pytest.mark.root
-def test_tapread_counts_exact_frames_from_udpgen(tap_ns):
+@pytest.mark.parametrize("gso", [1, 16])
+def test_tapread_counts_exact_frames_from_udpgen(tap_ns, gso):
     _quiet_tap_with_neighbour(tap_ns)
     count = 3000
     reader = start_tapread(tap_ns, f"--count={count}", "--seconds=20")
-    sent = udpgen(tap_ns.netns, f"--dst={FAR_IP}:{PORT}", f"--count={count}", "--rate=20000")
+    sent = udpgen(tap_ns.netns, f"--dst={FAR_IP}:{PORT}", f"--count={count}", "--rate=20000", f"--gso={gso}")
     got = finish(reader)
     assert reader.returncode == 0
     assert sent["sent_packets"] == count
@@ -176,6 +188,9 @@ BAD_ARGS = [
     ("udpgen", ["--dst=10.0.0.1:80", "--count=1", "--rate=fast"], "is not a rate"),
     ("udpgen", ["--dst=10.0.0.1:80", "--count=1", "--rate=5mbyte"], "unknown unit"),
     ("udpgen", ["--dst=10.0.0.1:80", "--count=1", "--batch=0"], "out of range"),
+    ("udpgen", ["--dst=10.0.0.1:80", "--count=1", "--gso=65"], "out of range"),
+    ("udpgen", ["--dst=10.0.0.1:80", "--count=1", "--gso=64"], "exceeds one UDP datagram"),
+    ("udpgen", ["--dst=10.0.0.1:80", "--count=1", "--batch=2000"], "more than 1024 messages"),
     ("udpgen", ["--dst=10.0.0.1:80", "--seconds=-1"], "not a positive number of seconds"),
     ("udpgen", ["--dst=10.0.0.1:80", "--count=1", "--bogus"], "unknown argument '--bogus'"),
     ("tapread", ["--count=1"], "--tap=IF is required"),
