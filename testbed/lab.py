@@ -81,7 +81,7 @@ class Lab:
             raise InvalidTopology([f"{topology_path}: {problem}" for problem in exc.problems]) from exc
         lab = cls(plan, RunDir.create(plan.run_id, {
             "run_id": plan.run_id, "topology": plan.topology, "source": source, "overrides": overrides,
-            "phase": "creating", "owner": ProcessId.me().to_json(), "plan": plan.model_dump(mode="json")}))
+            "phase": "creating", "owner": ProcessId.me().to_json()}, plan=plan.model_dump(mode="json")))
         lab._topology = topology
         owner = os.getpid()
         with _signals_raise():
@@ -101,7 +101,7 @@ class Lab:
         run = RunDir.for_run(run_id)
         if not run.exists():
             raise LabError(f"no run {run_id!r} under {run.path.parent}")
-        return cls(Plan.model_validate(run.read()["plan"]), run)
+        return cls(Plan.model_validate(run.read_plan()), run)
 
     def _bring_up(self, ready_timeout: float) -> None:
         from testbed.netlink.apply import apply

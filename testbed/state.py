@@ -13,6 +13,7 @@ from typing import Callable, Iterator
 DEFAULT_ROOT = "/run/testbed"
 ROOT_ENV = "TESTBED_STATE_DIR"
 STATE_FILE = "state.json"
+PLAN_FILE = "plan.json"  # written once, kept apart so the often rewritten state.json stays small
 
 
 def root() -> Path:
@@ -37,12 +38,13 @@ class RunDir:
         return cls(root() / run_id)
 
     @classmethod
-    def create(cls, run_id: str, initial: dict) -> "RunDir":
+    def create(cls, run_id: str, initial: dict, plan: dict | None = None) -> "RunDir":
         run = cls.for_run(run_id)
         run.path.parent.mkdir(parents=True, exist_ok=True)
         run.path.mkdir()  # fails if the id is taken: never adopt another run's directory
         for folder in ("console", "stats"):
             (run.path / folder).mkdir()
+        (run.path / PLAN_FILE).write_text(json.dumps(plan or {}))
         run._write({**initial, "created_at": time.time(), "objects": [], "processes": {}})
         return run
 
@@ -61,6 +63,10 @@ class RunDir:
 
     def read(self) -> dict:
         with open(self.path / STATE_FILE) as f:
+            return json.load(f)
+
+    def read_plan(self) -> dict:
+        with open(self.path / PLAN_FILE) as f:
             return json.load(f)
 
     def update(self, change: Callable[[dict], None]) -> dict:
@@ -87,7 +93,7 @@ class RunDir:
     def _write(self, state: dict) -> None:
         temporary = self.path / f".{STATE_FILE}.{os.getpid()}"
         with open(temporary, "w") as f:
-            json.dump(state, f, indent=1)
+            f.write(json.dumps(state))  # compact: json's C encoder only runs without indent
         os.replace(temporary, self.path / STATE_FILE)
 
     @contextmanager

@@ -5,11 +5,11 @@ from testbed.checks import CheckResult
 from testbed.procs import ProcessId
 
 
-def node_rows(state: dict) -> list[dict]:
+def node_rows(state: dict, plan: dict) -> list[dict]:
     """One row per node: name, kind, namespace, pid, interfaces and addresses, state."""
     processes = state.get("processes", {})
     rows = []
-    for node in state["plan"]["nodes"]:
+    for node in plan["nodes"]:
         record = processes.get(node["name"])
         rows.append({
             "node": node["name"], "kind": node["kind"], "namespace": node["namespace"],
@@ -31,10 +31,10 @@ def _node_state(node: dict, record: dict | None, phase: str | None) -> str:
     return "running" if ProcessId.from_json(record).alive() else "gone"
 
 
-def run_summary(state: dict, path: str) -> dict:
+def run_summary(state: dict, plan: dict, path: str) -> dict:
     return {"run_id": state["run_id"], "topology": state["topology"], "source": state.get("source"),
             "state_dir": path, "phase": state.get("phase"), "owner": state.get("owner"),
-            "nodes": node_rows(state)}
+            "nodes": node_rows(state, plan)}
 
 
 def print_nodes(summary: dict, console) -> None:

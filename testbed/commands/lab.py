@@ -107,7 +107,7 @@ def cmd_up(args) -> int:
     except BaseException:
         lab.down()
         raise
-    summary = run_summary(lab.run.read(), str(lab.state_dir))
+    summary = run_summary(lab.run.read(), lab.run.read_plan(), str(lab.state_dir))
     if args.json:
         print(json.dumps(summary, indent=1))
     else:
@@ -126,7 +126,7 @@ def cmd_status(args) -> int:
     for run_id in ids:
         run = state.RunDir.for_run(run_id)
         try:
-            summary = run_summary(run.read(), str(run.path))
+            summary = run_summary(run.read(), run.read_plan(), str(run.path))
         except FileNotFoundError:
             if args.run:
                 return _fail(f"no run {run_id!r}")

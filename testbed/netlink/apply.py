@@ -4,9 +4,8 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
-from pyroute2 import netns
-
 from testbed import nsenter, pause
+from testbed.netlink import namespaces
 from testbed.netlink.handles import Handles
 from testbed.plan import Plan
 
@@ -18,7 +17,7 @@ MIN_BURST_BYTES = 4096
 def apply(plan: Plan, record: Recorder, handles: Handles) -> None:
     for namespace in plan.namespaces:
         record("netns", name=namespace.name, node=namespace.node)
-        netns.create(namespace.name)
+        namespaces.create(namespace.name)
     pause.point("namespaces")
     for namespace in plan.namespaces:
         _set_up(handles, namespace.name, "lo")
@@ -30,7 +29,9 @@ def apply(plan: Plan, record: Recorder, handles: Handles) -> None:
         _add_veth(handles, record, veth)
     for tap in plan.taps:
         record("tap", namespace=tap.namespace, ifname=tap.ifname)
-        handles[tap.namespace].link("add", ifname=tap.ifname, kind="tuntap", mode="tap")
+        handle = handles[tap.namespace]
+        with namespaces.inside(tap.namespace):  # pyroute2 opens /dev/net/tun in the calling thread's namespace
+            handle.link("add", ifname=tap.ifname, kind="tuntap", mode="tap")
         _configure(handles, tap.namespace, tap.ifname, tap.mtu, tap.master)
     for address in plan.addresses:
         ip, prefix = address.address.split("/")

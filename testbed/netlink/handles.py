@@ -1,17 +1,23 @@
-"""netlink.handles: one pyroute2 NetNS handle per namespace for a whole `up` (opening one forks: ~6-12 ms)."""
+"""netlink.handles: one pyroute2 handle per namespace for a whole `up`, opened from inside it (no fork: ~0.5 ms)."""
 from __future__ import annotations
 
-from pyroute2 import NetNS
+from pyroute2 import IPRoute
+
+from testbed.netlink import namespaces
 
 
 class Handles:
     def __init__(self) -> None:
-        self._open: dict[str, NetNS] = {}
+        self._open: dict[str, IPRoute] = {}
 
-    def __getitem__(self, namespace: str) -> NetNS:
+    def __getitem__(self, namespace: str) -> IPRoute:
+        """A netlink socket stays bound to the namespace it was created in: create it there, then come back.
+
+        (pyroute2's NetNS forks a helper per namespace, ~6-12 ms each: too slow for 50 nodes.)"""
         handle = self._open.get(namespace)
         if handle is None:
-            handle = self._open[namespace] = NetNS(namespace)
+            with namespaces.inside(namespace):
+                handle = self._open[namespace] = IPRoute()
         return handle
 
     def index(self, namespace: str, ifname: str) -> int:

@@ -5,17 +5,16 @@ import os
 import signal
 import time
 
-from pyroute2 import netns
-
 from testbed import nsenter, procs
+from testbed.netlink import namespaces
 
 KILL_WAIT_SECONDS = 2.0
 
 
-def kill_processes_in(namespaces: list[str]) -> list[int]:
+def kill_processes_in(names: list[str]) -> list[int]:
     """SIGKILL every process living in one of our namespaces (e.g. a backgrounded `commands:` entry), then wait."""
     inodes = set()
-    for name in namespaces:
+    for name in names:
         try:
             inodes.add(os.stat(nsenter.netns_path(name)).st_ino)
         except FileNotFoundError:
@@ -33,15 +32,15 @@ def kill_processes_in(namespaces: list[str]) -> list[int]:
     return victims
 
 
-def remove_namespaces(namespaces: list[str]) -> list[str]:
+def remove_namespaces(names: list[str]) -> list[str]:
     """Remove each namespace file; the kernel then destroys its interfaces (veth peers and TAPs included)."""
     problems = []
-    for name in namespaces:
+    for name in names:
         try:
-            netns.remove(name)
-        except FileNotFoundError:
-            continue
+            namespaces.remove(name)
         except OSError as exc:
-            if os.path.exists(nsenter.netns_path(name)):
-                problems.append(f"netns {name}: {exc}")
+            problems.append(f"netns {name}: {exc}")
+    # Trust, but verify: a run's state is only deleted when nothing it recorded is left.
+    problems += [f"netns {name}: still present after removal" for name in names
+                 if os.path.lexists(nsenter.netns_path(name))]
     return problems
