@@ -79,19 +79,22 @@ class Lab:
             plan = planner.make_plan(topology, planner.new_run_id(name_prefix), source=source)
         except planner.PlanError as exc:
             raise InvalidTopology([f"{topology_path}: {problem}" for problem in exc.problems]) from exc
-        lab = cls(plan, RunDir.create(plan.run_id, {
-            "run_id": plan.run_id, "topology": plan.topology, "source": source, "overrides": overrides,
-            "phase": "creating", "owner": ProcessId.me().to_json()}, plan=plan.model_dump(mode="json")))
-        lab._topology = topology
-        owner = os.getpid()
+        owner, lab = os.getpid(), None
         with _signals_raise():
             try:
+                lab = cls(plan, RunDir.create(plan.run_id, {
+                    "run_id": plan.run_id, "topology": plan.topology, "source": source, "overrides": overrides,
+                    "phase": "creating", "owner": ProcessId.me().to_json()}, plan=plan.model_dump(mode="json")))
+                lab._topology = topology
                 lab._bring_up(ready_timeout)
-            except BaseException:
+            except BaseException as exc:
                 if os.getpid() != owner:  # a forked helper (pyroute2 forks) must never roll back our run
                     os._exit(1)
                 with _signals_ignored():
-                    lab.down()
+                    if lab is not None:
+                        lab.down()
+                    elif not isinstance(exc, FileExistsError):  # interrupted while creating our state directory
+                        shutil.rmtree(RunDir.for_run(plan.run_id).path, ignore_errors=True)
                 raise
         return lab
 

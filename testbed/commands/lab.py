@@ -209,6 +209,9 @@ def cmd_down(args) -> int:
 
     if args.all or args.orphans:
         runs = teardown.orphaned_runs() if args.orphans else [state.RunDir.for_run(i) for i in state.run_ids()]
+    elif args.run is None and not state.run_ids():
+        print("no runs")
+        return EXIT_OK
     else:
         try:
             runs = [_attach(args.run).run]
@@ -246,6 +249,10 @@ def cmd_run(args) -> int:
     stats = {m.node: lab.stats(m.node) for m in lab.plan.monitors}
     passed = all(result.passed for result in results)
     print_checks(results, _console())
+    for node, figures in stats.items():
+        if figures:
+            print(f"{node}: exit {figures.get('exit_status')}, vm exits {figures.get('vm_exits')}, "
+                  f"emulated instructions {figures.get('insn_emulation')}, wall {figures.get('wall_seconds')} s")
     if args.json:
         report = {"run_id": lab.run_id, "topology": lab.plan.topology, "source": args.file, "passed": passed,
                   "checks": [result.model_dump() for result in results], "stats": stats,
