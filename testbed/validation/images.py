@@ -23,7 +23,7 @@ def image_problem(image: str) -> str | None:
     resolved = resolve(image)
     if resolved is None:
         if "/" in image:
-            return f"image file {image} does not exist"
+            return f"image file {image} does not exist (built-in images: `testbed images`)"
         return (f"no built-in image {image!r}: `testbed images` lists the built-in ones, "
                 "or give the path of an ELF file (e.g. ./app.hvt)")
     with open(resolved, "rb") as file:

@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from testbed.errors import Problem
-from testbed.schema import FIELD_HINTS, MAC_RE, NAME_RE, NODE_KINDS
+from testbed.schema import ENDPOINT_RE, FIELD_HINTS, MAC_RE, NAME_RE, NODE_KINDS
 from testbed.validation.locator import Locator
 from testbed.validation.model_fields import allowed_fields
 
@@ -24,6 +24,7 @@ CONTAINERLAB_WORDS = {
 PATTERN_WORDS = {
     NAME_RE: "a name starts with a letter, then up to 30 letters, digits, '_' or '-'",
     MAC_RE: "a MAC is six hex pairs, e.g. 02:00:00:00:00:01",
+    ENDPOINT_RE: "an endpoint is NODE:IFNAME, e.g. host:eth0",
 }
 
 
@@ -81,7 +82,8 @@ def _reword(item: dict, path: tuple) -> tuple[tuple, str]:
         message = f"{value} is out of range"  # the hint says the unit and the bounds
     elif _is_scalar(value) and str(value) not in message:
         message += f", got {value!r}"
-    hint = FIELD_HINTS.get(_field_name(path)) if kind != "value_error" else None  # our validators explain
+    explained = kind in ("value_error", "string_pattern_mismatch")  # by our validators and PATTERN_WORDS
+    hint = None if explained else FIELD_HINTS.get(_field_name(path))
     return path, f"{message} ({hint})" if hint else message
 
 
