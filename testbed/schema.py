@@ -81,7 +81,8 @@ def _interface_with_prefix(value: str) -> str:
 
 
 Address = Annotated[str, AfterValidator(_interface_with_prefix), Field(description="ADDR/PREFIX")]
-Endpoint = Annotated[str, BeforeValidator(_endpoint_text), Field(pattern=ENDPOINT_RE, description="NODE:IFNAME")]
+# The pattern before the BeforeValidator, or pydantic leaves it out of the JSON Schema.
+Endpoint = Annotated[str, Field(pattern=ENDPOINT_RE, description="NODE:IFNAME"), BeforeValidator(_endpoint_text)]
 
 
 class NetnsNode(Strict):

@@ -7,7 +7,7 @@ import pytest
 from pydantic import ValidationError
 
 from testbed.cli import main
-from testbed.schema import NODE_KINDS, Topology, json_schema
+from testbed.schema import ENDPOINT_RE, NODE_KINDS, Topology, json_schema
 
 PINGPAIR = {
     "name": "pingpair",
@@ -90,3 +90,8 @@ def test_json_schema_has_the_node_kinds_and_forbids_extra_fields():
 def test_schema_command_prints_the_json_schema(capsys):
     assert main(["schema"]) == 0
     assert json.loads(capsys.readouterr().out) == json.loads(json.dumps(json_schema()))
+
+
+def test_json_schema_carries_the_endpoint_pattern_for_editors():
+    (first, second) = json_schema()["$defs"]["Link"]["properties"]["endpoints"]["prefixItems"]
+    assert first["pattern"] == second["pattern"] == ENDPOINT_RE
