@@ -80,7 +80,7 @@ class Lab:
         except planner.PlanError as exc:
             raise InvalidTopology([f"{topology_path}: {problem}" for problem in exc.problems]) from exc
         owner, lab = os.getpid(), None
-        with _signals_raise():
+        with interrupt_on_signals():
             try:
                 lab = cls(plan, RunDir.create(plan.run_id, {
                     "run_id": plan.run_id, "topology": plan.topology, "source": source, "overrides": overrides,
@@ -288,8 +288,8 @@ def _package_parent() -> str:
 
 
 @contextmanager
-def _signals_raise() -> Iterator[None]:
-    """During `up`, SIGTERM raises like Ctrl-C so the rollback runs (main thread only: signals go there).
+def interrupt_on_signals() -> Iterator[None]:
+    """SIGTERM raises like Ctrl-C (Interrupted) so rollbacks and `finally: down()` run (main thread only).
 
     pyroute2 forks helpers that inherit these handlers and are stopped with signals: there they just exit."""
     if threading.current_thread() is not threading.main_thread():

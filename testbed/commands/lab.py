@@ -229,6 +229,13 @@ def cmd_down(args) -> int:
 
 
 def cmd_run(args) -> int:
+    from testbed.lab import interrupt_on_signals
+
+    with interrupt_on_signals():  # SIGTERM during the checks still takes the lab down
+        return _run(args)
+
+
+def _run(args) -> int:
     from testbed.tables import print_checks
 
     started = time.monotonic()

@@ -119,3 +119,42 @@ def test_two_concurrent_downs_of_one_run(root, chain_file, run_prefix, namespace
         thread.join()
     assert problems == [[], []]
     assert namespaces_of(lab.run_id) == []
+
+
+def test_sigterm_during_the_checks_of_run_takes_the_lab_down(root, topology_file, run_prefix, state_root,
+                                                             namespaces_of):
+    path = topology_file("slow", """
+        name: slow
+        nodes:
+          a: {kind: netns}
+          b: {kind: netns}
+        links:
+          - {endpoints: [a:eth0, b:eth0], subnet: 10.6.0.0/30}
+        checks:
+          - ping: {from: a, to: b, count: 1000, interval: 0.01}
+    """)
+    prefix = f"{run_prefix}r"
+    process = subprocess.Popen([sys.executable, "-m", "testbed.cli", "run", str(path), "--prefix", prefix],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env={**os.environ, "PYTHONPATH": os.getcwd()})
+    deadline = time.monotonic() + 20
+    while not _pinging(namespaces_of(prefix)) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert namespaces_of(prefix), "the lab never came up"
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=30)
+    assert process.returncode != 0
+    assert namespaces_of(prefix) == [], stderr
+    assert not list(state_root.glob("*/state.json"))
+
+
+def _pinging(namespaces: list[str]) -> bool:
+    """True once a ping process runs inside one of these namespaces (the checks have started)."""
+    inodes = {os.stat(f"/run/netns/{name}").st_ino for name in namespaces if os.path.exists(f"/run/netns/{name}")}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if os.stat(f"/proc/{pid}/ns/net").st_ino in inodes and open(f"/proc/{pid}/comm").read().strip() == "ping":
+                return True
+        except OSError:
+            continue
+    return False
