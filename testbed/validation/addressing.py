@@ -5,7 +5,7 @@ import ipaddress
 import itertools
 from dataclasses import dataclass, field
 
-from testbed.schema import EndpointRef, Topology
+from testbed.schema import EndpointRef, Link, Topology
 from testbed.validation.findings import Finding
 from testbed.validation.source import DataPath
 
@@ -99,14 +99,14 @@ def _segments(topology: Topology) -> tuple[list[Segment], list[Finding]]:
     return [*links, *bridges.values()], findings
 
 
-def _member(link, index: int, position: int) -> Member:
+def _member(link: Link, index: int, position: int) -> Member:
     text = link.addresses[position] if link.addresses else None
     if text is None:
         return Member(link.ends[position], position, None, ("links", index, "endpoints", position))
     return Member(link.ends[position], position, ipaddress.ip_interface(text), ("links", index, "addresses", position))
 
 
-def _bridge_link_problems(link, index: int, bridge: Member) -> list[Finding]:
+def _bridge_link_problems(link: Link, index: int, bridge: Member) -> list[Finding]:
     findings = []
     if link.subnet is not None:
         findings.append(Finding(("links", index, "subnet"), f"a link to bridge {bridge.end.node} shares the "
