@@ -2,7 +2,6 @@
 #include <linux/if_tun.h>
 #include <net/if.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <sys/ioctl.h>
 
@@ -35,14 +34,6 @@ struct counts {
     uint64_t frames, bytes, udp;
     uint64_t first_ns, last_ns; /* arrival times of the first and latest frame */
 };
-
-static volatile sig_atomic_t stop_requested;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    stop_requested = 1;
-}
 
 static void parse_args(int argc, char **argv, struct config *c)
 {
@@ -212,10 +203,7 @@ int main(int argc, char **argv)
     if (c.netns)
         enter_netns(c.netns);
     int fd = open_tap(c.tap);
-    /* No SA_RESTART: a signal must wake poll so the summary still gets printed. */
-    struct sigaction sa = { .sa_handler = on_signal };
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    catch_stop_signals();
     printf("ready: tapread tap=%s\n", c.tap);
     fflush(stdout);
     uint64_t start = now_ns();

@@ -12,6 +12,7 @@
 #include <limits.h>
 #include <math.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -89,8 +90,25 @@ static inline void sleep_until_ns(uint64_t deadline)
         .tv_sec = (time_t)(deadline / 1000000000ull),
         .tv_nsec = (long)(deadline % 1000000000ull),
     };
-    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
-        ;
+    /* Returns early on a signal, so callers can notice a stop request. */
+    clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+}
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+/* SIGINT/SIGTERM end the run early but still print the summary. No SA_RESTART:
+ * a blocking call returns EINTR and the loop sees stop_requested. */
+static inline void catch_stop_signals(void)
+{
+    struct sigaction sa = { .sa_handler = on_stop_signal };
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
 }
 
 /* Join the named network namespace (as `ip netns` creates them, under /run/netns). */

@@ -30,7 +30,8 @@ static const char usage[] =
     "             the same frames on the wire for less sender CPU\n"
     "  --json     final summary as one JSON line;  --progress  a JSON line per second\n"
     "The first 8 payload bytes carry a big-endian sequence number (one per attempt).\n"
-    "Send errors (ENOBUFS, ECONNREFUSED, ...) are counted, not fatal. Exit 2 on bad arguments.\n";
+    "Send errors (ENOBUFS, ECONNREFUSED, ...) are counted, not fatal. SIGINT/SIGTERM stop\n"
+    "early and still print the summary. Exit 2 on bad arguments.\n";
 
 struct config {
     struct sockaddr_in dst;
@@ -269,7 +270,7 @@ static double run(int fd, const struct config *c, struct totals *t)
     batch_init(&b, c);
     uint64_t start = now_ns(), limit = c->seconds ? (uint64_t)(c->seconds * 1e9) : UINT64_MAX;
     uint64_t elapsed = 0, next_tick = 1000000000ull, last_send = 0;
-    while (!(c->count && t->sent >= c->count)) {
+    while (!stop_requested && !(c->count && t->sent >= c->count)) {
         elapsed = now_ns() - start;
         if (elapsed >= limit)
             break;
@@ -279,7 +280,8 @@ static double run(int fd, const struct config *c, struct totals *t)
         }
         uint64_t next_ns = 0, n = due_now(c, t, elapsed, &next_ns);
         if (n == 0) {
-            sleep_until_ns(start + (next_ns < limit ? next_ns : limit));
+            uint64_t wake = next_ns < limit ? next_ns : limit;
+            sleep_until_ns(start + (c->progress && next_tick < wake ? next_tick : wake));
             continue;
         }
         if (n > c->batch)
@@ -324,6 +326,7 @@ int main(int argc, char **argv)
     tool_name = "udpgen";
     parse_args(argc, argv, &c);
     int fd = open_socket(&c);
+    catch_stop_signals();
     double secs = run(fd, &c, &t);
     close(fd);
     report(&c, &t, secs);

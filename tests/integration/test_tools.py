@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -213,6 +214,19 @@ def test_bad_arguments_give_one_line_and_exit_2(name, args, message):
     assert done.stdout == ""
     assert done.stderr.startswith(f"{name}: ") and done.stderr.count("\n") == 1
     assert message in done.stderr
+
+
+@pytest.mark.root
+def test_udpgen_stops_on_sigterm_with_a_summary(tap_ns):
+    proc = subprocess.Popen(in_ns(tap_ns.netns, tool("udpgen"), f"--dst=127.0.0.1:{PORT}", "--rate=200",
+                                  "--seconds=30", "--json"), stdout=subprocess.PIPE, text=True)
+    time.sleep(0.5)
+    proc.terminate()
+    out, _ = proc.communicate(timeout=10)
+    summary = last_json(out)
+    assert proc.returncode == 0
+    assert summary["seconds"] < 5
+    assert 50 <= summary["sent_packets"] + summary["errors"] <= 1000
 
 
 def test_tapread_missing_interface_is_a_runtime_error():
