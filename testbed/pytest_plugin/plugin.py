@@ -49,7 +49,7 @@ def pytest_runtest_makereport(item, call):
     return report
 
 
-@pytest.hookimpl(tryfirst=True)
+@pytest.hookimpl(trylast=True)  # after xdist has stopped its workers: the run is over, their labs should be too
 def pytest_sessionfinish(session) -> None:
     state = session.config.stash.get(SESSION_KEY, None)
     if state is None or not state.controller:

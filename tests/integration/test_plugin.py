@@ -1,0 +1,128 @@
+"""The pytest plugin as a user meets it: a pytest run in a subprocess (so its exit status, report and cleanup are
+observable) keeps a failed test's lab files and names the folder, drops a passing test's, fails the run naming a
+lab left behind (also under xdist), and tears a lab down when Ctrl-C interrupts the test."""
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+PINGPAIR = REPO / "topologies" / "pingpair.yaml"
+NETNS_PAIR = REPO / "topologies" / "netns-pair.yaml"
+XDIST_ENV = ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT", "PYTEST_XDIST_TESTRUNUID", "PYTEST_CURRENT_TEST")
+
+
+def inner_pytest(directory: Path, files: dict[str, str], *args: str) -> subprocess.Popen:
+    """Start `pytest ARGS` on the given test files in directory, as its own session (outer xdist vars removed)."""
+    (directory / "pytest.ini").write_text("[pytest]\n")
+    for name, text in files.items():
+        (directory / name).write_text(textwrap.dedent(text))
+    env = {key: value for key, value in os.environ.items() if key not in XDIST_ENV}
+    return subprocess.Popen([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", *args],
+                            cwd=directory, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def finish(process: subprocess.Popen, timeout: float = 120) -> str:
+    output, _ = process.communicate(timeout=timeout)
+    return output
+
+
+def namespaces_with(token: str) -> list[str]:
+    return [name for name in os.listdir("/run/netns") if f"-{token}-" in name] if os.path.isdir("/run/netns") else []
+
+
+def run_token(output: str) -> str:
+    """The inner run's token, from a lab name it printed (tb-main-TOKEN-RUN-NODE or main-TOKEN-RUN)."""
+    match = re.search(r"(?:main|gw\d+)-([0-9a-f]{6})-[0-9a-f]{6}", output)
+    assert match, output
+    return match.group(1)
+
+
+def test_failed_test_keeps_its_lab_files_and_a_passing_one_does_not(kvm, tmp_path):
+    process = inner_pytest(tmp_path, {"test_user.py": f"""
+        import os, signal
+
+        def test_passes(testbed_lab):
+            with testbed_lab({str(NETNS_PAIR)!r}) as lab:
+                assert lab.ping("left", "right", count=3).received == 3
+
+        def test_monitor_killed_mid_test(testbed_lab):
+            with testbed_lab({str(PINGPAIR)!r}) as lab:
+                print("lab", lab.run_id)
+                assert lab.ping("host", "guest", count=3, interval=0.01).received == 3
+                os.kill(lab.processes()["guest"]["pid"], signal.SIGKILL)
+                assert lab.ping("host", "guest", count=3, interval=0.01, timeout=1).received == 3
+    """}, "-s")
+    output = finish(process)
+    assert process.returncode == 1, output
+    assert "1 failed, 1 passed" in output, output
+    match = re.search(r"lab files of this test kept in (\S+)", output)
+    assert match, output
+    kept = Path(match.group(1))
+    assert kept.name == "test_user.py--test_monitor_killed_mid_test" and kept.parent == tmp_path / "testbed-artifacts"
+    (run_dir,) = [path for path in kept.iterdir() if path.is_dir()]
+    assert "ready:" in (run_dir / "console" / "guest.log").read_text()
+    state = (run_dir / "state.json").read_text()
+    assert '"exit": -9' in state or '"exit": 137' in state, state  # the supervisor saw the monitor die of SIGKILL
+    assert '"received": 3' in (run_dir / "results.json").read_text()  # the ping before the kill was recorded
+    assert [p.name for p in kept.parent.iterdir()] == [kept.name], "the passing test's files should be gone"
+    assert "left behind by this run" not in output
+    assert namespaces_with(run_token(output)) == []
+
+
+def test_a_lab_left_behind_fails_the_run_under_xdist(root, tmp_path, testbed_cli):
+    process = inner_pytest(tmp_path, {"test_leaky.py": f"""
+        from testbed.lab import Lab
+
+        def test_forgets_its_lab(testbed_name_prefix):
+            Lab.up({str(NETNS_PAIR)!r}, name_prefix=testbed_name_prefix)  # never torn down: a leak
+
+        def test_clean(testbed_lab):
+            with testbed_lab({str(NETNS_PAIR)!r}):
+                pass
+    """}, "-n", "2")
+    output = finish(process)
+    try:
+        assert "2 passed" in output and process.returncode == 1, output
+        section = output.split("left behind by this run", 1)[1]
+        token = run_token(section)
+        leaked = namespaces_with(token)
+        assert sorted(leaked) and all(f"namespace {name}" in section for name in leaked), section
+        assert re.search(r"state \S+gw\d-" + token, section), section
+    finally:
+        testbed_cli("down", "--all")  # the leaked run lives under this test's state root
+
+
+def test_ctrl_c_in_a_test_tears_its_lab_down(kvm, tmp_path):
+    started = tmp_path / "started"
+    process = inner_pytest(tmp_path, {"test_slow.py": f"""
+        import json, pathlib, time
+
+        def test_long(testbed_lab):
+            with testbed_lab({str(PINGPAIR)!r}) as lab:
+                pathlib.Path({str(started)!r}).write_text(json.dumps(
+                    {{"run": lab.run_id, "dir": str(lab.state_dir), "monitor": lab.processes()["guest"]["pid"]}}))
+                time.sleep(60)
+    """})
+    deadline = time.monotonic() + 30
+    while not started.exists():
+        assert process.poll() is None and time.monotonic() < deadline, finish(process)
+        time.sleep(0.05)
+    import json
+
+    lab = json.loads(started.read_text())
+    assert namespaces_with(lab["run"].split("-")[1]), "the lab should be up before the interrupt"
+    process.send_signal(signal.SIGINT)
+    output = finish(process, timeout=60)
+    assert process.returncode == pytest.ExitCode.INTERRUPTED, output
+    assert "KeyboardInterrupt" in output, output
+    assert namespaces_with(lab["run"].split("-")[1]) == [], output
+    assert not Path(lab["dir"]).exists() and not os.path.exists(f"/proc/{lab['monitor']}/stat"), output
