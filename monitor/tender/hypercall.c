@@ -31,12 +31,19 @@ void tb_hypercall_dispatch(struct tb_vm *vm, uint64_t n, uint64_t gpa)
     table[n].fn(vm, gpa);
 }
 
+static const char *why_refused(const struct tb_vm *vm, uint64_t gpa)
+{
+    if (gpa < HVT_GUEST_MIN_BASE && tb_guest_range_any(vm, gpa, 1))
+        return "is in the monitor's low memory (below 1 MiB)";
+    return "is outside guest memory";
+}
+
 void *tb_hc_arg(struct tb_vm *vm, uint64_t gpa, uint64_t size, uint64_t n)
 {
     void *p = tb_guest_range(vm, gpa, size);
     if (!p)
-        tb_guest_fault(vm, "%s hypercall: argument at 0x%llx is outside guest memory", tb_hypercall_name(n),
-                       (unsigned long long)gpa);
+        tb_guest_fault(vm, "%s hypercall: argument at 0x%llx %s", tb_hypercall_name(n), (unsigned long long)gpa,
+                       why_refused(vm, gpa));
     return p;
 }
 
@@ -44,7 +51,7 @@ void *tb_hc_buffer(struct tb_vm *vm, uint64_t gpa, uint64_t len, uint64_t n, enu
 {
     void *p = access == TB_WRITE ? tb_guest_range(vm, gpa, len) : tb_guest_range_any(vm, gpa, len);
     if (!p)
-        tb_guest_fault(vm, "%s hypercall: buffer 0x%llx, length 0x%llx is outside guest memory",
-                       tb_hypercall_name(n), (unsigned long long)gpa, (unsigned long long)len);
+        tb_guest_fault(vm, "%s hypercall: buffer 0x%llx, length 0x%llx %s", tb_hypercall_name(n),
+                       (unsigned long long)gpa, (unsigned long long)len, why_refused(vm, gpa));
     return p;
 }

@@ -71,3 +71,27 @@ def test_triple_fault(kvm, tmp_path):
     line, _ = run_hostile(tmp_path, "triple-fault")
     assert "triple fault (KVM_EXIT_SHUTDOWN)" in line
     rip_in_image(line)
+
+
+def test_hypercall_argument_in_monitor_low_memory(kvm, tmp_path):
+    """The page tables are in guest RAM, but below 1 MiB: the monitor never writes there for a guest."""
+    line, _ = run_hostile(tmp_path, "bad-pointer", "low")
+    assert "walltime hypercall: argument at 0x2000 is in the monitor's low memory (below 1 MiB)" in line
+    rip_in_image(line)
+
+
+def test_fake_fault_report_with_a_wild_frame(kvm, tmp_path):
+    line, _ = run_hostile(tmp_path, "hostile-pio", "fault-port")
+    assert "fault report with a frame outside guest memory (0xfffffff0)" in line
+    rip_in_image(line)
+
+
+def test_port_read(kvm, tmp_path):
+    line, _ = run_hostile(tmp_path, "hostile-pio", "in")
+    assert "unexpected port I/O (port 0x502, in, size 4)" in line
+
+
+def test_unknown_port(kvm, tmp_path):
+    line, _ = run_hostile(tmp_path, "hostile-pio", "port")
+    assert "port I/O to unknown port 0x1234" in line
+    rip_in_image(line)
