@@ -1,0 +1,19 @@
+"""soak_child: one lab's up, a one-packet ping and down, in its own process: the target of the soak's faults.
+
+python3 ci/soak_child.py STATE_ROOT PREFIX TOPOLOGY   (the state root is an argument, not only the environment,
+so that this process and anything it forks carry the soak's root, and so its token, in their command line)
+"""
+import os
+import sys
+
+os.environ["TESTBED_STATE_DIR"] = sys.argv[1]
+
+from testbed.lab import Lab  # noqa: E402 (after the state root is set)
+
+print("start", flush=True)  # imports done: the fault's clock starts here
+lab = Lab.up(sys.argv[3], name_prefix=sys.argv[2])
+print("up", flush=True)
+try:
+    lab.ping(next(iter(lab.nodes)), lab.plan.nodes[-1].name, count=1)
+finally:
+    lab.down()

@@ -1,0 +1,98 @@
+"""soak_worker: one soak worker: CYCLES up/ping/down cycles, a fraction of them in a child process hit by a fault.
+
+python3 ci/soak_worker.py STATE_ROOT PREFIX TOPOLOGY CYCLES FAULT_RATE SEED  -> one JSON line of counts.
+Faults, each mid-up at a random moment: kill -9 of the orchestrator (leaves an orphan for `down --all`), kill -9
+of a monitor (up must fail and roll back by itself), SIGINT of the orchestrator (must roll back by itself).
+"""
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+STATE_ROOT, PREFIX, TOPOLOGY = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
+CYCLES, FAULT_RATE, SEED = int(sys.argv[4]), float(sys.argv[5]), int(sys.argv[6])
+os.environ["TESTBED_STATE_DIR"] = str(STATE_ROOT)
+
+from testbed.lab import Lab  # noqa: E402 (after the state root is set)
+
+FAULTS = ("kill9-orchestrator", "kill9-monitor", "sigint-orchestrator")
+CHILD = str(Path(__file__).with_name("soak_child.py"))
+
+
+def clean_cycle(counts: Counter, up_times: list[float]) -> None:
+    started = time.monotonic()
+    try:
+        lab = Lab.up(TOPOLOGY, name_prefix=PREFIX)
+    except Exception as exc:  # a clean cycle must not fail
+        counts["errors"] += 1
+        print(f"soak: clean up failed: {exc}", file=sys.stderr)
+        return
+    up_times.append(time.monotonic() - started)
+    try:
+        nodes = list(lab.nodes)
+        if lab.ping(nodes[0], lab.plan.nodes[-1].name, count=1).received != 1:
+            counts["errors"] += 1
+            print(f"soak: {lab.run_id}: ping failed", file=sys.stderr)
+    finally:
+        problems = lab.down()
+    if problems:
+        counts["errors"] += 1
+        print(f"soak: {lab.run_id}: down left {problems}", file=sys.stderr)
+    counts["clean"] += 1
+
+
+def fault_cycle(fault: str, rng: random.Random, counts: Counter, typical_up: float) -> None:
+    before = set(os.listdir(STATE_ROOT)) if STATE_ROOT.is_dir() else set()
+    child = subprocess.Popen([sys.executable, CHILD, str(STATE_ROOT), PREFIX, TOPOLOGY], stdout=subprocess.PIPE,
+                             stderr=subprocess.DEVNULL, text=True)
+    child.stdout.readline()  # "start"
+    deadline = time.monotonic() + rng.uniform(0, typical_up)
+    if fault == "kill9-monitor":
+        target = _wait_for_monitor(STATE_ROOT, before, child, time.monotonic() + 10)
+        if target is not None:
+            os.kill(target, signal.SIGKILL)
+    else:
+        while time.monotonic() < deadline and child.poll() is None:
+            time.sleep(0.002)
+        child.send_signal(signal.SIGKILL if fault == "kill9-orchestrator" else signal.SIGINT)
+    status = child.wait(timeout=60)
+    counts[fault] += 1
+    if status == 0:
+        counts["faults-too-late"] += 1  # the lab was up (and down again) before the fault landed
+
+
+def _wait_for_monitor(root: Path, before: set[str], child: subprocess.Popen, deadline: float) -> int | None:
+    """The monitor's pid as soon as the supervisor records it (so the kill lands before the guest is ready)."""
+    while time.monotonic() < deadline and child.poll() is None:
+        for name in set(os.listdir(root)) - before if root.is_dir() else ():
+            try:
+                processes = json.loads((root / name / "state.json").read_text())["processes"]
+            except (OSError, ValueError, KeyError):
+                continue
+            for record in processes.values():
+                return record["pid"]
+        time.sleep(0.001)
+    return None
+
+
+def main() -> None:
+    rng = random.Random(SEED)
+    counts: Counter = Counter()
+    up_times: list[float] = []
+    for _ in range(CYCLES):
+        if up_times and rng.random() < FAULT_RATE:
+            typical = sorted(up_times)[len(up_times) // 2]
+            fault_cycle(rng.choice(FAULTS), rng, counts, typical)
+        else:
+            clean_cycle(counts, up_times)
+    counts["up-median-ms"] = round(1000 * sorted(up_times)[len(up_times) // 2]) if up_times else 0
+    print(json.dumps(counts))
+
+
+if __name__ == "__main__":
+    main()
