@@ -72,6 +72,10 @@ def test_monitor_dies_with_a_killed_supervisor_and_down_all_cleans(kvm, testbed_
     run = RunDir.for_run(json.loads(up.stdout)["run_id"])
     state = run.read()
     monitor_pid = state["processes"]["guest"]["pid"]
+    assert testbed_cli("console", "guest", check=True).stdout.startswith("ready:")
+    (status,) = json.loads(testbed_cli("status", "--json", check=True).stdout)
+    guest = next(row for row in status["nodes"] if row["node"] == "guest")
+    assert (guest["pid"], guest["state"]) == (monitor_pid, "running")
     os.kill(state["supervisor"]["pid"], signal.SIGKILL)
     deadline = time.monotonic() + 5
     while os.path.exists(f"/proc/{monitor_pid}/stat") and time.monotonic() < deadline:
