@@ -5,6 +5,7 @@ import argparse
 import importlib
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -66,6 +67,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _unwind_on_signals() -> None:
+    """SIGINT and SIGTERM unwind the bench (so its namespace and children are removed);
+    in a forked helper (pyroute2 forks one per namespace handle) they just end it, since
+    unwinding there would run the bench's own cleanup a second time."""
+    owner = os.getpid()
+
+    def handler(signum, frame):
+        if os.getpid() != owner:
+            os._exit(128 + signum)
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGTERM, handler)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     # Piped output (CI logs, files) gets a wide table instead of rich's 80-column default.
@@ -75,6 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     if os.geteuid() != 0:
         print("ci/bench: needs root (namespaces, TAPs, /dev/kvm)", file=sys.stderr)
         return 2
+    _unwind_on_signals()
     err = Console(stderr=True)
     module = {"boot": "bench_boot", "udp-rx": "bench_udp_rx"}[args.bench]
     runner = importlib.import_module(module)
@@ -84,6 +101,9 @@ def main(argv: list[str] | None = None) -> int:
     except (RuntimeError, OSError) as exc:
         print(f"ci/bench {args.bench}: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print(f"ci/bench {args.bench}: interrupted; nothing written", file=sys.stderr)
+        return 130
     result["environment"] = bench_report.environment()
     path = args.json or Path("results") / f"bench-{args.bench}.json"
     bench_report.write_json(result, path)
