@@ -129,7 +129,7 @@ class Lab:
         (self.run.path / "launch.json").write_text(json.dumps(launches, indent=1))
         with open(self.run.path / "supervisor.log", "ab") as log:
             process = subprocess.Popen(
-                [sys.executable, "-m", "testbed.supervise", str(self.run.path), str(os.getpid())],
+                [sys.executable, "-S", "-m", "testbed.supervise", str(self.run.path), str(os.getpid())],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,  # Ctrl-C is ours to handle
                 env={**os.environ, "PYTHONPATH": _package_parent()}, close_fds=True)
         identity = ProcessId.of(process.pid) or ProcessId(process.pid, 0)
