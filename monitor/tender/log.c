@@ -43,3 +43,20 @@ void tb_warn(const char *fmt, ...)
     vprint("warning: ", fmt, ap, NULL);
     va_end(ap);
 }
+
+const char *tb_printable(const char *s)
+{
+    static char bufs[4][4 * 68 + 1];
+    static unsigned next;
+    char *out = bufs[next++ % 4];
+    size_t used = 0, room = sizeof bufs[0];
+    for (; *s && used + 5 <= room; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c >= 0x20 && c < 0x7f && c != '\\')
+            out[used++] = (char)c;
+        else
+            used += (size_t)snprintf(out + used, room - used, "\\x%02x", c);
+    }
+    out[used] = '\0';
+    return out;
+}

@@ -12,4 +12,7 @@ TB_NORETURN TB_PRINTF(1, 2) void tb_die_errno(const char *fmt, ...);
 /* "tb-monitor: warning: <message>", and go on. */
 TB_PRINTF(1, 2) void tb_warn(const char *fmt, ...);
 
+/* `s` with bytes outside printable ASCII as \xNN, for quoting untrusted names; valid until the 4th next call. */
+const char *tb_printable(const char *s);
+
 #endif /* TB_LOG_H */

@@ -31,9 +31,9 @@ static void check_entry(const struct tb_image *img, const struct mft_entry *e, u
         tb_die("%s: malformed manifest: entry %u has an empty name", img->path, i);
     if (e->type == MFT_DEV_BLOCK_BASIC)
         tb_die("%s: manifest entry '%s' is a block device: this monitor cannot attach block devices", img->path,
-               e->name);
+               tb_printable(e->name));
     if (e->type != MFT_DEV_NET_BASIC)
-        tb_die("%s: malformed manifest: entry '%s' has unknown type %u", img->path, e->name, e->type);
+        tb_die("%s: malformed manifest: entry '%s' has unknown type %u", img->path, tb_printable(e->name), e->type);
 }
 
 static void check_entries(const struct tb_image *img, const struct mft *m)
@@ -42,7 +42,7 @@ static void check_entries(const struct tb_image *img, const struct mft *m)
         check_entry(img, &m->e[i], i);
         for (unsigned j = 0; j < i; j++)
             if (!strcmp(m->e[i].name, m->e[j].name))
-                tb_die("%s: malformed manifest: name '%s' appears twice", img->path, m->e[i].name);
+                tb_die("%s: malformed manifest: name '%s' appears twice", img->path, tb_printable(m->e[i].name));
     }
 }
 
@@ -94,8 +94,8 @@ void tb_manifest_match(const struct tb_manifest *mft, const struct tb_config *cf
             tb_die("--net:%s: the guest's manifest has no device '%s'", cfg->nets[i].name, cfg->nets[i].name);
     for (unsigned i = 0; i < mft->m->entries; i++)
         if (mft->m->e[i].type == MFT_DEV_NET_BASIC && !configured(cfg, mft->m->e[i].name))
-            tb_die("the guest needs network device '%s': give --net:%s=TAPIF", mft->m->e[i].name,
-                   mft->m->e[i].name);
+            tb_die("the guest needs network device '%s': give --net:%s=TAPIF", tb_printable(mft->m->e[i].name),
+                   tb_printable(mft->m->e[i].name));
 }
 
 void tb_manifest_install(struct tb_vm *vm, const struct tb_manifest *mft)

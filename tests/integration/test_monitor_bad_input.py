@@ -244,3 +244,34 @@ def test_no_guest_given():
 
 def test_guest_arguments_too_long(kvm):
     assert_refused(run(str(paths.test_image("echo")), "x" * 9000), "guest arguments too long")
+
+
+def test_corrupted_headers_never_crash_the_monitor(kvm, tmp_path):
+    """Random byte flips in the ELF and program headers and the notes: a clean refusal or a run, never a crash."""
+    import random
+
+    rng = random.Random(20261126)
+    pristine = Elf("nic-info")
+    notes = [p[2] for p in pristine.phdrs() if p[0] == PT_NOTE]
+    targets = list(range(0, pristine.phoff + pristine.phnum * PHDR.size))
+    targets += [offset + i for offset in notes for i in range(24 + 8 + 104)]
+    path = tmp_path / "fuzzed.hvt"
+    outcomes = {"refused": 0, "ran": 0}
+    for _ in range(150):
+        data = bytearray(pristine.data)
+        for offset in rng.sample(targets, 3):
+            data[offset] = rng.randrange(256)
+        path.write_bytes(bytes(data))
+        try:
+            proc = subprocess.run([str(paths.monitor_path()), str(path)], capture_output=True, timeout=10)
+        except subprocess.TimeoutExpired:  # a guest that still boots may loop: that is the guest's business
+            outcomes["ran"] += 1
+            continue
+        stderr = proc.stderr.decode("ascii")  # the monitor escapes what it quotes from the image
+        assert proc.returncode >= 0, f"monitor killed by signal {-proc.returncode}: {stderr}"
+        if proc.returncode == EXIT_CONFIG:
+            assert len(stderr.splitlines()) == 1 and stderr.startswith("tb-monitor: "), stderr
+            outcomes["refused"] += 1
+        else:
+            outcomes["ran"] += 1
+    assert outcomes["refused"] > 0
