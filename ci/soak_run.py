@@ -49,14 +49,14 @@ def main(argv: list[str]) -> int:
     print(f"soak {token}: {args.cycles} cycles of {Path(args.topology).name} on {args.workers} workers, "
           f"fault rate {args.fault_rate}, seed {seed}", flush=True)
     started = time.monotonic()
-    counts = run_workers(args, token, soak_root, seed)
+    counts, timings = run_workers(args, token, soak_root, seed)
     elapsed = time.monotonic() - started
     orphans = soak_audit.leftovers(token, soak_root, before)
     down_failures = down_all(soak_root)
     leaks = soak_audit.leftovers(token, soak_root, before)
     report = {"token": token, "seed": seed, "cycles": sum(counts[k] for k in ("clean", *FAULT_KINDS)),
               "seconds": round(elapsed, 1), "cycles_per_second": round(counts_total(counts) / elapsed, 2),
-              "counts": dict(counts), "left_for_down_all": {k: len(v) for k, v in orphans.items()},
+              "counts": dict(counts), "timings": timings, "left_for_down_all": {k: len(v) for k, v in orphans.items()},
               "down_all_failures": down_failures, "leaks": leaks}
     print_report(report)
     if args.json:
@@ -68,14 +68,16 @@ def main(argv: list[str]) -> int:
     return 1 if ours_leaked or counts["errors"] or down_failures else 0
 
 
-FAULT_KINDS = ("kill9-orchestrator", "kill9-monitor", "sigint-orchestrator")
+FAULT_KINDS = ("kill9-orchestrator", "kill9-at-stage", "kill9-monitor", "sigint-orchestrator")
+STAGE_KINDS = ("kill9-after-namespaces", "kill9-after-links", "kill9-after-monitors")
 
 
 def counts_total(counts: Counter) -> int:
     return sum(counts[k] for k in ("clean", *FAULT_KINDS))
 
 
-def run_workers(args, token: str, soak_root: Path, seed: int) -> Counter:
+def run_workers(args, token: str, soak_root: Path, seed: int) -> tuple[Counter, list[dict]]:
+    """Each worker's counts, summed, and its up times (median in-process, one measured in a fresh process)."""
     share = [args.cycles // args.workers + (1 if i < args.cycles % args.workers else 0) for i in range(args.workers)]
     workers = []
     for index, cycles in enumerate(share):
@@ -86,6 +88,7 @@ def run_workers(args, token: str, soak_root: Path, seed: int) -> Counter:
              args.topology, str(cycles), str(args.fault_rate), str(seed + index)],
             stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(REPO)}))
     total: Counter = Counter()
+    timings: list[dict] = []
     for worker in workers:
         output, _ = worker.communicate()
         lines = output.strip().splitlines()
@@ -94,9 +97,9 @@ def run_workers(args, token: str, soak_root: Path, seed: int) -> Counter:
             print(f"ci/soak: a worker exited with status {worker.returncode}", file=sys.stderr)
             continue
         result = json.loads(lines[-1])
-        result.pop("up-median-ms", None)
+        timings.append({key: result.pop(key, 0) for key in ("up-median-ms", "child-up-ms")})
         total.update(result)
-    return total
+    return total, timings
 
 
 def down_all(soak_root: Path) -> list[str]:
@@ -117,6 +120,9 @@ def print_report(report: dict) -> None:
     print("  clean: {}   faults: {}   (of which landed after up finished: {})   errors: {}".format(
         counts.get("clean", 0), ", ".join(f"{k} {counts.get(k, 0)}" for k in FAULT_KINDS),
         counts.get("faults-too-late", 0), counts.get("errors", 0)))
+    print("  kill -9 paused after: " + ", ".join(f"{k.rsplit('-', 1)[1]} {counts.get(k, 0)}" for k in STAGE_KINDS))
+    print("  up time per worker (median in-process / one fresh process): " +
+          ", ".join(f"{t['up-median-ms']}/{t['child-up-ms']} ms" for t in report["timings"]))
     left = report["left_for_down_all"]
     print(f"  left for down --all (orphans of kill -9): {left['namespaces']} namespaces, {left['state']} runs, "
           f"{left['processes']} processes")

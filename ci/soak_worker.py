@@ -1,8 +1,10 @@
 """soak_worker: one soak worker: CYCLES up/ping/down cycles, a fraction of them in a child process hit by a fault.
 
 python3 ci/soak_worker.py STATE_ROOT PREFIX TOPOLOGY CYCLES FAULT_RATE SEED  -> one JSON line of counts.
-Faults, each mid-up at a random moment: kill -9 of the orchestrator (leaves an orphan for `down --all`), kill -9
-of a monitor (up must fail and roll back by itself), SIGINT of the orchestrator (must roll back by itself).
+Faults, each mid-up: kill -9 of the orchestrator at a random moment, or paused at a random stage of up
+(TESTBED_PAUSE_AFTER: after namespaces, links or monitors) -- both leave an orphan for `down --all`; kill -9 of a
+monitor as soon as it is recorded (up must fail and roll back by itself); SIGINT of the orchestrator at a random
+moment (it must roll back by itself). "A random moment" is uniform over a child's measured up time.
 """
 import json
 import os
@@ -20,7 +22,8 @@ os.environ["TESTBED_STATE_DIR"] = str(STATE_ROOT)
 
 from testbed.lab import Lab  # noqa: E402 (after the state root is set)
 
-FAULTS = ("kill9-orchestrator", "kill9-monitor", "sigint-orchestrator")
+FAULTS = ("kill9-orchestrator", "kill9-at-stage", "kill9-monitor", "sigint-orchestrator")
+STAGES = ("namespaces", "links", "monitors")
 CHILD = str(Path(__file__).with_name("soak_child.py"))
 
 
@@ -46,13 +49,35 @@ def clean_cycle(counts: Counter, up_times: list[float]) -> None:
     counts["clean"] += 1
 
 
-def fault_cycle(fault: str, rng: random.Random, counts: Counter, typical_up: float) -> None:
-    before = set(os.listdir(STATE_ROOT)) if STATE_ROOT.is_dir() else set()
+def start_child(env: dict | None = None) -> subprocess.Popen:
     child = subprocess.Popen([sys.executable, CHILD, str(STATE_ROOT), PREFIX, TOPOLOGY], stdout=subprocess.PIPE,
-                             stderr=subprocess.DEVNULL, text=True)
-    child.stdout.readline()  # "start"
-    deadline = time.monotonic() + rng.uniform(0, typical_up)
-    if fault == "kill9-monitor":
+                             stderr=subprocess.PIPE, text=True, env={**os.environ, **(env or {})})
+    child.stdout.readline()  # "start": imports done
+    return child
+
+
+def child_up_seconds() -> float:
+    """How long up takes in a fresh process (slower than in a warm one): the window a random fault aims at."""
+    child = start_child()
+    started = time.monotonic()
+    child.stdout.readline()  # "up"
+    seconds = time.monotonic() - started
+    child.wait(timeout=60)
+    return seconds
+
+
+def fault_cycle(fault: str, rng: random.Random, counts: Counter, child_up: float) -> None:
+    before = set(os.listdir(STATE_ROOT)) if STATE_ROOT.is_dir() else set()
+    stage = rng.choice(STAGES)
+    child = start_child({"TESTBED_PAUSE_AFTER": stage} if fault == "kill9-at-stage" else None)
+    deadline = time.monotonic() + rng.uniform(0, child_up)
+    if fault == "kill9-at-stage":
+        for line in child.stderr:
+            if "paused after" in line:
+                break
+        child.kill()
+        counts[f"kill9-after-{stage}"] += 1
+    elif fault == "kill9-monitor":
         target = _wait_for_monitor(STATE_ROOT, before, child, time.monotonic() + 10)
         if target is not None:
             os.kill(target, signal.SIGKILL)
@@ -84,13 +109,15 @@ def main() -> None:
     rng = random.Random(SEED)
     counts: Counter = Counter()
     up_times: list[float] = []
-    for _ in range(CYCLES):
-        if up_times and rng.random() < FAULT_RATE:
-            typical = sorted(up_times)[len(up_times) // 2]
-            fault_cycle(rng.choice(FAULTS), rng, counts, typical)
+    child_up = child_up_seconds() if FAULT_RATE > 0 else 0.0
+    counts["clean"] += 1
+    for _ in range(CYCLES - 1):
+        if rng.random() < FAULT_RATE:
+            fault_cycle(rng.choice(FAULTS), rng, counts, child_up)
         else:
             clean_cycle(counts, up_times)
     counts["up-median-ms"] = round(1000 * sorted(up_times)[len(up_times) // 2]) if up_times else 0
+    counts["child-up-ms"] = round(1000 * child_up)
     print(json.dumps(counts))
 
 
