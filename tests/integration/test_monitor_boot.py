@@ -123,3 +123,13 @@ def test_sigterm_stops_cleanly_with_stats(kvm, tmp_path):
 def test_memory_limits_accepted(kvm, mem):
     proc = run(f"--mem={mem}", image("echo"))
     assert proc.returncode == 0, proc.stderr
+
+
+def test_testbed_monitor_runs_a_builtin_image_by_name(kvm):
+    """`testbed monitor` execs tb-monitor: the exit status and console are the guest's, options pass through."""
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "testbed.cli", "monitor", "--mem=16", "--", "hello", "one", "two"],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert "hello: one two" in proc.stdout
