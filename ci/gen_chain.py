@@ -16,7 +16,7 @@ def chain(count: int, name: str, guest_image: str | None) -> str:
         lines.append(f"  - {{endpoints: [n{i}:right, n{i + 1}:left], subnet: {_subnet(i)}}}")
     if guest_image:
         lines.append(f"  - {{endpoints: [n{count - 1}:right, guest:service0], subnet: {_subnet(count - 1)}}}")
-    lines += ["checks:", f"  - ping: {{from: n0, to: n1, count: 3, interval: 0.01}}"] if count > 1 else []
+    lines += ["checks:", "  - ping: {from: n0, to: n1, count: 3, interval: 0.01}"] if count > 1 else []
     return "\n".join(lines) + "\n"
 
 

@@ -7,18 +7,17 @@ import shutil
 import signal
 import subprocess
 import sys
-import threading
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Self
 
 from testbed import nsenter, pause, planner, readiness, teardown
 from testbed.checks import CheckResult
 from testbed.checks.ping import PingResult, judge, ping
-from testbed.lab_errors import InvalidTopology, Interrupted, LabError
+from testbed.lab_errors import InvalidTopology, LabError
 from testbed.plan import Node, Plan
 from testbed.procs import ProcessId
 from testbed.schema import Check, PingCheck, Topology
+from testbed.signals import interrupt_on_signals, signals_ignored
 from testbed.state import RunDir
 
 READY_TIMEOUT_SECONDS = 20.0
@@ -27,36 +26,14 @@ COMMAND_TIMEOUT_SECONDS = 60.0
 
 
 def load_topology(path: str | os.PathLike, overrides: dict | None = None) -> Topology:
-    """The one place that reads a topology file (switches to testbed.loader once it lands)."""
-    try:
-        from testbed.loader import load_topology as load
-    except ModuleNotFoundError as exc:
-        if exc.name != "testbed.loader":
-            raise
-        load = _load_without_positions
+    """The one place that reads a topology file: every static check, bad input as InvalidTopology (exit 2)."""
+    from testbed.errors import TopologyError
+    from testbed.loader import load_topology as load
+
     try:
         return load(path, overrides)
-    except Exception as exc:
-        problems = getattr(exc, "problems", None)
-        if problems is not None:
-            raise InvalidTopology(list(problems)) from exc
-        if exc.__class__.__name__ == "ValidationError" or isinstance(exc, (OSError, ValueError)):
-            raise InvalidTopology([f"{path}: {exc}"]) from exc
-        raise
-
-
-def _load_without_positions(path, overrides):
-    import yaml
-
-    with open(path) as f:
-        data = yaml.safe_load(f)
-    for dotted, value in (overrides or {}).items():
-        *parents, leaf = dotted.split(".")
-        target = data
-        for key in parents:
-            target = target[int(key)] if isinstance(target, list) else target.setdefault(key, {})
-        target[leaf] = value
-    return Topology.model_validate(data)
+    except TopologyError as exc:
+        raise InvalidTopology(list(exc.problems)) from exc
 
 
 class Lab:
@@ -72,7 +49,7 @@ class Lab:
 
     @classmethod
     def up(cls, topology_path: str | os.PathLike, overrides: dict | None = None, name_prefix: str | None = None,
-           ready_timeout: float = READY_TIMEOUT_SECONDS) -> "Lab":
+           ready_timeout: float = READY_TIMEOUT_SECONDS) -> Lab:
         topology = load_topology(topology_path, overrides)
         source = str(Path(topology_path).absolute())  # so attach() and run_checks() work from any directory
         try:
@@ -90,7 +67,7 @@ class Lab:
             except BaseException as exc:
                 if os.getpid() != owner:  # a forked helper (pyroute2 forks) must never roll back our run
                     os._exit(1)
-                with _signals_ignored():
+                with signals_ignored():
                     if lab is not None:
                         lab.down()
                     elif not isinstance(exc, FileExistsError):  # interrupted while creating our state directory
@@ -99,7 +76,7 @@ class Lab:
         return lab
 
     @classmethod
-    def attach(cls, run_id: str) -> "Lab":
+    def attach(cls, run_id: str) -> Lab:
         """A lab some other process brought up (for status, exec, console, down)."""
         run = RunDir.for_run(run_id)
         if not run.exists():
@@ -162,7 +139,7 @@ class Lab:
         keep: first copy the run's files (state.json, consoles, final stats, logs) there: a failed test's artefacts."""
         if not self.run.exists():
             return []
-        with _teardown_guard():
+        with signals_ignored():  # a second Ctrl-C must not cut a teardown short
             try:
                 teardown.stop_processes(self.run)
             except FileNotFoundError:
@@ -175,7 +152,7 @@ class Lab:
                     pass
             return teardown.destroy(self.run)
 
-    def __enter__(self) -> "Lab":
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -285,44 +262,3 @@ def _package_parent() -> str:
     parent = str(Path(__file__).resolve().parent.parent)
     existing = os.environ.get("PYTHONPATH")
     return f"{parent}{os.pathsep}{existing}" if existing else parent
-
-
-@contextmanager
-def interrupt_on_signals() -> Iterator[None]:
-    """SIGTERM raises like Ctrl-C (Interrupted) so rollbacks and `finally: down()` run (main thread only).
-
-    pyroute2 forks helpers that inherit these handlers and are stopped with signals: there they just exit."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    owner = os.getpid()
-
-    def raise_interrupted(signum, frame):
-        if os.getpid() != owner:  # inherited by a forked helper: die as the default action would
-            os._exit(128 + signum)
-        raise Interrupted(f"signal {signum}") if signum != signal.SIGINT else KeyboardInterrupt()
-
-    previous = {sig: signal.signal(sig, raise_interrupted) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-
-
-@contextmanager
-def _signals_ignored() -> Iterator[None]:
-    """A second Ctrl-C must not cut a rollback short and leave half a lab."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-
-
-_teardown_guard = _signals_ignored

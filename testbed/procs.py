@@ -14,16 +14,16 @@ class ProcessId:
     start: int  # clock ticks since boot, field 22 of /proc/PID/stat
 
     @classmethod
-    def of(cls, pid: int) -> "ProcessId | None":
+    def of(cls, pid: int) -> ProcessId | None:
         start = start_time(pid)
         return None if start is None else cls(pid, start)
 
     @classmethod
-    def me(cls) -> "ProcessId":
+    def me(cls) -> ProcessId:
         return cls(os.getpid(), start_time(os.getpid()) or 0)
 
     @classmethod
-    def from_json(cls, data: dict | None) -> "ProcessId | None":
+    def from_json(cls, data: dict | None) -> ProcessId | None:
         return None if not data else cls(int(data["pid"]), int(data["start"]))
 
     def to_json(self) -> dict:

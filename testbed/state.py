@@ -6,9 +6,9 @@ import json
 import os
 import shutil
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator
 
 DEFAULT_ROOT = "/run/testbed"
 ROOT_ENV = "TESTBED_STATE_DIR"
@@ -34,11 +34,11 @@ class RunDir:
         self.path = Path(path)
 
     @classmethod
-    def for_run(cls, run_id: str) -> "RunDir":
+    def for_run(cls, run_id: str) -> RunDir:
         return cls(root() / run_id)
 
     @classmethod
-    def create(cls, run_id: str, initial: dict, plan: dict | None = None) -> "RunDir":
+    def create(cls, run_id: str, initial: dict, plan: dict | None = None) -> RunDir:
         run = cls.for_run(run_id)
         run.path.parent.mkdir(parents=True, exist_ok=True)
         run.path.mkdir()  # fails if the id is taken: never adopt another run's directory

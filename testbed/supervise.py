@@ -60,7 +60,7 @@ class Supervisor:
     def _start(self, node: str, argv: list[str]) -> None:
         with open(self.run.console_path(node), "ab", buffering=0) as console:
             process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=console, stderr=subprocess.STDOUT,
-                                       preexec_fn=_monitor_preexec, close_fds=True)
+                                       preexec_fn=_monitor_preexec, close_fds=True)  # noqa: PLW1509 (no threads here)
         identity = ProcessId.of(process.pid) or ProcessId(process.pid, 0)
         self.children[process.pid] = (node, process)
         self.run.update(lambda state: state["processes"].__setitem__(

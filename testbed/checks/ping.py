@@ -39,7 +39,7 @@ class PingResult(BaseModel):
         if not self.rtt_ms:
             return None
         ordered = sorted(self.rtt_ms)
-        return ordered[min(len(ordered) - 1, int(round(0.99 * (len(ordered) - 1))))]
+        return ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
 
     @property
     def rtt_max_ms(self) -> float | None:

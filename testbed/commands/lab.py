@@ -229,7 +229,7 @@ def cmd_down(args) -> int:
 
 
 def cmd_run(args) -> int:
-    from testbed.lab import interrupt_on_signals
+    from testbed.signals import interrupt_on_signals
 
     with interrupt_on_signals():  # SIGTERM during the checks still takes the lab down
         return _run(args)

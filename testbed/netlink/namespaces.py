@@ -10,8 +10,8 @@ import ctypes
 import errno
 import os
 import signal
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 from testbed.nsenter import CLONE_NEWNET, NETNS_DIR, netns_path
 

@@ -107,7 +107,7 @@ def testbed_cli(state_root, run_prefix):
     """Run `testbed ARGS...` as a separate process with this test's state root; returns CompletedProcess."""
     def run(*args: str, timeout: float = 120, check: bool = False) -> subprocess.CompletedProcess:
         done = subprocess.run([sys.executable, "-m", "testbed.cli", *args], cwd=REPO, env=cli_env(),
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=timeout)
+                              capture_output=True, text=True, timeout=timeout, check=False)
         if check and done.returncode != 0:
             raise AssertionError(f"testbed {' '.join(args)} -> {done.returncode}\n{done.stdout}\n{done.stderr}")
         return done

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -153,7 +154,8 @@ def _pinging(namespaces: list[str]) -> bool:
     inodes = {os.stat(f"/run/netns/{name}").st_ino for name in namespaces if os.path.exists(f"/run/netns/{name}")}
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
-            if os.stat(f"/proc/{pid}/ns/net").st_ino in inodes and open(f"/proc/{pid}/comm").read().strip() == "ping":
+            in_lab = os.stat(f"/proc/{pid}/ns/net").st_ino in inodes
+            if in_lab and Path(f"/proc/{pid}/comm").read_text().strip() == "ping":
                 return True
         except OSError:
             continue

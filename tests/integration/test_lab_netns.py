@@ -9,7 +9,6 @@ import pytest
 from testbed.lab import Lab
 from testbed.lab_errors import InvalidTopology
 
-
 PAIR = """
 name: pair
 nodes:
@@ -107,7 +106,7 @@ def test_two_copies_of_one_file_at_once_do_not_collide(root, pair, run_prefix):
     def bring_up():
         try:
             labs.append(Lab.up(pair, name_prefix=run_prefix))
-        except Exception as exc:  # reported below
+        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
             errors.append(exc)
 
     threads = [threading.Thread(target=bring_up) for _ in range(2)]
