@@ -42,7 +42,7 @@ int tb_kvm_stats_open(int vcpu_fd)
     return ioctl(vcpu_fd, KVM_GET_STATS_FD, NULL);
 }
 
-int tb_kvm_stats_write_json(int fd, void *file)
+int tb_kvm_stats_write_json(int fd, FILE *file)
 {
     struct desc_table t;
     if (fd < 0 || load_descs(fd, &t) < 0)

@@ -3,6 +3,7 @@
 #define TB_STATS_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "tb_abi.h"
 #include "vm.h"
@@ -27,7 +28,7 @@ void tb_stats_finish(const struct tb_vm *vm, int exit_code, const char *reason);
 /* kvm_stats.c: the vCPU's binary stats fd. */
 int tb_kvm_stats_open(int vcpu_fd);
 /* Writes `"name": value` pairs (comma-separated) for every scalar vCPU stat; returns how many. */
-int tb_kvm_stats_write_json(int stats_fd, void *file);
+int tb_kvm_stats_write_json(int stats_fd, FILE *file);
 /* One stat's value by name, 0 when absent. */
 uint64_t tb_kvm_stat(int stats_fd, const char *name);
 
