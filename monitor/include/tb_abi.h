@@ -11,7 +11,7 @@
 #endif
 
 /*
- * Shared by the monitor (compiled with TB_HOST) and the guest runtime.
+ * Shared by the monitor (tender/) and the guest runtime (guest/runtime/).
  * Guest pointers are plain uint64_t guest-physical addresses on both sides:
  * the monitor never dereferences them without a bounds check (see tender/mem.c).
  */
