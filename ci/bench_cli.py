@@ -95,6 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     err = Console(stderr=True)
     module = {"boot": "bench_boot", "udp-rx": "bench_udp_rx"}[args.bench]
     runner = importlib.import_module(module)
+    load_before = bench_report.loadavg()
     try:
         with err.status("starting") as status:
             result = runner.run(args, lambda text: status.update(text))
@@ -104,11 +105,13 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"ci/bench {args.bench}: interrupted; nothing written", file=sys.stderr)
         return 130
-    result["environment"] = bench_report.environment()
+    result["environment"] = {**bench_report.environment(), "loadavg_before": load_before}
     path = args.json or Path("results") / f"bench-{args.bench}.json"
     bench_report.write_json(result, path)
     bench_report.show(result, console)
-    console.print(f"results: {path}")
+    env = result["environment"]
+    console.print(f"load average before/after: {env['loadavg_before'][0]:.1f} / {env['loadavg'][0]:.1f} "
+                  f"on {env['cores']} cores ({env['kvm']} KVM); results: {path}")
     return 0
 
 

@@ -52,7 +52,12 @@ def environment() -> dict:
         "cores": os.cpu_count(),
         "kvm": "pvm" if Path("/sys/module/kvm_pvm").exists() else "hardware" if Path("/dev/kvm").exists() else "none",
         "git": _git_revision(),
+        "loadavg": loadavg(),  # a busy shared machine shows here: read the ratios with it
     }
+
+
+def loadavg() -> list[float]:
+    return [float(x) for x in Path("/proc/loadavg").read_text().split()[:3]]
 
 
 def _cpu_model() -> str:
