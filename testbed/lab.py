@@ -44,6 +44,7 @@ class Lab:
         self.run = run
         self._final_stats: dict[str, dict | None] | None = None
         self._topology: Topology | None = None
+        self.traffic: dict[str, dict] | None = None  # figures of the topology's `traffic:` once run_traffic() ran
 
     # --- life cycle
 
@@ -226,15 +227,34 @@ class Lab:
             result = self.ping(spec.from_, spec.to, count=spec.count, interval=spec.interval, size=spec.size,
                                timeout=spec.timeout)
             return judge(spec, result)
-        raise LabError(f"unsupported check {type(spec).__name__}")
+        from testbed.checks.kinds import judge as judge_kind  # traffic, stats, console, command checks
+
+        try:
+            return judge_kind(self, spec, self.traffic or {})
+        except TypeError as exc:
+            raise LabError(str(exc)) from exc
+
+    def run_traffic(self, on_event=None) -> dict[str, dict]:
+        """Runs the topology's `traffic:` once (testbed.traffic.schedule); the checks judge its figures."""
+        if self.traffic is None:
+            from testbed.traffic.schedule import run_traffic
+
+            topology = self._topology_model()
+            self.traffic = run_traffic(self, topology.traffic, on_event) if topology and topology.traffic else {}
+        return self.traffic
 
     def run_checks(self) -> list[CheckResult]:
+        self.run_traffic()
         return [self.check(check) for check in self._checks()]
 
-    def _checks(self) -> list[Check]:
+    def _topology_model(self) -> Topology | None:
         if self._topology is None and self.plan.source:
             self._topology = load_topology(self.plan.source, self.run.read().get("overrides"))
-        return list(self._topology.checks) if self._topology else []
+        return self._topology
+
+    def _checks(self) -> list[Check]:
+        topology = self._topology_model()
+        return list(topology.checks) if topology else []
 
     def _unikernel(self, node: str) -> None:
         if self.plan.node(node).kind != "unikernel":

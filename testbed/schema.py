@@ -4,7 +4,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from pathlib import Path
-from typing import Annotated, Literal, NamedTuple, Union, get_args
+from typing import Annotated, Any, Literal, NamedTuple, Union, get_args
 
 from pydantic import (
     AfterValidator,
@@ -185,10 +185,97 @@ class PingCheck(Strict):
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
 
+class FromTo(Strict):
+    """Base of specs with a `from` field (a Python keyword, so `from_` in code)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+# --- checks beyond ping (judged in testbed.checks.*; traffic names refer to `traffic:` items)
+
+class DeliveredCheck(FromTo):
+    """Packets a receiver counted, against a sender's count or a number."""
+
+    to: str = Field(description="the receiving traffic item")
+    from_: str | None = Field(default=None, alias="from", description="the sending traffic item")
+    exact: bool = Field(default=False, description="received == sent (needs from)")
+    min_packets: int | None = Field(default=None, ge=0)
+    min_ratio: float | None = Field(default=None, ge=0, le=1, description="received / sent >= this (needs from)")
+
+    @model_validator(mode="after")
+    def _needs_a_bound(self):
+        if not (self.exact or self.min_packets is not None or self.min_ratio is not None):
+            raise ValueError("give exact: true, min_packets or min_ratio")
+        if (self.exact or self.min_ratio is not None) and self.from_ is None:
+            raise ValueError("exact and min_ratio compare with a sender: give from")
+        return self
+
+
+class RxRateCheck(Strict):
+    traffic: str = Field(description="the receiving traffic item")
+    min_pps: float = Field(gt=0, description="received packets per second of the traffic window")
+
+
+class MonitorCheck(Strict):
+    """Bounds on a unikernel monitor's final --stats (the node's monitor must have exited: app traffic stops it)."""
+
+    node: str
+    max_exits_per_packet: float | None = Field(default=None, ge=0, description="VM exits / NIC packets (rx + tx)")
+    max_drops: int | None = Field(default=None, ge=0, description="NIC rx + tx drops")
+
+    @model_validator(mode="after")
+    def _needs_a_bound(self):
+        if self.max_exits_per_packet is None and self.max_drops is None:
+            raise ValueError("give max_exits_per_packet or max_drops")
+        return self
+
+
+class ExitStatusCheck(Strict):
+    node: str = Field(description="a unikernel node")
+    equals: int = Field(default=0, description="the guest's exit status (128+N: killed by signal N)")
+    timeout: float = Field(default=10, gt=0, description="seconds to wait for the guest to exit")
+
+
+class ConsoleCheck(Strict):
+    node: str = Field(description="a unikernel node")
+    contains: str | None = None
+    matches: str | None = Field(default=None, description="a Python regular expression, searched per line")
+
+    @model_validator(mode="after")
+    def _one_pattern(self):
+        if (self.contains is None) == (self.matches is None):
+            raise ValueError("give exactly one of contains or matches")
+        if self.matches is not None:
+            re.compile(self.matches)
+        return self
+
+
+class CommandCheck(Strict):
+    node: str = Field(description="a netns node")
+    run: str = Field(description="a shell command")
+    exit_status: int | None = Field(default=0, description="expected status (null: any)")
+    contains: str | None = Field(default=None, description="text its output (stdout + stderr) must contain")
+    matches: str | None = Field(default=None, description="a Python regular expression its output must match")
+    timeout: float = Field(default=30, gt=0)
+
+    @field_validator("matches")
+    @classmethod
+    def _regex(cls, value: str | None) -> str | None:
+        if value is not None:
+            re.compile(value)
+        return value
+
+
 class Check(Strict):
     """One check; exactly one kind key is set."""
 
     ping: PingCheck | None = None
+    delivered: DeliveredCheck | None = None
+    rx_rate: RxRateCheck | None = None
+    monitor: MonitorCheck | None = None
+    exit_status: ExitStatusCheck | None = None
+    console: ConsoleCheck | None = None
+    command: CommandCheck | None = None
 
     @model_validator(mode="after")
     def _one_kind(self):
@@ -206,11 +293,166 @@ class Check(Strict):
         return getattr(self, self.kind)
 
 
+# --- traffic (run by testbed.traffic before the checks)
+
+PACKET_RATE_RE = re.compile(r"^(max|\d+(\.\d+)?[km]?(pps)?|\d+(\.\d+)?[kmg]?(bit|bps))$", re.IGNORECASE)
+
+
+class UdpgenTraffic(FromTo):
+    """The built-in sendmmsg UDP generator (udpgen), run in a netns node."""
+
+    from_: str = Field(alias="from", description="a netns node")
+    to: str = Field(description="a node (its address facing `from`) or an IPv4 address")
+    port: int = Field(default=5000, ge=1, le=65535)
+    size: int = Field(default=1258, ge=8, le=65507, description="UDP payload bytes (1258: 1300-byte frames)")
+    rate: str | int = Field(default="max", description="packets/s (20000, 50k), frame bits/s (100mbit) or max")
+    seconds: float | None = Field(default=None, gt=0)
+    count: int | None = Field(default=None, ge=1)
+    gso: int = Field(default=1, ge=1, le=64, description="datagrams per message, split by the kernel (UDP GSO)")
+    batch: int = Field(default=64, ge=1, le=1024, description="messages per sendmmsg")
+
+    @field_validator("rate")
+    @classmethod
+    def _rate(cls, value: str | int) -> str | int:
+        if isinstance(value, int):
+            if value <= 0:
+                raise ValueError("rate must be positive")
+        elif not PACKET_RATE_RE.match(value.strip()):
+            raise ValueError(f"rate {value!r} is not packets/s (20000, 50k), bits/s (100mbit) or max")
+        return value
+
+    @model_validator(mode="after")
+    def _ends(self):
+        if self.seconds is None and self.count is None:
+            raise ValueError("give seconds or count (or both: the first reached stops)")
+        return self
+
+
+class PingTraffic(FromTo):
+    """iputils ping; loss and round-trip percentiles parsed."""
+
+    from_: str = Field(alias="from", description="a netns node")
+    to: str
+    count: int = Field(default=10, ge=1)
+    interval: float = Field(default=0.01, gt=0, description="seconds between pings (ignored with flood)")
+    flood: bool = False
+    size: int = Field(default=56, ge=0, le=65507)
+    timeout: float = Field(default=10, gt=0)
+
+
+class Iperf3Traffic(Strict):
+    """iperf3: a one-off server in one node, the client in another."""
+
+    client: str = Field(description="a netns node")
+    server: str = Field(description="a netns node")
+    protocol: Literal["tcp", "udp"] = "tcp"
+    seconds: float = Field(default=2, gt=0)
+    rate: str | None = Field(default=None, description="target bits/s (-b), e.g. 100M; UDP defaults to 1M")
+    length: int | None = Field(default=None, ge=1, description="buffer / datagram bytes (-l)")
+    port: int = Field(default=5201, ge=1, le=65535)
+
+
+class AppTraffic(Strict):
+    """A unikernel app (udp-sink, udp-source): its console's JSON lines parsed; its monitor stopped at the end."""
+
+    node: str = Field(description="a unikernel node")
+    finishes: bool = Field(default=False, description="the app stops by itself (e.g. udp-source --seconds): wait "
+                           "for its summary like a generator, instead of stopping it after the generators")
+    linger: float = Field(default=1.2, ge=0, description="seconds a receiver keeps counting after the senders finish")
+    timeout: float = Field(default=60, gt=0, description="seconds to wait for an app that stops by itself")
+
+
+class TapreadTraffic(Strict):
+    """The raw-TAP ceiling: stops a unikernel node's monitor and reads its TAP directly with tapread."""
+
+    node: str = Field(description="a unikernel node")
+    nic: str = Field(default="service0", description="the guest NIC whose TAP to read")
+    busy: bool = Field(default=False, description="spin on the TAP instead of sleeping in poll")
+    linger: float = Field(default=0.5, ge=0)
+
+
+class CountersTraffic(Strict):
+    """Kernel interface counters of a netns node (e.g. the receiving end of a guest's flood)."""
+
+    node: str = Field(description="a netns node")
+    interface: str
+
+
+class Traffic(Strict):
+    """One traffic item; exactly one kind key besides name, delay."""
+
+    name: str = Field(pattern=NAME_RE, description="referred to by checks and in results")
+    delay: float = Field(default=0, ge=0, description="seconds after the traffic phase starts")
+    udpgen: UdpgenTraffic | None = None
+    ping: PingTraffic | None = None
+    iperf3: Iperf3Traffic | None = None
+    app: AppTraffic | None = None
+    tapread: TapreadTraffic | None = None
+    counters: CountersTraffic | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self):
+        if len(self._kinds()) != 1:
+            raise ValueError(f"a traffic item has exactly one kind, one of: {', '.join(TRAFFIC_KINDS)}")
+        return self
+
+    def _kinds(self) -> list[str]:
+        return [name for name in TRAFFIC_KINDS if getattr(self, name) is not None]
+
+    @property
+    def kind(self) -> str:
+        return self._kinds()[0]
+
+    @property
+    def spec(self):
+        return getattr(self, self.kind)
+
+
+TRAFFIC_KINDS = ("udpgen", "ping", "iperf3", "app", "tapread", "counters")
+
+
+# --- experiments (run by `testbed experiment`)
+
+class Sweep(Strict):
+    """Variants = every combination of `parameters`, plus `baselines`; each run `repeat` times on a fresh lab."""
+
+    parameters: dict[str, list[Any]] = Field(
+        default_factory=dict, description="dotted path (as for --set) -> values, e.g. nodes.guest.io: [hypercall, poll]")
+    baselines: dict[Annotated[str, Field(pattern=NAME_RE)], dict[str, Any]] = Field(
+        default_factory=dict, description="extra variants by name, each a set of path: value overrides")
+    repeat: int = Field(default=3, ge=1, le=1000)
+    warmup: int = Field(default=1, ge=0, le=100, description="rounds run first and discarded")
+    metrics: list[str] = Field(default_factory=list, description="TRAFFIC.METRIC keys to tabulate and plot")
+    primary: str | None = Field(default=None, description="the headline metric (default: the first of metrics), "
+                                "also given as a ratio to the baseline")
+    baseline: str | None = Field(default=None, description="the variant ratios are relative to "
+                                 "(default: the first baseline)")
+
+    @field_validator("parameters")
+    @classmethod
+    def _values(cls, value: dict[str, list[Any]]) -> dict[str, list[Any]]:
+        for path, values in value.items():
+            if not values:
+                raise ValueError(f"{path}: give at least one value")
+        return value
+
+    @model_validator(mode="after")
+    def _some_variant(self):
+        if not self.parameters and not self.baselines:
+            raise ValueError("a sweep needs parameters or baselines")
+        if self.baseline is not None and self.baseline not in self.baselines:
+            raise ValueError(f"baseline {self.baseline!r} is not one of the baselines "
+                             f"({', '.join(self.baselines) or 'none'})")
+        return self
+
+
 class Topology(Strict):
     name: str = Field(pattern=NAME_RE)
     nodes: dict[Annotated[str, Field(pattern=NAME_RE)], Node]
     links: list[Link] = Field(default_factory=list)
     checks: list[Check] = Field(default_factory=list)
+    traffic: list[Traffic] = Field(default_factory=list, description="started in order before the checks")
+    sweep: Sweep | None = Field(default=None, description="variants for `testbed experiment` (`testbed run` ignores it)")
 
     @field_validator("nodes")
     @classmethod

@@ -11,6 +11,7 @@ from testbed.validation.macs import check_macs
 from testbed.validation.nics import check_nics
 from testbed.validation.routes import check_routes
 from testbed.validation.sysctls import check_sysctls
+from testbed.validation.traffic_refs import check_traffic
 
 
 def static_findings(topology: Topology) -> list[Finding]:
@@ -24,4 +25,5 @@ def static_findings(topology: Topology) -> list[Finding]:
         *check_images(topology),
         *check_nics(topology),
         *check_targets(topology, addresses),
+        *check_traffic(topology),
     ]

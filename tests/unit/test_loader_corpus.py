@@ -15,7 +15,7 @@ HERE = Path(__file__).parent
 CORPUS = sorted((HERE / "bad_topologies").glob("*.yaml"))
 EXAMPLES = sorted((HERE.parent.parent / "topologies").glob("*.yaml"))
 HEADER_RE = re.compile(r"^# where: ?(?P<where>.*)\n# says: (?P<says>.+)$", re.MULTILINE)
-FAKE_BUILTINS = {"ping-serve": ["service0"]}
+FAKE_BUILTINS = {name: ["service0"] for name in ("ping-serve", "udp-sink", "udp-source")}
 
 
 @pytest.fixture(autouse=True)
