@@ -95,3 +95,10 @@ def test_unknown_port(kvm, tmp_path):
     line, _ = run_hostile(tmp_path, "hostile-pio", "port")
     assert "port I/O to unknown port 0x1234" in line
     rip_in_image(line)
+
+
+def test_fault_in_ring_0_goes_through_the_same_stubs(kvm, tmp_path):
+    line, stats = run_hostile(tmp_path, "hostile-pio", "ud2")
+    assert re.search(rf"#UD invalid opcode \(vector 6\) at rip={HEX}, error code 0x0, cr2=0x0, in ring 0$", line), line
+    rip_in_image(line)
+    assert stats["fault_reports"] == 1
