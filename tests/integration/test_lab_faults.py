@@ -19,10 +19,12 @@ from testbed.state import RunDir
 CHAIN_NODES = 40
 
 
-def start_up(path, prefix: str) -> subprocess.Popen:
+def start_up(path, prefix: str, pause_after: str | None = None) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": os.getcwd()}
+    if pause_after:
+        env["TESTBED_PAUSE_AFTER"] = pause_after  # `up` waits there, so the signal lands at a known stage
     return subprocess.Popen([sys.executable, "-m", "testbed.cli", "up", str(path), "--prefix", prefix],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "PYTHONPATH": os.getcwd()})
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
 
 
 def wait_for_namespaces(namespaces_of, prefix: str, at_least: int, process: subprocess.Popen) -> int:
@@ -36,15 +38,38 @@ def wait_for_namespaces(namespaces_of, prefix: str, at_least: int, process: subp
     raise AssertionError(f"fewer than {at_least} namespaces of {prefix} after 20 s")
 
 
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["sigint", "sigterm"])
-def test_signal_during_up_rolls_everything_back(root, chain_file, run_prefix, state_root, namespaces_of, signum):
-    prefix = f"{run_prefix}{'i' if signum == signal.SIGINT else 't'}"
-    process = start_up(chain_file(CHAIN_NODES), prefix)
-    created = wait_for_namespaces(namespaces_of, prefix, 5, process)
+def wait_paused(process: subprocess.Popen, stage: str) -> None:
+    line = process.stderr.readline()
+    assert f"paused after {stage}" in line, f"up did not pause: {line!r}"
+
+
+SIGNALS = [pytest.param(signal.SIGINT, id="sigint"), pytest.param(signal.SIGTERM, id="sigterm")]
+
+
+@pytest.mark.parametrize("stage", ["namespaces", "links"])
+@pytest.mark.parametrize("signum", SIGNALS)
+def test_signal_at_a_stage_of_up_rolls_everything_back(root, chain_file, run_prefix, state_root, namespaces_of,
+                                                       signum, stage):
+    prefix = f"{run_prefix}{'i' if signum == signal.SIGINT else 't'}{stage[0]}"
+    process = start_up(chain_file(CHAIN_NODES), prefix, pause_after=stage)
+    wait_paused(process, stage)
+    assert len(namespaces_of(prefix)) == CHAIN_NODES
     process.send_signal(signum)
     _, stderr = process.communicate(timeout=30)
     assert process.returncode != 0
-    assert created < CHAIN_NODES, "the signal came too late to test a rollback"
+    assert namespaces_of(prefix) == [], stderr
+    assert not list(state_root.glob("*/state.json")), stderr
+
+
+@pytest.mark.parametrize("signum", SIGNALS)
+def test_signal_in_the_middle_of_creating_namespaces_rolls_back(root, chain_file, run_prefix, state_root,
+                                                                namespaces_of, signum):
+    prefix = f"{run_prefix}{'i' if signum == signal.SIGINT else 't'}m"
+    process = start_up(chain_file(4 * CHAIN_NODES), prefix)
+    wait_for_namespaces(namespaces_of, prefix, 3, process)
+    process.send_signal(signum)
+    _, stderr = process.communicate(timeout=30)
+    assert process.returncode != 0, "up finished before the signal: nothing was rolled back"
     assert namespaces_of(prefix) == [], stderr
     assert not list(state_root.glob("*/state.json")), stderr
 

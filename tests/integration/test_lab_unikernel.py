@@ -133,3 +133,19 @@ def test_killed_owner_stops_its_monitors_and_down_all_cleans(kvm, testbed_cli, r
     done = testbed_cli("down", "--all")
     assert done.returncode == 0, done.stderr
     assert namespaces_of(prefix) == [] and not run.path.exists()
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["sigint", "sigterm"])
+def test_signal_after_monitors_started_rolls_back_monitors_too(kvm, run_prefix, state_root, namespaces_of, signum):
+    prefix = f"{run_prefix}{'i' if signum == signal.SIGINT else 't'}g"
+    process = subprocess.Popen([sys.executable, "-m", "testbed.cli", "up", str(PINGPAIR), "--prefix", prefix],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
+                               env={**os.environ, "PYTHONPATH": str(REPO), "TESTBED_PAUSE_AFTER": "monitors"})
+    assert "paused after monitors" in process.stderr.readline()
+    (state_file,) = state_root.glob("*/state.json")
+    monitor_pid = json.loads(state_file.read_text())["processes"]["guest"]["pid"]
+    process.send_signal(signum)
+    _, stderr = process.communicate(timeout=30)
+    assert process.returncode != 0
+    assert not os.path.exists(f"/proc/{monitor_pid}/stat"), stderr
+    assert namespaces_of(prefix) == [] and not state_file.exists(), stderr
