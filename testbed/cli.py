@@ -12,6 +12,7 @@ COMMAND_MODULES = (
     "testbed.commands.schema",
     "testbed.commands.monitor",
     "testbed.commands.images",
+    "testbed.commands.experiment",
 )
 
 
