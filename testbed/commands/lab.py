@@ -255,6 +255,9 @@ def _run(args) -> int:
     finished = time.monotonic()
     stats = {m.node: lab.stats(m.node) for m in lab.plan.monitors}
     passed = all(result.passed for result in results)
+    from testbed.traffic.table import print_traffic  # issue 5: what the topology's traffic measured
+
+    print_traffic(lab.traffic or {}, _console())
     print_checks(results, _console())
     for node, figures in stats.items():
         if figures:
@@ -262,7 +265,7 @@ def _run(args) -> int:
                   f"emulated instructions {figures.get('insn_emulation')}, wall {figures.get('wall_seconds')} s")
     if args.json:
         report = {"run_id": lab.run_id, "topology": lab.plan.topology, "source": args.file, "passed": passed,
-                  "checks": [result.model_dump() for result in results], "stats": stats,
+                  "checks": [result.model_dump() for result in results], "stats": stats, "traffic": lab.traffic or {},
                   "timings_s": {"up": round(up_seconds, 4), "checks": round(checked - started - up_seconds, 4),
                                 "down": round(finished - checked, 4), "total": round(finished - started, 4)}}
         with open(args.json, "w") as f:
