@@ -141,3 +141,9 @@ def test_cli_up_status_exec_down(root, pair, testbed_cli, run_prefix, namespaces
         down = testbed_cli("down", run_id)
     assert down.returncode == 0, down.stderr
     assert namespaces_of(run_id) == []
+
+
+def test_shipped_netns_pair_example_passes(root, testbed_cli, run_prefix):
+    done = testbed_cli("run", "topologies/netns-pair.yaml", "--prefix", run_prefix)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "pass" in done.stdout and "FAIL" not in done.stdout
