@@ -417,7 +417,8 @@ class Sweep(Strict):
     """Variants = every combination of `parameters`, plus `baselines`; each run `repeat` times on a fresh lab."""
 
     parameters: dict[str, list[Any]] = Field(
-        default_factory=dict, description="dotted path (as for --set) -> values, e.g. nodes.guest.io: [hypercall, poll]")
+        default_factory=dict, description="dotted path (as for --set) -> values, e.g. nodes.guest.io: [hypercall, poll]; "
+        "several paths joined by commas take the same value")
     baselines: dict[Annotated[str, Field(pattern=NAME_RE)], dict[str, Any]] = Field(
         default_factory=dict, description="extra variants by name, each a set of path: value overrides")
     repeat: int = Field(default=3, ge=1, le=1000)

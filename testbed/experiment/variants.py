@@ -21,10 +21,11 @@ def expand(sweep: Sweep, supported_io: tuple[str, ...] | None = None) -> tuple[l
     """(variants to run, skipped [{variant, reason}])."""
     variants = [Variant(name, dict(overrides), baseline=True) for name, overrides in sweep.baselines.items()]
     skipped = []
-    paths = list(sweep.parameters)
-    for values in itertools.product(*(sweep.parameters[path] for path in paths)):
-        overrides = dict(zip(paths, values))
-        name = _name(overrides)
+    keys = list(sweep.parameters)
+    for values in itertools.product(*(sweep.parameters[key] for key in keys)):
+        name = _name(dict(zip(keys, values)))
+        # "nodes.a.io,nodes.b.io": one parameter setting several fields (every guest in the same mode).
+        overrides = {path.strip(): value for key, value in zip(keys, values) for path in key.split(",")}
         lacking = [value for path, value in overrides.items()
                    if supported_io is not None and path.split(".")[-1] == "io" and value not in supported_io]
         if lacking:
@@ -39,4 +40,4 @@ def _name(overrides: dict) -> str:
     """The value alone for a one-parameter sweep (hypercall); LEAF=VALUE pairs otherwise (io=poll,size=64)."""
     if len(overrides) == 1:
         return str(next(iter(overrides.values())))
-    return ",".join(f"{path.split('.')[-1]}={value}" for path, value in overrides.items())
+    return ",".join(f"{key.split(',')[0].split('.')[-1]}={value}" for key, value in overrides.items())
