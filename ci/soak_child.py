@@ -6,9 +6,9 @@ so that this process and anything it forks carry the soak's root, and so its tok
 import os
 import sys
 
-os.environ["TESTBED_STATE_DIR"] = sys.argv[1]
+from testbed.lab import Lab
 
-from testbed.lab import Lab  # noqa: E402 (after the state root is set)
+os.environ["TESTBED_STATE_DIR"] = sys.argv[1]  # read by testbed at each use, so setting it after the import is fine
 
 print("start", flush=True)  # imports done: the fault's clock starts here
 lab = Lab.up(sys.argv[3], name_prefix=sys.argv[2])

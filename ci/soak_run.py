@@ -21,8 +21,9 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from testbed.pytest_plugin import audit  # noqa: E402
-import soak_audit  # noqa: E402
+import soak_audit
+
+from testbed.pytest_plugin import audit
 
 SOAK_BASE = Path("/run/testbed-soak")
 
@@ -107,7 +108,7 @@ def down_all(soak_root: Path) -> list[str]:
     failures = []
     for root in sorted(path for path in soak_root.iterdir() if path.is_dir()):
         done = subprocess.run([sys.executable, "-m", "testbed.cli", "down", "--all"], stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, text=True, env={**os.environ, "TESTBED_STATE_DIR": str(root),
+                              stderr=subprocess.STDOUT, text=True, check=False, env={**os.environ, "TESTBED_STATE_DIR": str(root),
                                                                         "PYTHONPATH": str(REPO)})
         if done.returncode != 0:
             failures.append(f"{root}: status {done.returncode}: {done.stdout.strip()}")

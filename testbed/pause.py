@@ -1,4 +1,4 @@
-"""pause: a test-only hook: TESTBED_PAUSE_AFTER=STAGE makes `up` announce STAGE on stderr and wait there to be killed."""
+"""pause: test-only hook: TESTBED_PAUSE_AFTER=STAGE makes `up` announce STAGE on stderr and wait there to be killed."""
 from __future__ import annotations
 
 import os

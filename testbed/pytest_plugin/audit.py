@@ -61,7 +61,8 @@ def read_ledger(folder: Path) -> list[Path]:
     """The state roots the workers used (each lab's root is recorded before its up starts)."""
     if not folder.is_dir():
         return []
-    return sorted({Path(line) for ledger in folder.glob("*.ledger") for line in ledger.read_text().splitlines() if line})
+    return sorted({Path(line) for ledger in folder.glob("*.ledger")
+                   for line in ledger.read_text().splitlines() if line})
 
 
 def append_ledger(folder: Path, worker: str, state_root: Path) -> None:

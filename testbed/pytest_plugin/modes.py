@@ -18,7 +18,7 @@ def io_modes() -> tuple[str, ...]:
 
     try:
         done = subprocess.run([str(monitor_path()), "--help"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              text=True, timeout=10)
+                              text=True, timeout=10, check=False)
     except (MissingBuildError, OSError, subprocess.TimeoutExpired):
         return FALLBACK
     match = HELP_RE.search(done.stdout)

@@ -23,7 +23,7 @@ class Session:
     before: audit.Snapshot | None = None
 
     @classmethod
-    def start(cls, config) -> "Session":
+    def start(cls, config) -> Session:
         workerinput = getattr(config, "workerinput", None)
         worker = naming.worker_id(config)
         if workerinput is not None and TOKEN_INPUT in workerinput:

@@ -35,7 +35,7 @@ def receive(port: int, idle: float) -> dict:
     while True:
         try:
             size += len(sock.recv(65535))
-        except socket.timeout:
+        except TimeoutError:
             break
         last = time.monotonic()
         first = first or last

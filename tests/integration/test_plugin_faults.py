@@ -87,9 +87,9 @@ def test_a_guest_crashing_while_its_lab_comes_up_takes_the_whole_lab_down(kvm, t
         links:
           - {{endpoints: [host:eth0, guest:service0], subnet: 10.0.0.0/30}}
     """))
-    with pytest.raises(NodeNotReady, match=r"(?s)crasher: the monitor exited with status 126.*#PF"):
-        with testbed_lab(topology):
-            pass
+    crashed = pytest.raises(NodeNotReady, match=r"(?s)crasher: the monitor exited with status 126.*#PF")
+    with crashed, testbed_lab(topology):
+        pass
     assert namespaces_of(testbed_name_prefix) == []
     own = [pid for pid in filter(str.isdigit, os.listdir("/proc")) if _cmdline_has(pid, testbed_name_prefix)]
     assert own == [], "a monitor of the crashed lab is still running"
