@@ -45,6 +45,7 @@ class Lab:
         self._final_stats: dict[str, dict | None] | None = None
         self._topology: Topology | None = None
         self.traffic: dict[str, dict] | None = None  # figures of the topology's `traffic:` once run_traffic() ran
+        self._supervisor: subprocess.Popen | None = None  # kept so its exit status is collected (no zombie)
 
     # --- life cycle
 
@@ -66,7 +67,7 @@ class Lab:
                 lab._topology = topology
                 lab._bring_up(ready_timeout)
             except BaseException as exc:
-                if os.getpid() != owner:  # a forked helper (pyroute2 forks) must never roll back our run
+                if os.getpid() != owner:  # a forked child (before its exec) must never roll back our run
                     os._exit(1)
                 with signals_ignored():
                     if lab is not None:
@@ -98,7 +99,8 @@ class Lab:
         self.run.update(lambda state: state.__setitem__("phase", "up"))
 
     def _start_supervisor(self) -> None:
-        """One detached supervisor per run starts the monitors and dies with us until detach()."""
+        """One supervisor per run (its own session, so Ctrl-C is ours to handle) starts the monitors; it watches
+        this process through a pidfd and stops them if we die, until detach()."""
         from testbed import paths
 
         monitor = str(paths.monitor_path()) if self.plan.monitors else ""
@@ -108,7 +110,7 @@ class Lab:
         with open(self.run.path / "supervisor.log", "ab") as log:
             process = subprocess.Popen(
                 [sys.executable, "-S", "-m", "testbed.supervise", str(self.run.path), str(os.getpid())],
-                stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,  # Ctrl-C is ours to handle
+                stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
                 env={**os.environ, "PYTHONPATH": _package_parent()}, close_fds=True)
         identity = ProcessId.of(process.pid) or ProcessId(process.pid, 0)
         self.run.update(lambda state: state.__setitem__("supervisor", identity.to_json()))
