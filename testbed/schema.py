@@ -191,6 +191,13 @@ class FromTo(Strict):
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
 
+def _regex(pattern: str) -> None:
+    try:
+        re.compile(pattern)
+    except re.error as exc:  # not a ValueError: pydantic would let it escape as a crash
+        raise ValueError(f"not a regular expression: {exc}") from None
+
+
 # --- checks beyond ping (judged in testbed.checks.*; traffic names refer to `traffic:` items)
 
 class DeliveredCheck(FromTo):
@@ -246,7 +253,7 @@ class ConsoleCheck(Strict):
         if (self.contains is None) == (self.matches is None):
             raise ValueError("give exactly one of contains or matches")
         if self.matches is not None:
-            re.compile(self.matches)
+            _regex(self.matches)
         return self
 
 
@@ -262,7 +269,7 @@ class CommandCheck(Strict):
     @classmethod
     def _regex(cls, value: str | None) -> str | None:
         if value is not None:
-            re.compile(value)
+            _regex(value)
         return value
 
 
