@@ -8,6 +8,8 @@ from testbed.procs import ProcessId
 def node_rows(state: dict, plan: dict) -> list[dict]:
     """One row per node: name, kind, namespace, pid, interfaces and addresses, state."""
     processes = state.get("processes", {})
+    taps = {(m["node"], nic["name"]): f"{nic['tap']}@{nic['tap_namespace']}"
+            for m in plan.get("monitors", ()) for nic in m["nics"]}
     rows = []
     for node in plan["nodes"]:
         record = processes.get(node["name"])
@@ -15,7 +17,8 @@ def node_rows(state: dict, plan: dict) -> list[dict]:
             "node": node["name"], "kind": node["kind"], "namespace": node["namespace"],
             "pid": record["pid"] if record else None,
             "interfaces": [{"name": i["name"], "address": i["address"], "peer": i["peer"],
-                            "mechanism": i["mechanism"]} for i in node["interfaces"]],
+                            "mechanism": i["mechanism"], "tap": taps.get((node["name"], i["name"]))}
+                           for i in node["interfaces"]],
             "state": _node_state(node, record, state.get("phase")),
         })
     return rows
@@ -44,10 +47,14 @@ def print_nodes(summary: dict, console) -> None:
     for column in ("node", "kind", "namespace", "pid", "interfaces", "state"):
         table.add_column(column)
     for row in summary["nodes"]:
-        interfaces = "\n".join(f"{i['name']} {i['address'] or '-'} → {i['peer']} ({i['mechanism']})"
-                               for i in row["interfaces"]) or "-"
+        interfaces = "\n".join(_interface_text(i) for i in row["interfaces"]) or "-"
         table.add_row(row["node"], row["kind"], row["namespace"], str(row["pid"] or "-"), interfaces, row["state"])
     console.print(table)
+
+
+def _interface_text(interface: dict) -> str:
+    carrier = f"tap {interface['tap']}" if interface.get("tap") else interface["mechanism"]
+    return f"{interface['name']} {interface['address'] or '-'} → {interface['peer']} ({carrier})"
 
 
 def print_checks(results: list[CheckResult], console) -> None:
