@@ -3,6 +3,7 @@ observable) keeps a failed test's lab files and names the folder, drops a passin
 lab left behind (also under xdist), and tears a lab down when Ctrl-C interrupts the test."""
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -54,6 +55,10 @@ def test_failed_test_keeps_its_lab_files_and_a_passing_one_does_not(kvm, tmp_pat
             with testbed_lab({str(NETNS_PAIR)!r}) as lab:
                 assert lab.ping("left", "right", count=3).received == 3
 
+        def test_fails_plainly(testbed_lab):
+            with testbed_lab({str(PINGPAIR)!r}) as lab:
+                assert lab.ping("host", "guest", count=2).received == 3
+
         def test_monitor_killed_mid_test(testbed_lab):
             with testbed_lab({str(PINGPAIR)!r}) as lab:
                 print("lab", lab.run_id)
@@ -63,17 +68,19 @@ def test_failed_test_keeps_its_lab_files_and_a_passing_one_does_not(kvm, tmp_pat
     """}, "-s")
     output = finish(process)
     assert process.returncode == 1, output
-    assert "1 failed, 1 passed" in output, output
-    match = re.search(r"lab files of this test kept in (\S+)", output)
-    assert match, output
-    kept = Path(match.group(1))
-    assert kept.name == "test_user.py--test_monitor_killed_mid_test" and kept.parent == tmp_path / "testbed-artifacts"
-    (run_dir,) = [path for path in kept.iterdir() if path.is_dir()]
+    assert "2 failed, 1 passed" in output, output
+    kept = {Path(path).name: Path(path) for path in re.findall(r"lab files of this test kept in (\S+)", output)}
+    assert set(kept) == {"test_user.py--test_fails_plainly", "test_user.py--test_monitor_killed_mid_test"}, output
+    assert {path.parent for path in kept.values()} == {tmp_path / "testbed-artifacts"}
+    (plain,) = [path for path in kept["test_user.py--test_fails_plainly"].iterdir() if path.is_dir()]
+    assert json.loads((plain / "stats" / "guest.json").read_text())["vm_exits"] > 0  # the monitor's final stats
+    (run_dir,) = [path for path in kept["test_user.py--test_monitor_killed_mid_test"].iterdir() if path.is_dir()]
     assert "ready:" in (run_dir / "console" / "guest.log").read_text()
     state = (run_dir / "state.json").read_text()
     assert '"exit": -9' in state or '"exit": 137' in state, state  # the supervisor saw the monitor die of SIGKILL
     assert '"received": 3' in (run_dir / "results.json").read_text()  # the ping before the kill was recorded
-    assert [p.name for p in kept.parent.iterdir()] == [kept.name], "the passing test's files should be gone"
+    assert sorted(p.name for p in (tmp_path / "testbed-artifacts").iterdir()) == sorted(kept), \
+        "the passing test's files should be gone"
     assert "left behind by this run" not in output
     assert namespaces_with(run_token(output)) == []
 
@@ -116,8 +123,6 @@ def test_ctrl_c_in_a_test_tears_its_lab_down(kvm, tmp_path):
     while not started.exists():
         assert process.poll() is None and time.monotonic() < deadline, finish(process)
         time.sleep(0.05)
-    import json
-
     lab = json.loads(started.read_text())
     assert namespaces_with(lab["run"].split("-")[1]), "the lab should be up before the interrupt"
     process.send_signal(signal.SIGINT)
