@@ -163,7 +163,8 @@ def cmd_exec(args) -> int:
     argv = args.argv[1:] if args.argv[:1] == ["--"] else args.argv
     try:
         lab = _attach(args.run)
-        return lab.exec(args.node, argv, stdout=None, stderr=None, text=False).returncode
+        status = lab.exec(args.node, argv, stdout=None, stderr=None, text=False).returncode
+        return 128 - status if status < 0 else status  # killed by signal N: the shell's 128+N
     except (LookupError, LabError, KeyError) as exc:
         return _fail(str(exc).strip('"'))
     except FileNotFoundError as exc:
