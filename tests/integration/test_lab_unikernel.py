@@ -149,3 +149,16 @@ def test_signal_after_monitors_started_rolls_back_monitors_too(kvm, run_prefix, 
     assert process.returncode != 0
     assert not os.path.exists(f"/proc/{monitor_pid}/stat"), stderr
     assert namespaces_of(prefix) == [] and not state_file.exists(), stderr
+
+
+def test_two_pingpair_runs_from_two_processes_at_once(kvm, tmp_path, run_prefix, namespaces_of):
+    runs = [subprocess.Popen([sys.executable, "-m", "testbed.cli", "run", str(PINGPAIR), "--prefix", run_prefix,
+                              "--json", str(tmp_path / f"run{i}.json"), "--set", "checks.0.ping.interval=0.002"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
+                             env={**os.environ, "PYTHONPATH": str(REPO)}) for i in range(2)]
+    outputs = [run.communicate(timeout=120) for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], outputs
+    reports = [json.loads((tmp_path / f"run{i}.json").read_text()) for i in range(2)]
+    assert reports[0]["run_id"] != reports[1]["run_id"]
+    assert all(report["checks"][0]["measured"]["loss_percent"] == 0 for report in reports)
+    assert namespaces_of(run_prefix) == []
