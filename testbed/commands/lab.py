@@ -50,6 +50,8 @@ def register(sub) -> None:
 def _add_set(parser) -> None:
     parser.add_argument("--set", action="append", default=[], metavar="PATH=VALUE",
                         help="override a field, e.g. nodes.guest.io=event or checks.0.ping.count=20 (YAML value)")
+    parser.add_argument("--ready-timeout", type=float, default=None, metavar="SECONDS",
+                        help="how long each unikernel may take to print its `ready:` line (default 20)")
 
 
 def _overrides(pairs: list[str]) -> dict:
@@ -86,7 +88,8 @@ def _up(args):
     except ValueError as exc:
         return None, _fail(str(exc), EXIT_INVALID)
     try:
-        return Lab.up(args.file, overrides=overrides or None, name_prefix=args.prefix), EXIT_OK
+        options = {"ready_timeout": args.ready_timeout} if args.ready_timeout else {}
+        return Lab.up(args.file, overrides=overrides or None, name_prefix=args.prefix, **options), EXIT_OK
     except InvalidTopology as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
