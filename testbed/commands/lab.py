@@ -241,6 +241,7 @@ def cmd_run(args) -> int:
 
 def _run(args) -> int:
     from testbed.tables import print_checks
+    from testbed.traffic.table import print_traffic  # issue 5: what the topology's traffic measured
 
     started = time.monotonic()
     lab, status = _up(args)
@@ -259,8 +260,6 @@ def _run(args) -> int:
     finished = time.monotonic()
     stats = {m.node: lab.stats(m.node) for m in lab.plan.monitors}
     passed = all(result.passed for result in results)
-    from testbed.traffic.table import print_traffic  # issue 5: what the topology's traffic measured
-
     print_traffic(lab.traffic or {}, _console())
     print_checks(results, _console())
     for node, figures in stats.items():
