@@ -241,7 +241,7 @@ def cmd_run(args) -> int:
 
 def _run(args) -> int:
     from testbed.tables import print_checks
-    from testbed.traffic.table import print_traffic  # issue 5: what the topology's traffic measured
+    from testbed.traffic.table import print_traffic
 
     started = time.monotonic()
     lab, status = _up(args)
