@@ -10,6 +10,7 @@ from testbed.traffic.jsonlines import json_objects
 
 # Counters our apps print, in the order we look for them: what a sink received, what a source sent.
 COUNTERS = ("rx_packets", "tx_packets")
+TICK_WAIT_SECONDS = 1.5  # our apps print a line every second
 
 
 class App(Runner):
@@ -49,8 +50,21 @@ class App(Runner):
         if getattr(self, "stopped", False):
             return
         self.stopped = True
+        if self._running() and self._summary() is None:
+            self._next_tick()
         stop_monitor(self.lab, self.node)
         self.stats = wait_stats(self.lab, self.node)
+
+    def _next_tick(self) -> None:
+        """Wait for one more per-second line: stopped by a signal the app prints no summary, so its last tick
+        line is the final count, and it must come after the traffic (bounded: a tick is due within a second)."""
+        ticks = len(self._ticks())
+        deadline = time.monotonic() + TICK_WAIT_SECONDS
+        while len(self._ticks()) <= ticks and self._running() and time.monotonic() < deadline:
+            time.sleep(0.02)
+
+    def _ticks(self) -> list[dict]:
+        return [o for o in self._objects() if "t" in o]
 
     def _objects(self) -> list[dict]:
         return json_objects(self.lab.console(self.node).splitlines())
