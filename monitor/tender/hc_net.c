@@ -4,6 +4,7 @@
 
 #include "hypercall.h"
 #include "net.h"
+#include "shm.h"
 #include "stop.h"
 
 void tb_hc_net_write(struct tb_vm *vm, uint64_t gpa)
@@ -11,7 +12,7 @@ void tb_hc_net_write(struct tb_vm *vm, uint64_t gpa)
     struct hvt_hc_net_write *w = TB_HC_ARG(vm, gpa, struct hvt_hc_net_write, HVT_HYPERCALL_NET_WRITE);
     struct tb_nic *nic = tb_nic_for_handle(w->handle);
     uint64_t len = w->len;
-    if (!nic || len > tb_nic_max_frame(nic)) {
+    if (!nic || len > tb_nic_max_frame(nic) || tb_shm_attached(w->handle)) { /* an attached TAP is the IO thread's */
         w->ret = SOLO5_R_EINVAL;
         return;
     }
@@ -34,7 +35,7 @@ void tb_hc_net_read(struct tb_vm *vm, uint64_t gpa)
     struct hvt_hc_net_read *r = TB_HC_ARG(vm, gpa, struct hvt_hc_net_read, HVT_HYPERCALL_NET_READ);
     struct tb_nic *nic = tb_nic_for_handle(r->handle);
     uint64_t len = r->len;
-    if (!nic) {
+    if (!nic || tb_shm_attached(r->handle)) {
         r->ret = SOLO5_R_EINVAL;
         return;
     }

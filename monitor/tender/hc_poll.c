@@ -6,6 +6,7 @@
 #include "hypercall.h"
 #include "log.h"
 #include "net.h"
+#include "shm.h"
 #include "signals.h"
 #include "stop.h"
 
@@ -35,14 +36,20 @@ void tb_hc_poll(struct tb_vm *vm, uint64_t gpa)
         setup_epoll();
     uint64_t ns = p->timeout_nsecs;
     struct timespec timeout = { .tv_sec = (time_t)(ns / 1000000000ULL), .tv_nsec = (long)(ns % 1000000000ULL) };
-    struct epoll_event events[MFT_MAX_ENTRIES];
-    int n = epoll_pwait2(epoll_fd, events, MFT_MAX_ENTRIES, &timeout, tb_signals_wait_mask());
+    tb_shm_poll_sync(epoll_fd);
+    struct epoll_event events[MFT_MAX_ENTRIES + 1];
+    int n = epoll_pwait2(epoll_fd, events, MFT_MAX_ENTRIES + 1, &timeout, tb_signals_wait_mask());
     if (n < 0 && errno != EINTR)
         tb_die_errno("epoll_pwait2");
     tb_signals_check(vm);
     uint64_t ready = 0;
-    for (int i = 0; i < n; i++)
-        ready |= 1ULL << events[i].data.u64;
+    for (int i = 0; i < n; i++) {
+        if (events[i].data.u64 == TB_SHM_WAKE_TOKEN)
+            tb_shm_poll_woken();
+        else
+            ready |= 1ULL << events[i].data.u64;
+    }
+    ready |= tb_shm_ready_set();
     p->ready_set = ready;
     p->ret = n > 0 ? n : 0;
 }

@@ -3,9 +3,13 @@
 #include <string.h>
 
 #include "io.h"
+#include "shm.h"
 
 static const struct tb_io_mode modes[] = {
     { .name = "hypercall" },
+    { .name = "poll", .setup = tb_shm_setup_poll, .teardown = tb_shm_teardown },
+    { .name = "event", .setup = tb_shm_setup_event, .teardown = tb_shm_teardown },
+    { .name = "hybrid", .setup = tb_shm_setup_hybrid, .teardown = tb_shm_teardown },
 };
 
 const struct tb_io_mode *tb_io_mode_find(const char *name)

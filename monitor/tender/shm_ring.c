@@ -87,7 +87,7 @@ int shm_ring_prod_publish(struct shm_ring *s, int *notify)
     tb_store_release(&s->r->prod, s->own);
     s->published = s->own;
     tb_fence_full(); /* order the prod store before the cons_wait load (see tb_ring.h) */
-    return take_guest_flag(s, &s->r->cons_wait, "rx cons_wait flag", notify);
+    return take_guest_flag(s, &s->r->cons_wait, "cons_wait flag", notify);
 }
 
 int shm_ring_prod_prepare_sleep(struct shm_ring *s, int *stay_awake)
@@ -156,7 +156,7 @@ int shm_ring_cons_publish(struct shm_ring *s, int *notify)
     tb_store_release(&s->r->cons, s->own);
     s->published = s->own;
     tb_fence_full();
-    return take_guest_flag(s, &s->r->prod_wait, "tx prod_wait flag", notify);
+    return take_guest_flag(s, &s->r->prod_wait, "prod_wait flag", notify);
 }
 
 int shm_ring_cons_prepare_sleep(struct shm_ring *s, int *stay_awake)

@@ -20,8 +20,8 @@ struct shm_ring {
     uint32_t own;          /* our index (prod of RX, cons of TX), including unpublished slots */
     uint32_t published;    /* own as last stored into the ring */
     uint32_t peer;         /* the guest's index, last validated value */
-    char name[24];         /* "net0 rx", for messages */
-    char err[192];
+    char name[80];         /* "service0 rx", for messages */
+    char err[256];
 };
 
 /* Lays out the ring at `mem` (TB_RING_BYTES(slots) bytes) with both indices at `start` (0 in the monitor). */

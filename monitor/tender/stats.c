@@ -8,6 +8,7 @@
 #include "hypercall.h"
 #include "log.h"
 #include "net.h"
+#include "shm.h"
 #include "stats.h"
 
 #define MAX_THREADS 8
@@ -138,6 +139,7 @@ static void write_json(FILE *f, const struct tb_vm *vm, int exit_code, const cha
     write_hypercalls(f);
     write_nics(f);
     write_cpu(f);
+    tb_shm_stats_json(f);
     fprintf(f, "  \"mem_mib\": %u\n}\n", vm->cfg->mem_mib);
 }
 

@@ -2,6 +2,7 @@
 #include "solo5.h"
 #include "tb_string.h"
 #include "runtime.h"
+#include "shm_net.h"
 
 /* Transmit batching for the first few NICs: frames are copied, so the caller may reuse its buffer. */
 #define TB_NET_QUEUE_NICS  4
@@ -39,6 +40,7 @@ solo5_result_t solo5_net_acquire(const char *name, solo5_handle_t *handle, struc
         *handle = i;
         memcpy(info->mac_address, e->u.net_basic.mac, SOLO5_NET_ALEN);
         info->mtu = e->u.net_basic.mtu;
+        tb_shm_net_attach(i); /* rings instead of hypercalls when the monitor offers them */
         return SOLO5_R_OK;
     }
     return SOLO5_R_EINVAL;
@@ -46,6 +48,8 @@ solo5_result_t solo5_net_acquire(const char *name, solo5_handle_t *handle, struc
 
 solo5_result_t solo5_net_read(solo5_handle_t handle, uint8_t *buf, size_t size, size_t *read_size)
 {
+    if (tb_shm_net_on(handle))
+        return tb_shm_net_read(handle, buf, size, read_size);
     struct hvt_hc_net_read r = { .handle = handle, .data = (uint64_t)(uintptr_t)buf, .len = size };
     tb_hypercall(HVT_HYPERCALL_NET_READ, &r);
     if (r.ret == SOLO5_R_OK && read_size)
@@ -64,6 +68,8 @@ solo5_result_t solo5_net_queue(solo5_handle_t handle, const uint8_t *buf, size_t
 {
     if (!valid_net_handle(handle))
         return SOLO5_R_EINVAL;
+    if (tb_shm_net_on(handle))
+        return tb_shm_net_queue(handle, buf, size);
     /* NICs without a batch, and frames too big for a slot, go out at once. */
     if (handle >= TB_NET_QUEUE_NICS || size > TB_NET_SLOT_SIZE) {
         solo5_result_t r = solo5_net_flush(handle);
@@ -82,6 +88,8 @@ solo5_result_t solo5_net_flush(solo5_handle_t handle)
 {
     if (!valid_net_handle(handle))
         return SOLO5_R_EINVAL;
+    if (tb_shm_net_on(handle))
+        return tb_shm_net_flush(handle);
     if (handle >= TB_NET_QUEUE_NICS)
         return SOLO5_R_OK;
     struct tx_queue *q = &tx_queues[handle];
@@ -99,6 +107,8 @@ solo5_result_t solo5_net_flush(solo5_handle_t handle)
 
 solo5_result_t solo5_net_write(solo5_handle_t handle, const uint8_t *buf, size_t size)
 {
+    if (tb_shm_net_on(handle))
+        return tb_shm_net_write(handle, buf, size);
     solo5_result_t r = solo5_net_flush(handle);
     return r == SOLO5_R_OK ? write_now(handle, buf, size) : r;
 }

@@ -1,0 +1,215 @@
+/* shm_net.c: guest side of shmstream: frames move through the rings in shared memory; the only exits are kicks and sleeps. */
+#include "solo5.h"
+#include "tb_string.h"
+#include "runtime.h"
+#include "shm_net.h"
+#include "tb_ring.h"
+
+__attribute__((weak)) const int tb_no_shmstream = 0;
+uint64_t tb_shm_net_mask;
+
+struct shm_gnic {
+    struct tb_ring_cursor rx, tx;
+    volatile uint64_t *doorbell;  /* an 8-byte store here is signalled by KVM to the IO thread, no exit to it */
+    struct tb_shm_nic_desc *desc; /* attach word and our counters */
+};
+
+static struct shm_gnic gnics[64];
+static struct tb_shm_header *hdr;
+static uint32_t mode;
+static uint64_t spin_ns;
+
+static inline void cpu_relax(void)
+{
+    __asm__ __volatile__("pause" ::: "memory");
+}
+
+static void kick(struct shm_gnic *g)
+{
+    *g->doorbell = 1;
+    g->desc->guest_kicks++;
+}
+
+/* The monitor's region, if it offers one this runtime understands; NULL otherwise (hypercalls stay). */
+static struct tb_shm_header *region(void)
+{
+    const struct hvt_boot_info *bi = tb_boot_info;
+    /* Read through volatile: gcc would otherwise fold our weak 0 and ignore an image's override. */
+    if (*(const volatile int *)&tb_no_shmstream || !tb_in_ring3 || bi->ext.magic != TB_BOOT_EXT_MAGIC ||
+        !(bi->ext.features & TB_FEATURE_SHMSTREAM) || bi->ext.shm_gpa == 0)
+        return 0;
+    struct tb_shm_header *h = (struct tb_shm_header *)(uintptr_t)bi->ext.shm_gpa;
+    uint32_t slots = h->slot_count;
+    if (h->magic != TB_SHM_MAGIC || h->version != TB_SHM_VERSION || h->slot_size != TB_SHM_SLOT_SIZE ||
+        slots < TB_SHM_MIN_SLOTS || slots > TB_SHM_MAX_SLOTS || (slots & (slots - 1)) ||
+        h->region_size != bi->ext.shm_size)
+        return 0;
+    return h;
+}
+
+void tb_shm_net_attach(solo5_handle_t h)
+{
+    if (h >= 64 || tb_shm_net_on(h))
+        return;
+    struct tb_shm_header *r = hdr ? hdr : region();
+    if (!r || h >= r->nics || r->nic[h].rx_off == 0 || r->nic[h].tx_off == 0)
+        return;
+    uint64_t ring = TB_RING_BYTES(r->slot_count);
+    if (r->nic[h].rx_off + ring > r->region_size || r->nic[h].tx_off + ring > r->region_size)
+        return;
+    hdr = r;
+    mode = r->mode;
+    spin_ns = r->spin_ns;
+
+    struct shm_gnic *g = &gnics[h];
+    tb_cursor_init(&g->rx, (struct tb_ring *)((uint8_t *)r + r->nic[h].rx_off), r->slot_count, 0);
+    tb_cursor_init(&g->tx, (struct tb_ring *)((uint8_t *)r + r->nic[h].tx_off), r->slot_count, 1);
+    g->doorbell = (volatile uint64_t *)(uintptr_t)(r->doorbell_base + 8 * h);
+    g->desc = &r->nic[h];
+    /* From here the IO thread owns the TAP; the kick wakes it if it sleeps waiting for an attach. */
+    __atomic_store_n(&g->desc->attach, TB_SHM_ATTACH, __ATOMIC_RELEASE);
+    kick(g);
+    tb_shm_net_mask |= 1ULL << h;
+}
+
+solo5_result_t tb_shm_net_read(solo5_handle_t h, uint8_t *buf, size_t size, size_t *read_size)
+{
+    struct shm_gnic *g = &gnics[h];
+    struct tb_slot *s = tb_cons_peek(&g->rx);
+    if (!s)
+        return SOLO5_R_AGAIN;
+    uint32_t len = s->len;
+    solo5_result_t r = SOLO5_R_OK;
+    if (len > TB_SHM_FRAME_MAX || len > size) {
+        r = SOLO5_R_EINVAL; /* as the hypercall path does: the frame is dropped */
+    } else {
+        memcpy(buf, s->data, len);
+        if (read_size)
+            *read_size = len;
+    }
+    if (tb_cons_release(&g->rx)) /* the IO thread sleeps on a full ring: there is room now */
+        kick(g);
+    return r;
+}
+
+/* Sleep in the POLL hypercall; the IO thread writes our wake eventfd when it takes a flag we set. */
+static uint64_t poll_sleep(solo5_time_t deadline)
+{
+    solo5_time_t now = solo5_clock_monotonic();
+    struct hvt_hc_poll p = { .timeout_nsecs = deadline > now ? deadline - now : 0 };
+    tb_hypercall(HVT_HYPERCALL_POLL, &p);
+    return p.ret > 0 ? p.ready_set : 0;
+}
+
+/* The ring is full: wait until the IO thread frees a slot (spin, then sleep unless in poll mode). */
+static void wait_tx_room(struct shm_gnic *g)
+{
+    solo5_time_t start = solo5_clock_monotonic();
+    while (!tb_prod_next(&g->tx)) {
+        if (mode == TB_SHM_MODE_POLL || solo5_clock_monotonic() - start < spin_ns + 20000) {
+            cpu_relax();
+            continue;
+        }
+        if (tb_prod_prepare_sleep(&g->tx))
+            continue;
+        poll_sleep(solo5_clock_monotonic() + 1000000); /* bounded: a lost kick costs 1 ms, not a hang */
+        __atomic_store_n(&g->tx.r->prod_wait, 0, __ATOMIC_RELAXED);
+    }
+}
+
+solo5_result_t tb_shm_net_queue(solo5_handle_t h, const uint8_t *buf, size_t size)
+{
+    struct shm_gnic *g = &gnics[h];
+    if (size == 0 || size > TB_SHM_FRAME_MAX)
+        return SOLO5_R_EINVAL;
+    struct tb_slot *s = tb_prod_next(&g->tx);
+    if (!s)
+        return SOLO5_R_AGAIN;
+    memcpy(s->data, buf, size);
+    s->len = (uint32_t)size;
+    tb_prod_fill(&g->tx);
+    return SOLO5_R_OK;
+}
+
+/* Publish what was queued; kick only if the IO thread sleeps. Returns with room for a queue (as hypercall flush does). */
+solo5_result_t tb_shm_net_flush(solo5_handle_t h)
+{
+    struct shm_gnic *g = &gnics[h];
+    if (g->tx.local != tb_load_relaxed(&g->tx.r->prod)) {
+        if (tb_prod_publish(&g->tx))
+            kick(g);
+        else
+            g->desc->guest_kicks_suppressed++;
+    }
+    if (!tb_prod_next(&g->tx))
+        wait_tx_room(g);
+    return SOLO5_R_OK;
+}
+
+static uint64_t ready_now(void)
+{
+    uint64_t set = 0;
+    for (uint64_t m = tb_shm_net_mask; m; m &= m - 1) {
+        unsigned h = (unsigned)__builtin_ctzll(m);
+        if (tb_cons_peek(&gnics[h].rx))
+            set |= 1ULL << h;
+    }
+    return set;
+}
+
+/* Announce sleep on every ring; 1 (and flags withdrawn) when a frame arrived meanwhile. */
+static int prepare_sleep(void)
+{
+    for (uint64_t m = tb_shm_net_mask; m; m &= m - 1) {
+        unsigned h = (unsigned)__builtin_ctzll(m);
+        if (tb_cons_prepare_sleep(&gnics[h].rx)) {
+            for (uint64_t k = tb_shm_net_mask; k; k &= k - 1)
+                __atomic_store_n(&gnics[__builtin_ctzll(k)].rx.r->cons_wait, 0, __ATOMIC_RELAXED);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static void end_sleep(void)
+{
+    for (uint64_t m = tb_shm_net_mask; m; m &= m - 1)
+        __atomic_store_n(&gnics[__builtin_ctzll(m)].rx.r->cons_wait, 0, __ATOMIC_RELAXED);
+}
+
+void tb_shm_yield(solo5_time_t deadline, solo5_handle_set_t *ready_set)
+{
+    solo5_time_t start = solo5_clock_monotonic();
+    uint64_t set;
+    for (;;) {
+        set = ready_now();
+        solo5_time_t now = solo5_clock_monotonic();
+        if (set || now >= deadline)
+            break;
+        if (mode == TB_SHM_MODE_POLL || (mode == TB_SHM_MODE_HYBRID && now - start < spin_ns)) {
+            cpu_relax();
+            continue;
+        }
+        if (prepare_sleep())
+            continue;
+        /* Hypercall NICs (not on rings) report through POLL's ready set. */
+        set = poll_sleep(deadline) & ~tb_shm_net_mask;
+        end_sleep();
+        if (set)
+            break;
+    }
+    if (ready_set)
+        *ready_set = set | ready_now();
+}
+
+solo5_result_t tb_shm_net_write(solo5_handle_t h, const uint8_t *buf, size_t size)
+{
+    solo5_result_t r = tb_shm_net_queue(h, buf, size);
+    if (r == SOLO5_R_AGAIN) { /* flush returns with room */
+        tb_shm_net_flush(h);
+        r = tb_shm_net_queue(h, buf, size);
+    }
+    if (r == SOLO5_R_OK)
+        tb_shm_net_flush(h);
+    return r;
+}

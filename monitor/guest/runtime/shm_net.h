@@ -1,0 +1,31 @@
+/* shm_net.h: the runtime's shmstream NIC path, used by net.c and yield.c when the monitor offers rings. */
+#ifndef TB_SHM_NET_H
+#define TB_SHM_NET_H
+
+#include "solo5.h"
+
+/*
+ * A test image defines `const int tb_no_shmstream = 1;` to keep hypercalls even
+ * when the monitor offers rings, as a guest built before shmstream would (the
+ * runtime's own definition is weak and 0).
+ */
+extern const int tb_no_shmstream;
+
+/* Bit h set: handle h is served by its rings. */
+extern uint64_t tb_shm_net_mask;
+
+static inline int tb_shm_net_on(solo5_handle_t h)
+{
+    return h < 64 && ((tb_shm_net_mask >> h) & 1);
+}
+
+/* After a successful acquire: switch the NIC to its rings when the monitor offers them (no-op otherwise). */
+void tb_shm_net_attach(solo5_handle_t h);
+solo5_result_t tb_shm_net_read(solo5_handle_t h, uint8_t *buf, size_t size, size_t *read_size);
+solo5_result_t tb_shm_net_queue(solo5_handle_t h, const uint8_t *buf, size_t size);
+solo5_result_t tb_shm_net_flush(solo5_handle_t h);
+solo5_result_t tb_shm_net_write(solo5_handle_t h, const uint8_t *buf, size_t size);
+/* solo5_yield when some NIC uses rings: spin, sleep or both, per the monitor's mode. */
+void tb_shm_yield(solo5_time_t deadline, solo5_handle_set_t *ready_set);
+
+#endif /* TB_SHM_NET_H */

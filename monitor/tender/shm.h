@@ -1,0 +1,81 @@
+/* shm.h: shmstream in the monitor: the --io=poll|event|hybrid modes, their state, and the hooks the hypercall and stats code call. */
+#ifndef TB_SHM_H
+#define TB_SHM_H
+
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "net.h"
+#include "shm_ring.h"
+#include "tb_ring.h"
+#include "vm.h"
+
+/* epoll token of the guest-wake eventfd in the POLL hypercall's set (handles are < 64). */
+#define TB_SHM_WAKE_TOKEN 64u
+
+struct shm_nic_stats {
+    uint64_t rx_ring_full;       /* times the IO thread found the RX ring full and stopped reading the TAP */
+    uint64_t doorbells;          /* guest kicks received (ioeventfd counts) */
+    uint64_t notify_sent;        /* guest wakeups: eventfd writes after publishing into a sleeping guest's ring */
+    uint64_t notify_suppressed;  /* publishes that found the guest awake: no wakeup needed */
+    uint64_t tx_errors;          /* TAP writes that failed */
+};
+
+struct shm_nic {
+    struct tb_nic *nic;
+    unsigned handle;
+    struct shm_ring rx, tx;
+    int doorbell_fd;
+    uint32_t attached;           /* 1 once the guest switched to its rings (atomic: read by the vCPU thread) */
+    int tap_armed;               /* TAP is in the IO thread's epoll with EPOLLIN */
+    int rx_blocked;              /* RX ring was full at the last look */
+    struct shm_nic_stats st;
+};
+
+struct shm_state {
+    struct tb_vm *vm;
+    enum tb_shm_mode mode;
+    struct tb_shm_header *hdr;   /* host address of the region */
+    uint64_t gpa, size;
+    uint32_t slots;
+    uint64_t guest_spin_ns;      /* hybrid: guest spins this long before sleeping */
+    uint64_t io_idle_ns;         /* hybrid: IO thread polls this long without work before sleeping */
+    unsigned budget;             /* frames per NIC and direction per round (NAPI's weight) */
+    struct shm_nic nics[MFT_MAX_ENTRIES];
+    unsigned count;
+    int epfd;                    /* the IO thread's sleep: doorbells, TAPs, stop */
+    int wake_fd;                 /* the IO thread -> the guest sleeping in POLL */
+    int stop_fd;
+    uint32_t stop;               /* atomic: the IO thread leaves its loop */
+    uint32_t started;            /* atomic: the IO thread registered for the CPU report */
+    uint32_t parked;             /* atomic: the IO thread no longer touches guest memory */
+    pthread_t thread;
+    int running;
+    uint64_t io_sleeps, io_wakeups;
+};
+
+extern struct shm_state tb_shm;
+
+/* io.c's table entries. */
+void tb_shm_setup_poll(struct tb_vm *vm);
+void tb_shm_setup_event(struct tb_vm *vm);
+void tb_shm_setup_hybrid(struct tb_vm *vm);
+void tb_shm_teardown(struct tb_vm *vm);
+
+/* shm_io.c: the IO thread's body. */
+void *tb_shm_io_main(void *arg);
+
+/* Hooks for hc_net.c / hc_poll.c / stats.c (all cheap no-ops in hypercall mode). */
+/* 1 when `handle` moved to its rings: its NET hypercalls are refused, the TAP belongs to the IO thread. */
+int tb_shm_attached(uint64_t handle);
+/* Before each POLL wait: drops newly attached TAPs from the POLL set, adds the guest-wake eventfd once. */
+void tb_shm_poll_sync(int epoll_fd);
+/* After a POLL wait returned the wake token: consume the wakeup. */
+void tb_shm_poll_woken(void);
+/* Handles whose RX ring holds frames (for POLL's ready set). */
+uint64_t tb_shm_ready_set(void);
+/* `"shmstream": {...},` for the stats JSON (nothing in hypercall mode). */
+void tb_shm_stats_json(FILE *f);
+
+#endif /* TB_SHM_H */

@@ -1,0 +1,106 @@
+/* shm_glue.c: what the vCPU thread's hypercalls and the stats need from shmstream: attach state, POLL wakeups, counters. */
+#include <errno.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "shm.h"
+
+static struct shm_nic *by_handle(uint64_t handle)
+{
+    for (unsigned i = 0; i < tb_shm.count; i++)
+        if (tb_shm.nics[i].handle == handle)
+            return &tb_shm.nics[i];
+    return NULL;
+}
+
+int tb_shm_attached(uint64_t handle)
+{
+    struct shm_nic *n = tb_shm.count ? by_handle(handle) : NULL;
+    return n && __atomic_load_n(&n->attached, __ATOMIC_ACQUIRE);
+}
+
+/*
+ * The guest sleeps in POLL with its RX rings' cons_wait flags set; the IO
+ * thread writes wake_fd when it publishes into such a ring. An attached NIC's
+ * TAP leaves the POLL set: it belongs to the IO thread, and waking the guest on
+ * a frame that is not in its ring yet would cost it a useless exit.
+ */
+void tb_shm_poll_sync(int epoll_fd)
+{
+    static int wake_added;
+    static uint64_t removed; /* handles whose TAP left the set */
+    if (!tb_shm.count)
+        return;
+    if (!wake_added) {
+        struct epoll_event ev = { .events = EPOLLIN, .data.u64 = TB_SHM_WAKE_TOKEN };
+        if (epoll_ctl(epoll_fd, EPOLL_CTL_ADD, tb_shm.wake_fd, &ev) < 0)
+            tb_die_errno("epoll_ctl (shmstream wake)");
+        wake_added = 1;
+    }
+    for (unsigned i = 0; i < tb_shm.count; i++) {
+        struct shm_nic *n = &tb_shm.nics[i];
+        if ((removed >> n->handle) & 1 || !__atomic_load_n(&n->attached, __ATOMIC_ACQUIRE))
+            continue;
+        if (epoll_ctl(epoll_fd, EPOLL_CTL_DEL, n->nic->fd, NULL) < 0 && errno != ENOENT)
+            tb_die_errno("epoll_ctl (shmstream TAP)");
+        removed |= 1ULL << n->handle;
+    }
+}
+
+void tb_shm_poll_woken(void)
+{
+    uint64_t v;
+    /* Read only after the wait: a wakeup that raced with the guest's entry into POLL must not be lost. */
+    if (read(tb_shm.wake_fd, &v, sizeof v) < 0 && errno != EAGAIN)
+        tb_warn("shmstream: reading the wake eventfd: %s", strerror(errno));
+}
+
+uint64_t tb_shm_ready_set(void)
+{
+    uint64_t set = 0;
+    for (unsigned i = 0; i < tb_shm.count; i++) {
+        struct shm_nic *n = &tb_shm.nics[i];
+        if (!__atomic_load_n(&n->attached, __ATOMIC_ACQUIRE))
+            continue;
+        /* Racy by nature (the IO thread moves on): a hint, and the guest re-checks its ring. */
+        uint32_t prod = __atomic_load_n(&n->rx.r->prod, __ATOMIC_ACQUIRE);
+        uint32_t cons = __atomic_load_n(&n->rx.r->cons, __ATOMIC_ACQUIRE);
+        if (prod != cons)
+            set |= 1ULL << n->handle;
+    }
+    return set;
+}
+
+static const char *mode_name(enum tb_shm_mode m)
+{
+    return m == TB_SHM_MODE_POLL ? "poll" : m == TB_SHM_MODE_EVENT ? "event" : "hybrid";
+}
+
+void tb_shm_stats_json(FILE *f)
+{
+    struct shm_state *s = &tb_shm;
+    if (!s->vm)
+        return;
+    fprintf(f, "  \"shmstream\": {\"mode\": \"%s\", \"slots\": %u, \"guest_spin_us\": %llu, \"io_idle_us\": %llu, "
+               "\"budget\": %u, \"io_sleeps\": %llu, \"io_wakeups\": %llu, \"nics\": {",
+            mode_name(s->mode), s->slots, (unsigned long long)(s->guest_spin_ns / 1000),
+            (unsigned long long)(s->io_idle_ns / 1000), s->budget, (unsigned long long)s->io_sleeps,
+            (unsigned long long)s->io_wakeups);
+    for (unsigned i = 0; i < s->count; i++) {
+        const struct shm_nic *n = &s->nics[i];
+        const struct tb_shm_nic_desc *d = &s->hdr->nic[n->handle];
+        /* Guest-written counters are reported as the guest claims them, never used for anything else. */
+        fprintf(f,
+                "%s\"net%u\": {\"attached\": %s, \"rx_ring_full\": %llu, \"doorbells\": %llu, "
+                "\"guest_wakeups\": %llu, \"guest_wakeups_suppressed\": %llu, \"tx_errors\": %llu, "
+                "\"guest_kicks\": %llu, \"guest_kicks_suppressed\": %llu}",
+                i ? ", " : "", n->handle, n->attached ? "true" : "false", (unsigned long long)n->st.rx_ring_full,
+                (unsigned long long)n->st.doorbells, (unsigned long long)n->st.notify_sent,
+                (unsigned long long)n->st.notify_suppressed, (unsigned long long)n->st.tx_errors,
+                (unsigned long long)__atomic_load_n(&d->guest_kicks, __ATOMIC_RELAXED),
+                (unsigned long long)__atomic_load_n(&d->guest_kicks_suppressed, __ATOMIC_RELAXED));
+    }
+    fprintf(f, "}},\n");
+}

@@ -1,0 +1,255 @@
+/* shm_io.c: the shmstream IO thread: moves frames between each TAP and its rings (poll, event or hybrid) and wakes the guest. */
+#include <errno.h>
+#include <sched.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "shm.h"
+#include "stats.h"
+#include "stop.h"
+
+static uint64_t now_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000000000ULL + (uint64_t)t.tv_nsec;
+}
+
+/* No more guest memory access from here; the thread stays alive so the stats can read its CPU clock. */
+static TB_NORETURN void park(struct shm_state *s)
+{
+    __atomic_store_n(&s->parked, 1, __ATOMIC_RELEASE);
+    for (;;)
+        pause();
+}
+
+/*
+ * A corrupt ring: stop the guest with the reason. Whoever sets `stop` first owns
+ * the exit: if the vCPU thread is already stopping (halt, signal), we only park.
+ */
+static TB_NORETURN void ring_fault(struct shm_state *s, const char *why)
+{
+    if (__atomic_exchange_n(&s->stop, 1, __ATOMIC_ACQ_REL) == 0)
+        tb_guest_fault_norip(s->vm, "shmstream: %s", why); /* tb_stop exits; our teardown returns at once here */
+    tb_warn("shmstream: %s (while stopping)", why);
+    park(s);
+}
+
+static void wake_guest(struct shm_state *s, struct shm_nic *n, int needed)
+{
+    if (!needed) {
+        n->st.notify_suppressed++;
+        return;
+    }
+    uint64_t one = 1;
+    /* EAGAIN only when the counter would overflow: the guest has a wakeup pending anyway. */
+    if (write(s->wake_fd, &one, sizeof one) < 0 && errno != EAGAIN)
+        tb_warn("shmstream: cannot wake the guest: %s", strerror(errno));
+    n->st.notify_sent++;
+}
+
+static void set_tap(struct shm_state *s, struct shm_nic *n, int armed)
+{
+    if (n->tap_armed == armed)
+        return;
+    struct epoll_event ev = { .events = armed ? EPOLLIN : 0, .data.u64 = MFT_MAX_ENTRIES + (uint64_t)(n - s->nics) };
+    if (epoll_ctl(s->epfd, EPOLL_CTL_MOD, n->nic->fd, &ev) < 0)
+        tb_warn("shmstream: epoll_ctl on the net%u TAP: %s", n->handle, strerror(errno));
+    n->tap_armed = armed;
+}
+
+/* The guest switches a NIC to its rings by writing TB_SHM_ATTACH into its descriptor (then ringing the doorbell). */
+static void check_attach(struct shm_state *s, struct shm_nic *n)
+{
+    uint32_t word = __atomic_load_n(&s->hdr->nic[n->handle].attach, __ATOMIC_ACQUIRE);
+    if (word == 0)
+        return;
+    if (word != TB_SHM_ATTACH) {
+        char why[160];
+        snprintf(why, sizeof why, "%s: attach word 0x%x is not 0x%x", n->nic->arg->name, word, TB_SHM_ATTACH);
+        ring_fault(s, why);
+    }
+    __atomic_store_n(&n->attached, 1, __ATOMIC_RELEASE);
+    if (s->mode != TB_SHM_MODE_POLL)
+        set_tap(s, n, 1);
+}
+
+/* TAP -> RX ring, at most `budget` frames; a full ring stops reading (the kernel then drops at the TAP queue). */
+static unsigned service_rx(struct shm_state *s, struct shm_nic *n)
+{
+    uint32_t space;
+    int notify;
+    if (shm_ring_space(&n->rx, &space) < 0)
+        ring_fault(s, n->rx.err);
+    if (space == 0) {
+        if (!n->rx_blocked)
+            n->st.rx_ring_full++;
+        n->rx_blocked = 1;
+        return 0;
+    }
+    n->rx_blocked = 0;
+    unsigned got = 0;
+    while (got < space && got < s->budget) {
+        /* The kernel copies the frame straight into the guest's slot. */
+        ssize_t len = read(n->nic->fd, shm_ring_prod_buf(&n->rx), TB_SHM_FRAME_MAX);
+        if (len < 0 && errno == EINTR)
+            continue;
+        if (len <= 0)
+            break; /* EAGAIN: the TAP is empty */
+        if ((size_t)len > TB_SHM_FRAME_MAX) { /* truncated: the TAP's MTU exceeds a slot */
+            n->nic->st.rx_drops++;
+            continue;
+        }
+        shm_ring_prod_fill(&n->rx, (uint32_t)len);
+        n->nic->st.rx_packets++;
+        n->nic->st.rx_bytes += (uint64_t)len;
+        got++;
+    }
+    if (got) {
+        if (shm_ring_prod_publish(&n->rx, &notify) < 0)
+            ring_fault(s, n->rx.err);
+        wake_guest(s, n, notify);
+    }
+    return got;
+}
+
+/* TX ring -> TAP, at most `budget` frames, each length validated first. */
+static unsigned service_tx(struct shm_state *s, struct shm_nic *n)
+{
+    uint32_t avail;
+    int notify;
+    if (shm_ring_avail(&n->tx, &avail) < 0)
+        ring_fault(s, n->tx.err);
+    unsigned done = 0;
+    for (; done < avail && done < s->budget; done++) {
+        const uint8_t *data;
+        uint32_t len;
+        if (shm_ring_cons_frame(&n->tx, &data, &len) < 0)
+            ring_fault(s, n->tx.err);
+        ssize_t w = write(n->nic->fd, data, len);
+        if (w == (ssize_t)len) {
+            n->nic->st.tx_packets++;
+            n->nic->st.tx_bytes += len;
+        } else {
+            n->nic->st.tx_drops++;
+            n->st.tx_errors++;
+        }
+        shm_ring_cons_next(&n->tx);
+    }
+    if (done) {
+        if (shm_ring_cons_publish(&n->tx, &notify) < 0)
+            ring_fault(s, n->tx.err);
+        if (notify) /* the guest sleeps waiting for TX room */
+            wake_guest(s, n, 1);
+    }
+    return done;
+}
+
+static void drain(int fd, uint64_t *count)
+{
+    uint64_t v;
+    if (read(fd, &v, sizeof v) == sizeof v && count)
+        *count += v;
+}
+
+/*
+ * Sleep until a doorbell, a TAP or the stop eventfd fires. First tell the guest
+ * we sleep (TX cons_wait, and RX prod_wait when its ring is full) and re-check
+ * both rings: if anything arrived meanwhile, cancel and go on polling.
+ */
+static void io_sleep(struct shm_state *s)
+{
+    int stay = 0;
+    for (unsigned i = 0; i < s->count && !stay; i++) {
+        struct shm_nic *n = &s->nics[i];
+        if (!n->attached)
+            continue;
+        if (shm_ring_cons_prepare_sleep(&n->tx, &stay) < 0)
+            ring_fault(s, n->tx.err);
+        if (stay)
+            break;
+        if (n->rx_blocked) {
+            if (shm_ring_prod_prepare_sleep(&n->rx, &stay) < 0)
+                ring_fault(s, n->rx.err);
+            set_tap(s, n, stay);
+        } else {
+            set_tap(s, n, 1);
+        }
+    }
+    if (!stay) {
+        struct epoll_event ev[2 * MFT_MAX_ENTRIES + 1];
+        s->io_sleeps++;
+        int got = epoll_wait(s->epfd, ev, (int)(sizeof ev / sizeof ev[0]), -1);
+        s->io_wakeups++;
+        for (int i = 0; i < got; i++) {
+            uint64_t t = ev[i].data.u64;
+            if (t < MFT_MAX_ENTRIES) /* UINT64_MAX is the stop eventfd: the loop sees `stop` */
+                drain(s->nics[t].doorbell_fd, &s->nics[t].st.doorbells);
+        }
+    }
+    for (unsigned i = 0; i < s->count; i++) {
+        if (!s->nics[i].attached)
+            continue;
+        shm_ring_cons_end_sleep(&s->nics[i].tx);
+        shm_ring_prod_end_sleep(&s->nics[i].rx);
+    }
+}
+
+static inline void cpu_relax(void)
+{
+    __builtin_ia32_pause();
+}
+
+void *tb_shm_io_main(void *arg)
+{
+    struct shm_state *s = arg;
+    tb_stats_register_thread("io");
+    __atomic_store_n(&s->started, 1, __ATOMIC_RELEASE);
+
+    uint64_t idle_since = 0, idle_rounds = 0;
+    while (!__atomic_load_n(&s->stop, __ATOMIC_ACQUIRE)) {
+        unsigned work = 0, attached = 0;
+        for (unsigned i = 0; i < s->count; i++) {
+            struct shm_nic *n = &s->nics[i];
+            if (!n->attached)
+                check_attach(s, n);
+            if (!n->attached)
+                continue;
+            attached++;
+            work += service_tx(s, n);
+            work += service_rx(s, n);
+        }
+        if (work) {
+            idle_since = 0;
+            continue;
+        }
+        /* Nothing attached yet (or a guest that never will: it uses hypercalls): wait for a doorbell. */
+        if (attached && s->mode == TB_SHM_MODE_POLL) {
+            /* Still polling, but let a runnable thread (the traffic source, ping) have this core:
+             * with two cores a spinning vCPU and a spinning IO thread would otherwise starve it. */
+            if (++idle_rounds % 64 == 0)
+                sched_yield();
+            else
+                cpu_relax();
+            continue;
+        }
+        if (attached && s->mode == TB_SHM_MODE_HYBRID) {
+            uint64_t now = now_ns();
+            if (!idle_since)
+                idle_since = now;
+            if (now - idle_since < s->io_idle_ns) {
+                cpu_relax();
+                continue;
+            }
+        }
+        io_sleep(s);
+        idle_since = 0;
+    }
+    /* The guest has stopped: what it published before halting still goes out (a bounded, final drain). */
+    for (unsigned i = 0; i < s->count; i++)
+        for (unsigned round = 0; s->nics[i].attached && round < s->slots && service_tx(s, &s->nics[i]); round++)
+            ;
+    park(s);
+}

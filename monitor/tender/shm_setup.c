@@ -1,0 +1,180 @@
+/* shm_setup.c: --io=poll|event|hybrid: reserves the ring region in guest RAM, announces it, binds doorbells, runs and parks the IO thread. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "mem.h"
+#include "shm.h"
+#include "stats.h"
+
+struct shm_state tb_shm = { .epfd = -1, .wake_fd = -1, .stop_fd = -1 };
+
+#define PAGE 4096ULL
+#define PAGE_UP(x) (((x) + PAGE - 1) & ~(PAGE - 1))
+/* Room the guest keeps for its stack at the top of RAM (the runtime uses 512 KiB). */
+#define GUEST_STACK_ROOM (1ULL << 20)
+
+/* Tunables: environment variables so the benchmark can sweep them without new monitor flags. */
+static uint64_t env_u64(const char *name, uint64_t dflt, uint64_t min, uint64_t max)
+{
+    const char *s = getenv(name);
+    if (!s || !*s)
+        return dflt;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || *end || v < min || v > max)
+        tb_die("%s=%s: expected an integer in %llu..%llu", name, s, (unsigned long long)min,
+               (unsigned long long)max);
+    return v;
+}
+
+static void read_tunables(struct shm_state *s)
+{
+    s->slots = (uint32_t)env_u64("TB_SHM_SLOTS", TB_SHM_DEFAULT_SLOTS, TB_SHM_MIN_SLOTS, TB_SHM_MAX_SLOTS);
+    if (s->slots & (s->slots - 1))
+        tb_die("TB_SHM_SLOTS=%u: must be a power of two", s->slots);
+    s->guest_spin_ns = env_u64("TB_SHM_GUEST_SPIN_US", 50, 0, 1000000) * 1000;
+    s->io_idle_ns = env_u64("TB_SHM_IO_IDLE_US", 50, 0, 1000000) * 1000;
+    s->budget = (unsigned)env_u64("TB_SHM_BUDGET", 64, 1, TB_SHM_MAX_SLOTS);
+}
+
+/* The region goes right after the loaded image; the boot info's kernel_end moves past it, so every guest's heap (ours and Solo5's) starts above it. */
+static void place_region(struct shm_state *s, struct tb_vm *vm)
+{
+    uint64_t ring = PAGE_UP(TB_RING_BYTES(s->slots));
+    s->gpa = PAGE_UP(vm->kernel_end);
+    s->size = TB_SHM_HEADER_SIZE + (uint64_t)tb_nic_count * 2 * ring;
+    if (s->gpa + s->size + GUEST_STACK_ROOM > vm->mem_size)
+        tb_die("--mem=%u is too small for shmstream: the image and %llu KiB of rings need more", vm->cfg->mem_mib,
+               (unsigned long long)(s->size >> 10));
+    s->hdr = tb_guest_range(vm, s->gpa, s->size);
+    if (!s->hdr)
+        tb_die("internal error: shmstream region outside guest memory");
+    memset(s->hdr, 0, s->size);
+
+    struct tb_shm_header *h = s->hdr;
+    h->magic = TB_SHM_MAGIC;
+    h->version = TB_SHM_VERSION;
+    h->header_size = TB_SHM_HEADER_SIZE;
+    h->slot_count = s->slots;
+    h->slot_size = TB_SHM_SLOT_SIZE;
+    h->mode = s->mode;
+    h->region_size = s->size;
+    h->spin_ns = s->mode == TB_SHM_MODE_HYBRID ? s->guest_spin_ns : 0;
+    h->doorbell_base = TB_DOORBELL_MMIO_BASE;
+
+    uint64_t off = TB_SHM_HEADER_SIZE;
+    for (unsigned i = 0; i < tb_nic_count; i++) {
+        struct shm_nic *n = &s->nics[s->count++];
+        char name[80];
+        n->nic = &tb_nics[i];
+        n->handle = tb_nics[i].handle;
+        n->doorbell_fd = -1;
+        uint32_t frame_max = (uint32_t)tb_nic_max_frame(n->nic);
+        snprintf(name, sizeof name, "%s rx", n->nic->arg->name);
+        shm_ring_init(&n->rx, (uint8_t *)h + off, s->slots, frame_max, 0, name);
+        h->nic[n->handle].rx_off = off;
+        off += ring;
+        snprintf(name, sizeof name, "%s tx", n->nic->arg->name);
+        shm_ring_init(&n->tx, (uint8_t *)h + off, s->slots, frame_max, 0, name);
+        h->nic[n->handle].tx_off = off;
+        off += ring;
+        if (n->handle + 1 > h->nics)
+            h->nics = n->handle + 1;
+    }
+
+    struct hvt_boot_info *bi = tb_low(vm, TB_BOOT_INFO_GPA);
+    bi->kernel_end = s->gpa + s->size;
+    bi->ext.features |= TB_FEATURE_SHMSTREAM;
+    bi->ext.shm_gpa = s->gpa;
+    bi->ext.shm_size = s->size;
+}
+
+static int new_eventfd(void)
+{
+    int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (fd < 0)
+        tb_die_errno("eventfd");
+    return fd;
+}
+
+static void epoll_add(int epfd, int fd, uint32_t events, uint64_t token)
+{
+    struct epoll_event ev = { .events = events, .data.u64 = token };
+    if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
+        tb_die_errno("epoll_ctl");
+}
+
+/* One eventfd per NIC bound to an 8-byte store at its doorbell: the kernel signals it with no exit to us. */
+static void bind_doorbells(struct shm_state *s, struct tb_vm *vm)
+{
+    for (unsigned i = 0; i < s->count; i++) {
+        struct shm_nic *n = &s->nics[i];
+        n->doorbell_fd = new_eventfd();
+        struct kvm_ioeventfd io = {
+            .addr = TB_DOORBELL_MMIO_BASE + 8ULL * n->handle,
+            .len = 8,
+            .fd = n->doorbell_fd,
+        };
+        if (ioctl(vm->vm_fd, KVM_IOEVENTFD, &io) < 0)
+            tb_die_errno("KVM_IOEVENTFD for the net%u doorbell", n->handle);
+        epoll_add(s->epfd, n->doorbell_fd, EPOLLIN, i);
+        /* The TAP joins the set disarmed; the IO thread arms it once the guest attaches. */
+        epoll_add(s->epfd, n->nic->fd, 0, MFT_MAX_ENTRIES + i);
+    }
+}
+
+static void setup(struct tb_vm *vm, enum tb_shm_mode mode)
+{
+    struct shm_state *s = &tb_shm;
+    s->vm = vm;
+    s->mode = mode;
+    read_tunables(s);
+    place_region(s, vm);
+    s->epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (s->epfd < 0)
+        tb_die_errno("epoll_create1");
+    s->wake_fd = new_eventfd();
+    s->stop_fd = new_eventfd();
+    epoll_add(s->epfd, s->stop_fd, EPOLLIN, UINT64_MAX);
+    bind_doorbells(s, vm);
+    int err = pthread_create(&s->thread, NULL, tb_shm_io_main, s);
+    if (err)
+        tb_die("cannot start the shmstream IO thread: %s", strerror(err));
+    s->running = 1;
+    /* Wait until the thread registered itself for the CPU report (the registry is not thread-safe). */
+    while (!__atomic_load_n(&s->started, __ATOMIC_ACQUIRE))
+        usleep(100);
+}
+
+void tb_shm_setup_poll(struct tb_vm *vm) { setup(vm, TB_SHM_MODE_POLL); }
+void tb_shm_setup_event(struct tb_vm *vm) { setup(vm, TB_SHM_MODE_EVENT); }
+void tb_shm_setup_hybrid(struct tb_vm *vm) { setup(vm, TB_SHM_MODE_HYBRID); }
+
+/*
+ * Called by tb_stop, from the vCPU thread (guest halted, fault, signal) or from
+ * the IO thread itself (it found a corrupt ring). Whoever sets `stop` first owns
+ * the exit. The IO thread is parked, not joined: it stops touching guest memory
+ * but stays alive, so its CPU clock can still be read when the stats are written.
+ */
+void tb_shm_teardown(struct tb_vm *vm)
+{
+    struct shm_state *s = &tb_shm;
+    (void)vm;
+    if (!s->running || pthread_equal(pthread_self(), s->thread))
+        return;
+    if (__atomic_exchange_n(&s->stop, 1, __ATOMIC_ACQ_REL) != 0)
+        for (;;) /* the IO thread is stopping the guest and exits the process */
+            pause();
+    uint64_t one = 1;
+    if (write(s->stop_fd, &one, sizeof one) < 0)
+        tb_warn("shmstream: cannot signal the IO thread: %s", strerror(errno));
+    while (!__atomic_load_n(&s->parked, __ATOMIC_ACQUIRE))
+        usleep(100);
+}
