@@ -37,10 +37,13 @@ def clean_cycle(counts: Counter, up_times: list[float]) -> None:
         return
     up_times.append(time.monotonic() - started)
     try:
-        nodes = list(lab.nodes)
-        if lab.ping(nodes[0], lab.plan.nodes[-1].name, count=1).received != 1:
+        source, target = lab.plan.nodes[0].name, lab.plan.nodes[-1].name
+        result = lab.ping(source, target, count=1)
+        if result.received < 1:  # ping -w sends until a reply comes: a slow first one (ARP) means two sent
             counts["errors"] += 1
-            print(f"soak: {lab.run_id}: ping failed", file=sys.stderr)
+            console = lab.console(target) if lab.plan.nodes[-1].kind == "unikernel" else ""
+            print(f"soak: {lab.run_id}: ping {source} -> {target} failed: {result.summary()} "
+                  f"(exit {result.exit_status}); console:\n{console}", file=sys.stderr)
     finally:
         problems = lab.down()
     if problems:
