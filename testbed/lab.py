@@ -90,7 +90,7 @@ class Lab:
         from testbed.netlink.handles import Handles
 
         with Handles() as handles:
-            apply(self.plan, self.run.record, handles)
+            apply(self.plan, self.run.record, handles, forget=self.run.forget)
         pause.point("links")
         self._start_supervisor()
         readiness.wait_ready(self.run, [m.node for m in self.plan.monitors], ready_timeout)

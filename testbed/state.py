@@ -81,6 +81,11 @@ class RunDir:
         """Called before (or, where the kernel picks the id, right after) creating an object, so a crash leaves a trace."""
         self.update(lambda state: state["objects"].append({"kind": kind, **fields}))
 
+    def forget(self, kind: str, **fields) -> None:
+        """Withdraw a record whose object turned out not to be ours (its name was taken)."""
+        entry = {"kind": kind, **fields}
+        self.update(lambda state: state.__setitem__("objects", [o for o in state["objects"] if o != entry]))
+
     @contextmanager
     def teardown_lock(self) -> Iterator[None]:
         """Serialises concurrent `down`s of one run (never held while waiting for the supervisor's state writes)."""

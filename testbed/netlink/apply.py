@@ -14,10 +14,16 @@ TBF_LATENCY = "50ms"
 MIN_BURST_BYTES = 4096
 
 
-def apply(plan: Plan, record: Recorder, handles: Handles) -> None:
+def apply(plan: Plan, record: Recorder, handles: Handles, forget: Recorder | None = None) -> None:
+    """forget(kind, **fields) withdraws a record when creation proved the name was someone else's."""
     for namespace in plan.namespaces:
         record("netns", name=namespace.name, node=namespace.node)
-        namespaces.create(namespace.name)
+        try:
+            namespaces.create(namespace.name)
+        except FileExistsError:  # not ours: the rollback must not remove it
+            if forget:
+                forget("netns", name=namespace.name, node=namespace.node)
+            raise
     pause.point("namespaces")
     for namespace in plan.namespaces:
         _set_up(handles, namespace.name, "lo")

@@ -185,3 +185,26 @@ def _pinging(namespaces: list[str]) -> bool:
         except OSError:
             continue
     return False
+
+
+def test_a_taken_namespace_name_fails_up_and_is_left_alone(root, topology_file, run_prefix, namespaces_of,
+                                                          monkeypatch):
+    """Names carry a random run id, so a clash is rare; when it happens the other owner's namespace survives."""
+    from testbed import planner
+    from testbed.netlink import namespaces
+
+    run_id = f"{run_prefix}x-000000"
+    taken = planner.namespace_name(run_id, "b")
+    namespaces.create(taken)
+    try:
+        monkeypatch.setattr(planner, "new_run_id", lambda prefix=None: run_id)
+        path = topology_file("clash", """
+            name: clash
+            nodes: {a: {kind: netns}, b: {kind: netns}}
+            links: [{endpoints: [a:eth0, b:eth0], subnet: 10.9.0.0/30}]
+        """)
+        with pytest.raises(FileExistsError):
+            Lab.up(path)
+        assert namespaces_of(run_id) == [taken]
+    finally:
+        namespaces.remove(taken)
