@@ -229,7 +229,8 @@ class Lab:
             result = self.ping(spec.from_, spec.to, count=spec.count, interval=spec.interval, size=spec.size,
                                timeout=spec.timeout)
             return judge(spec, result)
-        from testbed.checks.kinds import judge as judge_kind  # traffic, stats, console, command checks
+        # The other kinds: traffic, monitor stats, console, command.
+        from testbed.checks.kinds import judge as judge_kind
 
         try:
             return judge_kind(self, spec, self.traffic or {})
