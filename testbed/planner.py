@@ -137,12 +137,7 @@ class _Planner:
         for index, link in enumerate(self.topology.links):
             hosts = _hosts(link.subnet, 2) if link.subnet else []
             for end in self._endpoints(index, link):
-                address = None
-                if self.kind(end.node) != "bridge":
-                    explicit = link.addresses[end.position] if link.addresses else None
-                    address = explicit or (hosts[end.position] if len(hosts) > end.position else None)
-                    if not explicit and link.subnet and address is None:
-                        self.problems.append(f"links[{index}].subnet: {link.subnet} has too few addresses")
+                address = self._link_address(index, link, end, hosts)
                 assigned[(index, end.position)] = address
                 bridge = self._bridge_across(index, link, end)
                 if bridge and address:
@@ -153,6 +148,18 @@ class _Planner:
                 if assigned[(index, end.position)] is None and bridge and self.kind(end.node) != "bridge":
                     assigned[(index, end.position)] = self._next_bridge_address(bridge, taken_on_bridge)
         return assigned
+
+    def _link_address(self, index: int, link: Link, end: _Endpoint, hosts: list[str]) -> str | None:
+        """The endpoint's explicit address, else its host from the link's subnet; bridge ports have none."""
+        if self.kind(end.node) == "bridge":
+            return None
+        explicit = link.addresses[end.position] if link.addresses else None
+        if explicit or not link.subnet:
+            return explicit
+        if end.position >= len(hosts):
+            self.problems.append(f"links[{index}].subnet: {link.subnet} has too few addresses")
+            return None
+        return hosts[end.position]
 
     def _bridge_across(self, index: int, link: Link, end: _Endpoint) -> str | None:
         other = self._endpoints(index, link)[1 - end.position]

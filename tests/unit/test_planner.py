@@ -164,3 +164,9 @@ def test_unknown_endpoint_node_is_a_plan_error():
 def test_plan_round_trips_through_state_json():
     plan = make(MIXED)
     assert type(plan).model_validate(plan.model_dump(mode="json")) == plan
+
+
+def test_a_subnet_too_small_for_its_endpoints_is_a_plan_error():
+    data = {**PINGPAIR, "links": [{"endpoints": ["host:eth0", "guest:service0"], "subnet": "10.0.0.0/32"}]}
+    with pytest.raises(planner.PlanError, match="too few addresses"):
+        make(data)
