@@ -98,10 +98,18 @@ class Guest:
 
     def finish(self, timeout: float = 30.0) -> tuple[int, list[str]]:
         """Waits for the guest to exit by itself; returns its status and every console line."""
-        status = self.proc.wait(timeout=timeout)
+        try:
+            status = self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            self._collect()
+            raise AssertionError(f"guest still running after {timeout}s; console: {self.seen}") from None
+        self._collect()
+        return status, self.seen
+
+    def _collect(self) -> None:
         while (line := self.lines.get(timeout=5)) is not None:
             self.seen.append(line)
-        return status, self.seen
 
     def kill(self) -> None:
         if self.proc.poll() is None:
@@ -233,7 +241,9 @@ def test_udp_sink_stops_after_its_window(kvm, tap_ns):
     assert status == 0
     result = summary(lines)
     assert result["seconds_x1000"] == 1000
-    assert 900 <= result["rx_packets"] <= 1100, result
+    # About 1 s of the 1000 pps stream: not 0 (a window from start would have closed before
+    # the first datagram) nor all 2500. Loose bounds: a Python sender's pacing jitters under load.
+    assert 700 <= result["rx_packets"] <= 1300, result
 
 
 def start_receiver(tap_ns, bind: str) -> subprocess.Popen:
