@@ -153,7 +153,10 @@ class Lab:
                     shutil.copytree(self.run.path, keep, dirs_exist_ok=True, ignore=shutil.ignore_patterns("*.lock"))
                 except OSError:  # artefacts are best effort; the teardown is not
                     pass
-            return teardown.destroy(self.run)
+            problems = teardown.destroy(self.run)
+            if self._supervisor is not None:
+                self._supervisor.poll()  # collect our child's exit status: no zombie for the rest of the session
+            return problems
 
     def __enter__(self) -> Self:
         return self
