@@ -10,8 +10,7 @@ from testbed.experiment import results as r
 from testbed.experiment.environment import environment, topology_hash
 from testbed.experiment.variants import Variant, expand
 from testbed.lab import Lab, load_topology
-from testbed.lab_errors import InvalidTopology, LabError
-from testbed.traffic.base import TrafficError
+from testbed.lab_errors import InvalidTopology
 
 
 @dataclass(frozen=True)
@@ -76,7 +75,7 @@ def _sample(path, overrides, variant: Variant, step: Step, name_prefix: str | No
         with Lab.up(path, overrides={**(overrides or {}), **variant.overrides}, name_prefix=name_prefix) as lab:
             traffic = lab.run_traffic()
         sample["traffic"], sample["metrics"] = traffic, r.flatten(traffic)
-    except (LabError, TrafficError, OSError, KeyError) as exc:
+    except (RuntimeError, OSError, KeyError, ValueError) as exc:  # LabError, TrafficError, a tool that failed
         sample["error"] = f"{type(exc).__name__}: {exc}"
     sample["wall_s"] = round(time.monotonic() - began, 3)
     return sample

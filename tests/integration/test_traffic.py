@@ -4,11 +4,18 @@ on measured values through `testbed run`."""
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 
 from testbed.lab import Lab
 
+REPO = Path(__file__).resolve().parents[2]
 NO_IPV6 = "{net.ipv6.conf.all.disable_ipv6: 1, net.ipv6.conf.default.disable_ipv6: 1}"
 FLOOD = f"""\
 name: flood
@@ -129,3 +136,32 @@ def test_every_check_kind_passes_and_fails_when_it_should(kvm, testbed_cli, run_
     assert not any(c["passed"] for c in checks)
     for check, says in zip(checks, SAYS):
         assert says in check["message"], (check["kind"], check["message"])
+
+
+def _children_named(parent: int, name: str) -> list[int]:
+    """Processes called `name` whose parent is `parent` (the orchestrator starts tools directly)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            comm, fields = stat[stat.index("(") + 1:stat.rindex(")")], stat[stat.rindex(")") + 2:].split()
+            if comm == name and int(fields[1]) == parent:
+                found.append(int(entry))
+    return found
+
+
+def test_sigterm_mid_flood_stops_the_generator_and_the_lab(kvm, run_prefix, topology_file, namespaces_of):
+    path = topology_file("long", FLOOD.replace("rate: 2000, count: 1000", "rate: 1000, seconds: 60"))
+    cli = subprocess.Popen([sys.executable, "-m", "testbed.cli", "run", str(path), "--prefix", run_prefix],
+                           env={**os.environ, "PYTHONPATH": str(REPO)}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    while not (flood := _children_named(cli.pid, "udpgen")):
+        assert cli.poll() is None and time.monotonic() < deadline, cli.stderr.read() if cli.stderr else ""
+        time.sleep(0.05)
+    cli.send_signal(signal.SIGTERM)
+    assert cli.wait(30) != 0
+    assert not Path(f"/proc/{flood[0]}").exists(), "udpgen outlived the run"
+    assert namespaces_of(run_prefix) == []
