@@ -64,6 +64,10 @@ def main(argv: list[str]) -> int:
         Path(args.json).write_text(json.dumps(report, indent=1) + "\n")
     if not any(leaks[k] for k in ("namespaces", "processes", "state")):
         shutil.rmtree(soak_root, ignore_errors=True)
+        try:
+            SOAK_BASE.rmdir()  # only when no other soak (or a leaky one, kept for inspection) is there
+        except OSError:
+            pass
     ours_leaked = any(leaks[k] for k in ("namespaces", "processes", "state")) or \
         any(not line.startswith("root namespace") for line in leaks["links"])
     return 1 if ours_leaked or counts["errors"] or down_failures else 0
