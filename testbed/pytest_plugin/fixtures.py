@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from testbed import state
 from testbed.pytest_plugin import artifacts, audit, gates
 from testbed.pytest_plugin.recording import RecordingLab
 from testbed.pytest_plugin.session import SESSION_KEY
@@ -38,8 +39,6 @@ def testbed_lab(request, testbed_name_prefix):
     def factory(topology: str | os.PathLike, set: dict | None = None, **up_options) -> Iterator[RecordingLab]:
         path = _resolve(request, topology)
         gates.require(path, set)
-        from testbed import state
-
         audit.append_ledger(session.ledger, session.worker, state.root())  # before up: a killed up is found too
         try:
             lab = RecordingLab.up(path, overrides=set, name_prefix=testbed_name_prefix, **up_options)
