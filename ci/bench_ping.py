@@ -5,14 +5,9 @@ import re
 
 import bench_procs
 from bench_lab import Lab
+from testbed.traffic.ping import percentile  # shared with testbed's ping traffic
 
 _RTT = re.compile(r"icmp_seq=\d+ .*time=([0-9.]+) ms")
-
-
-def percentile(sorted_values: list[float], q: float) -> float:
-    """Nearest-rank percentile of an already sorted list."""
-    rank = max(1, round(q / 100 * len(sorted_values) + 0.5 - 1e-9))
-    return sorted_values[min(rank, len(sorted_values)) - 1]
 
 
 def ping_guest(lab: Lab, count: int, interval: float = 0.005) -> dict:

@@ -1,18 +1,7 @@
 """bench_stats: summaries of repeated samples (median, min, max, spread) for the benchmarks."""
 from __future__ import annotations
 
-import statistics
-
-
-def summarise(values: list[float]) -> dict | None:
-    """Median, min, max and coefficient of variation of the numeric samples; None when there are none."""
-    values = [v for v in values if v is not None]
-    if not values:
-        return None
-    mean = statistics.fmean(values)
-    cv = statistics.pstdev(values) / mean if len(values) > 1 and mean else 0.0
-    return {"median": statistics.median(values), "min": min(values), "max": max(values),
-            "cv": cv, "n": len(values)}
+from testbed.experiment.stats import summarise  # shared with `testbed experiment`
 
 
 def summarise_samples(samples: list[dict]) -> dict:
