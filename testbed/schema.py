@@ -424,7 +424,8 @@ class Sweep(Strict):
     """Variants = every combination of `parameters`, plus `baselines`; each run `repeat` times on a fresh lab."""
 
     parameters: dict[str, list[Any]] = Field(
-        default_factory=dict, description="dotted path (as for --set) -> values, e.g. nodes.guest.io: [hypercall, poll]; "
+        default_factory=dict,
+        description="dotted path (as for --set) -> values, e.g. nodes.guest.io: [hypercall, poll]; "
         "several paths joined by commas take the same value")
     baselines: dict[Annotated[str, Field(pattern=NAME_RE)], dict[str, Any]] = Field(
         default_factory=dict, description="extra variants by name, each a set of path: value overrides")
@@ -460,7 +461,8 @@ class Topology(Strict):
     links: list[Link] = Field(default_factory=list)
     checks: list[Check] = Field(default_factory=list)
     traffic: list[Traffic] = Field(default_factory=list, description="started in order before the checks")
-    sweep: Sweep | None = Field(default=None, description="variants for `testbed experiment` (`testbed run` ignores it)")
+    sweep: Sweep | None = Field(default=None,
+                                description="variants for `testbed experiment` (`testbed run` ignores it)")
 
     @field_validator("nodes")
     @classmethod

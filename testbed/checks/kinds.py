@@ -2,8 +2,7 @@
 from __future__ import annotations
 
 from testbed.checks import CheckResult, command, console, exit_status, monitor_stats, traffic
-from testbed.schema import (CommandCheck, ConsoleCheck, DeliveredCheck, ExitStatusCheck, MonitorCheck,
-                            RxRateCheck)
+from testbed.schema import CommandCheck, ConsoleCheck, DeliveredCheck, ExitStatusCheck, MonitorCheck, RxRateCheck
 
 
 def judge(lab, spec, traffic_figures: dict) -> CheckResult:

@@ -69,8 +69,8 @@ def cmd_experiment(args) -> int:
 
     from testbed.errors import TopologyError
     from testbed.experiment import results as r
-    from testbed.experiment.run import plan, run
     from testbed.experiment.report import variant_table
+    from testbed.experiment.run import plan, run
     from testbed.lab import interrupt_on_signals
     from testbed.lab_errors import InvalidTopology
     from testbed.overrides import parse_assignment

@@ -1,1 +1,1 @@
-"""experiment: sweeps over topology parameters × repeats on fresh labs, their results JSON, reports, plots, A/B compare."""
+"""experiment: sweeps over topology parameters × repeats on fresh labs; results JSON, reports, plots, A/B compare."""

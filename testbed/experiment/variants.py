@@ -23,9 +23,9 @@ def expand(sweep: Sweep, supported_io: tuple[str, ...] | None = None) -> tuple[l
     skipped = []
     keys = list(sweep.parameters)
     for values in itertools.product(*(sweep.parameters[key] for key in keys)):
-        name = _name(dict(zip(keys, values)))
+        name = _name(dict(zip(keys, values, strict=True)))
         # "nodes.a.io,nodes.b.io": one parameter setting several fields (every guest in the same mode).
-        overrides = {path.strip(): value for key, value in zip(keys, values) for path in key.split(",")}
+        overrides = {path.strip(): value for key, value in zip(keys, values, strict=True) for path in key.split(",")}
         lacking = [value for path, value in overrides.items()
                    if supported_io is not None and path.split(".")[-1] == "io" and value not in supported_io]
         if lacking:

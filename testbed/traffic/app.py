@@ -1,4 +1,4 @@
-"""traffic.app: a unikernel app (udp-sink, udp-source) as sender or receiver: its console JSON lines and monitor stats."""
+"""traffic.app: a unikernel app (udp-sink, udp-source) as sender or receiver: console JSON lines, monitor stats."""
 from __future__ import annotations
 
 import time
@@ -99,4 +99,4 @@ class App(Runner):
 def _per_second(objects: list[dict], counter: str) -> list[int]:
     """Packets counted in each second of the guest's life (its tick lines are cumulative)."""
     ticks = [o[counter] for o in objects if "t" in o and counter in o]
-    return [b - a for a, b in zip([0, *ticks], ticks)]
+    return [b - a for a, b in zip([0, *ticks[:-1]], ticks, strict=True)]

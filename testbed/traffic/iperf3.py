@@ -1,4 +1,4 @@
-"""traffic.iperf3: a one-off iperf3 server in one node and its client in another, TCP or UDP; the client's JSON parsed."""
+"""traffic.iperf3: a one-off iperf3 server in one node, its client in another, TCP or UDP; the client's JSON parsed."""
 from __future__ import annotations
 
 import json

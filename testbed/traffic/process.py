@@ -1,4 +1,4 @@
-"""traffic.process: one tool process in a network namespace: output collected by a thread, dies with us, stopped by pid."""
+"""traffic.process: a tool process in a network namespace: output read by a thread, dies with us, stopped by pid."""
 from __future__ import annotations
 
 import ctypes

@@ -134,7 +134,7 @@ def test_every_check_kind_passes_and_fails_when_it_should(kvm, testbed_cli, run_
     assert done.returncode == 1, done.stdout + done.stderr
     checks = json.loads(out.read_text())["checks"]
     assert not any(c["passed"] for c in checks)
-    for check, says in zip(checks, SAYS):
+    for check, says in zip(checks, SAYS, strict=True):
         assert says in check["message"], (check["kind"], check["message"])
 
 
@@ -156,7 +156,8 @@ def _children_named(parent: int, name: str) -> list[int]:
 def test_sigterm_mid_flood_stops_the_generator_and_the_lab(kvm, run_prefix, topology_file, namespaces_of):
     path = topology_file("long", FLOOD.replace("rate: 2000, count: 1000", "rate: 1000, seconds: 60"))
     cli = subprocess.Popen([sys.executable, "-m", "testbed.cli", "run", str(path), "--prefix", run_prefix],
-                           env={**os.environ, "PYTHONPATH": str(REPO)}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                           env={**os.environ, "PYTHONPATH": str(REPO)}, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 30
     while not (flood := _children_named(cli.pid, "udpgen")):
         assert cli.poll() is None and time.monotonic() < deadline, cli.stderr.read() if cli.stderr else ""

@@ -10,8 +10,7 @@ from pydantic import ValidationError
 from testbed.checks import console, exit_status, monitor_stats, traffic
 from testbed.errors import TopologyError
 from testbed.loader import load_topology
-from testbed.schema import (Check, ConsoleCheck, DeliveredCheck, ExitStatusCheck, MonitorCheck, RxRateCheck,
-                            Traffic)
+from testbed.schema import Check, ConsoleCheck, DeliveredCheck, ExitStatusCheck, MonitorCheck, RxRateCheck, Traffic
 
 FIGURES = {"flood": {"sent_packets": 1000, "pps": 1000.0}, "sink": {"rx_packets": 990, "pps": 980.0}}
 STATS = {"vm_exits": 50, "nics": {"service0": {"rx_packets": 990, "tx_packets": 10, "rx_drops": 3, "tx_drops": 0}},
