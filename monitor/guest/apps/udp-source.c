@@ -6,7 +6,8 @@
  * host tool udpgen), at most MTU - 28; its first 8 bytes carry a big-endian sequence
  * number 0, 1, 2, ... when it has room. --port is the source port (default 5000). The
  * next hop (--dst if on-link, else --gw) is resolved by ARP before sending. tx_packets
- * counts frames the monitor accepted; tx_bytes their UDP payload bytes.
+ * counts frames solo5_net_queue accepted; tx_bytes their UDP payload bytes. Without
+ * --seconds or --count it sends until killed.
  */
 #include "solo5.h"
 #include "tb_args.h"
