@@ -166,3 +166,28 @@ def test_sigterm_mid_flood_stops_the_generator_and_the_lab(kvm, run_prefix, topo
     assert cli.wait(30) != 0
     assert not Path(f"/proc/{flood[0]}").exists(), "udpgen outlived the run"
     assert namespaces_of(run_prefix) == []
+
+
+def test_a_flood_to_one_guest_on_a_bridge_reaches_only_that_guest(kvm, run_prefix, topology_file):
+    """The guest's MAC is pinned in the bridge too: without ARP the bridge would flood every frame to every guest."""
+    path = topology_file("bridged", f"""\
+        name: bridged
+        nodes:
+          sw: {{kind: bridge, subnet: 10.0.4.0/24}}
+          host: {{kind: netns, sysctls: {NO_IPV6}}}
+          g1: {{kind: unikernel, image: udp-sink}}
+          g2: {{kind: unikernel, image: udp-sink}}
+        links:
+          - endpoints: [host:eth0, sw:p0]
+          - endpoints: [g1:service0, sw:p1]
+          - endpoints: [g2:service0, sw:p2]
+        traffic:
+          - {{name: sink1, app: {{node: g1, linger: 0.3}}}}
+          - {{name: sink2, app: {{node: g2, linger: 0.3}}}}
+          - {{name: flood, udpgen: {{from: host, to: g1, rate: 5000, count: 500}}}}
+        """)
+    with Lab.up(path, name_prefix=run_prefix) as lab:
+        figures = lab.run_traffic()
+    assert figures["sink1"]["rx_packets"] == 500 and figures["sink2"]["rx_packets"] == 0
+    assert figures["sink2"]["nic_rx_packets"] < 10, figures["sink2"]  # not the 500 frames meant for g1
+    assert figures["receivers"]["rx_packets"] == 500
