@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import ipaddress
 
+from testbed.lab_errors import LabError
 
-class TrafficError(RuntimeError):
-    """A traffic item could not start or produced no report."""
+
+class TrafficError(LabError):
+    """A traffic item could not start or produced no report (a LabError: callers that handle those handle this)."""
 
 
 class Runner:

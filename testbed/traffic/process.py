@@ -9,6 +9,7 @@ import threading
 import time
 
 from testbed import nsenter
+from testbed.traffic.base import TrafficError
 
 _PR_SET_PDEATHSIG = 1
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -55,7 +56,7 @@ class ToolProcess:
     def wait_ready(self, timeout: float) -> None:
         if not self.ready.wait(timeout) or self.proc.poll() is not None and not self._saw_marker():
             self.stop()
-            raise RuntimeError(f"{self.name} did not get ready within {timeout:g} s: {self.tail()}")
+            raise TrafficError(f"{self.name} did not get ready within {timeout:g} s: {self.tail()}")
 
     def _saw_marker(self) -> bool:
         return self._marker is None or any(line.startswith(self._marker) for line in self.lines)
