@@ -6,8 +6,8 @@ import pytest
 def test_guest_answers_ping(testbed_lab, io_mode):
     with testbed_lab("../../topologies/pingpair.yaml", set={"nodes.guest.io": io_mode}) as lab:
         result = lab.ping("host", "guest", count=50, interval=0.02)
-        assert result.received >= 50, lab.console("guest")  # ping -w sends until 50 replies came (or 10 s passed)
-        # max_loss 5: ping -w stops at the 20th reply and counts an echo still in flight then as lost
-        assert lab.check({"ping": {"from": "host", "to": "guest", "count": 20, "interval": 0.05, "max_loss": 5}}).passed
+        # ping -w keeps sending until 50 replies came (or 10 s passed): every echo answered, however slowly
+        assert result.received >= 50, lab.console("guest")
+        assert lab.console("guest").startswith("ready: ping-serve")
     stats = lab.stats("guest")  # the monitor's final figures, written when it stopped
-    assert stats["nics"], stats
+    assert stats["vm_exits"] > 0 and stats["nics"], stats
