@@ -53,7 +53,7 @@ def test_failed_test_keeps_its_lab_files_and_a_passing_one_does_not(kvm, tmp_pat
 
         def test_passes(testbed_lab):
             with testbed_lab({str(NETNS_PAIR)!r}) as lab:
-                assert lab.ping("left", "right", count=3).received == 3
+                assert lab.ping("left", "right", count=3).received >= 3
 
         def test_fails_plainly(testbed_lab):
             with testbed_lab({str(PINGPAIR)!r}) as lab:
@@ -62,7 +62,7 @@ def test_failed_test_keeps_its_lab_files_and_a_passing_one_does_not(kvm, tmp_pat
         def test_monitor_killed_mid_test(testbed_lab):
             with testbed_lab({str(PINGPAIR)!r}) as lab:
                 print("lab", lab.run_id)
-                assert lab.ping("host", "guest", count=3, interval=0.01).received == 3
+                assert lab.ping("host", "guest", count=3, interval=0.01).received >= 3
                 os.kill(lab.processes()["guest"]["pid"], signal.SIGKILL)
                 assert lab.ping("host", "guest", count=3, interval=0.01, timeout=1).received == 3
     """}, "-s")
@@ -78,7 +78,8 @@ def test_failed_test_keeps_its_lab_files_and_a_passing_one_does_not(kvm, tmp_pat
     assert "ready:" in (run_dir / "console" / "guest.log").read_text()
     state = (run_dir / "state.json").read_text()
     assert '"exit": -9' in state or '"exit": 137' in state, state  # the supervisor saw the monitor die of SIGKILL
-    assert '"received": 3' in (run_dir / "results.json").read_text()  # the ping before the kill was recorded
+    (before_kill, *_) = json.loads((run_dir / "results.json").read_text())  # the pings were recorded
+    assert before_kill["ping"]["received"] >= 3, before_kill
     assert sorted(p.name for p in (tmp_path / "testbed-artifacts").iterdir()) == sorted(kept), \
         "the passing test's files should be gone"
     assert "left behind by this run" not in output
