@@ -40,6 +40,22 @@ def check_traffic(topology: Topology) -> Iterator[Finding]:
             yield Finding((*path, "traffic"), unknown_name("traffic item", check.spec.traffic, seen))
         elif check.kind in CHECK_NODES:
             yield from _node(topology, (*path, "node"), check.spec.node, CHECK_NODES[check.kind])
+    if topology.sweep is not None:
+        yield from _sweep_metrics(topology, set(seen))
+
+
+def _sweep_metrics(topology: Topology, items: set[str]) -> Iterator[Finding]:
+    """A metric is TRAFFIC.FIGURE: a misspelt item would only show up as an empty column after the whole sweep."""
+    sweep = topology.sweep
+    named = [(("sweep", "metrics", i), metric) for i, metric in enumerate(sweep.metrics)]
+    if sweep.primary is not None:
+        named.append((("sweep", "primary"), sweep.primary))
+    for path, metric in named:
+        item, dot, figure = metric.partition(".")
+        if not dot or not figure:
+            yield Finding(path, f"{metric!r} is not TRAFFIC.FIGURE, e.g. sink.pps")
+        elif item not in items | RESERVED_NAMES:
+            yield Finding(path, unknown_name("traffic item", item, sorted(items | RESERVED_NAMES)))
 
 
 def _node(topology: Topology, path: tuple, name: str, wanted: str) -> Iterator[Finding]:

@@ -136,3 +136,26 @@ def test_unknown_names_and_wrong_kinds_point_at_their_place(tmp_path):
     ]
     for fragment in expected:
         assert any(fragment in problem for problem in problems), f"{fragment}\nnot in:\n" + "\n".join(problems)
+
+
+def test_sweep_metrics_name_traffic_items(tmp_path):
+    path = tmp_path / "lab.yaml"
+    path.write_text("""\
+name: lab
+nodes:
+  a: {kind: netns}
+  b: {kind: netns}
+links:
+  - {endpoints: [a:eth0, b:eth0], subnet: 10.0.0.0/30}
+traffic:
+  - {name: flood, udpgen: {from: a, to: b, count: 10}}
+sweep:
+  parameters: {traffic.0.udpgen.size: [64]}
+  metrics: [flod.pps, receivers.pps, pps]
+""")
+    with pytest.raises(TopologyError) as caught:
+        load_topology(path)
+    assert [p.split(": ", 1)[1] for p in caught.value.problems] == [
+        "sweep.metrics.0: unknown traffic item 'flod': did you mean 'flood'? (traffic items: flood, receivers)",
+        "sweep.metrics.2: 'pps' is not TRAFFIC.FIGURE, e.g. sink.pps"]
+    assert caught.value.problems[0].startswith(f"{path}:11:13: ")
