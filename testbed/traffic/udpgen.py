@@ -1,6 +1,8 @@
 """traffic.udpgen: the built-in sendmmsg UDP generator in a netns node, with a static neighbour entry for guests."""
 from __future__ import annotations
 
+import re
+
 from testbed.paths import tool_path
 from testbed.traffic.base import Runner, TrafficError, target_address
 from testbed.traffic.jsonlines import last_with
@@ -8,6 +10,28 @@ from testbed.traffic.neighbours import pin_guest_neighbour
 from testbed.traffic.process import ToolProcess
 
 SLACK_SECONDS = 30.0
+FRAME_OVERHEAD = 14 + 20 + 8  # Ethernet, IPv4, UDP headers: udpgen's bits/s are whole frames
+RATE_RE = re.compile(r"^(\d+(?:\.\d+)?)([kmg]?)(pps|bit|bps)?$", re.IGNORECASE)
+SCALE = {"": 1, "k": 1e3, "m": 1e6, "g": 1e9}
+
+
+def packets_per_second(rate: str | int, size: int) -> float | None:
+    """The rate udpgen will pace to, in packets/s; None for max (or a form the schema let through unparsed)."""
+    match = RATE_RE.match(str(rate).strip())
+    if match is None:
+        return None
+    value = float(match.group(1)) * SCALE[match.group(2).lower()]
+    if (match.group(3) or "").lower() in ("bit", "bps"):
+        return value / (8 * (size + FRAME_OVERHEAD))
+    return value
+
+
+def expected_seconds(spec) -> float:
+    """How long the flood should take: its seconds, else count at its rate (a max-rate count is quick)."""
+    if spec.seconds is not None:
+        return spec.seconds
+    pps = packets_per_second(spec.rate, spec.size)
+    return spec.count / pps if pps else spec.count / 100_000
 
 
 class Udpgen(Runner):
@@ -27,8 +51,7 @@ class Udpgen(Runner):
         self.process = ToolProcess(argv, node.namespace)
 
     def wait(self) -> None:
-        limit = (self.spec.seconds or 0) + SLACK_SECONDS + (self.spec.count or 0) / 1000
-        self.status = self.process.wait(limit)
+        self.status = self.process.wait(expected_seconds(self.spec) + SLACK_SECONDS)
 
     def stop(self) -> None:
         if hasattr(self, "process"):

@@ -159,3 +159,11 @@ sweep:
         "sweep.metrics.0: unknown traffic item 'flod': did you mean 'flood'? (traffic items: flood, receivers)",
         "sweep.metrics.2: 'pps' is not TRAFFIC.FIGURE, e.g. sink.pps"]
     assert caught.value.problems[0].startswith(f"{path}:11:13: ")
+
+
+@pytest.mark.parametrize("rate, pps", [(20000, 20000), ("50k", 50000), ("1.5m", 1.5e6), ("300pps", 300),
+                                       ("104mbit", 1e4), ("max", None)])
+def test_udpgen_rates_in_packets_per_second(rate, pps):
+    from testbed.traffic.udpgen import packets_per_second
+
+    assert packets_per_second(rate, 1258) == pps  # 1300-byte frames: 104 Mbit/s is 10k packets/s
