@@ -156,10 +156,13 @@ def cmd_compare(args) -> int:
         return EXIT_INVALID
     changes = compare(a, b, alpha=args.alpha, threshold=args.threshold, metrics=args.metric)
     shown = changes if args.all else [c for c in changes if c.significant]
+    names_a, names_b = [v["name"] for v in a["variants"]], [v["name"] for v in b["variants"]]
+    unmatched = [f"only in A: {n}" for n in names_a if n not in names_b] + \
+        [f"only in B: {n}" for n in names_b if n not in names_a]
     table = Table(title=f"{args.a} → {args.b} (permutation test, alpha {args.alpha:g}, "
                   f"threshold {100 * args.threshold:g}%)",
-                  caption=f"{sum(c.significant for c in changes)} of {len(changes)} metrics outside the noise; "
-                          f"{sum(c.worse for c in changes)} worse")
+                  caption="\n".join([f"{sum(c.significant for c in changes)} of {len(changes)} metrics outside the "
+                                      f"noise; {sum(c.worse for c in changes)} worse", *unmatched]))
     for column in ("variant", "metric", "A median", "B median", "change", "p", "verdict"):
         table.add_column(column, justify="left" if column in ("variant", "metric", "verdict") else "right")
     for c in shown:
