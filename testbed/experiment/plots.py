@@ -7,6 +7,8 @@ from pathlib import Path
 from testbed.experiment.report import header
 from testbed.experiment.results import table_metrics
 
+LOG_SPAN = 50  # per-packet costs spanning more than this between variants get a log axis
+
 
 def write_plots(results: dict, directory: str | Path) -> list[Path]:
     import matplotlib
@@ -28,6 +30,9 @@ def write_plots(results: dict, directory: str | Path) -> list[Path]:
         figure, axes = plt.subplots(figsize=(max(4.0, 1.1 * len(rows) + 2), 3.6), layout="constrained")
         colours = ["0.55" if v.get("baseline") else "C0" for v in results["variants"] if v["summary"].get(metric)]
         axes.bar(names, medians, yerr=spread, capsize=5, color=colours)
+        positive = [m for m in medians if m > 0]
+        if "per_packet" in metric and positive and max(positive) / min(positive) > LOG_SPAN:
+            axes.set_yscale("log")  # 1 exit per packet next to 0.007: on a linear axis the small ones vanish
         axes.set_ylabel(header(metric))
         axes.set_title(f"{results['topology']}: {header(metric)} (median, min–max of "
                        f"{results.get('sweep', {}).get('repeat', '?')})", fontsize=10)
