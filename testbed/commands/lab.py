@@ -161,17 +161,23 @@ def _attach(run_id: str | None):
 
 
 def cmd_exec(args) -> int:
+    """Becomes the command (exec) inside the node's namespace: its exit status and signals are the command's own."""
+    from testbed import nsenter
     from testbed.lab_errors import LabError
 
     argv = args.argv[1:] if args.argv[:1] == ["--"] else args.argv
     try:
-        lab = _attach(args.run)
-        status = lab.exec(args.node, argv, stdout=None, stderr=None, text=False).returncode
-        return 128 - status if status < 0 else status  # killed by signal N: the shell's 128+N
+        namespace = _attach(args.run).plan.node(args.node).namespace
     except (LookupError, LabError, KeyError) as exc:
         return _fail(str(exc).strip('"'))
-    except FileNotFoundError as exc:
-        return _fail(f"{argv[0]}: {exc.strerror}", 127)
+    sys.stdout.flush()
+    try:
+        nsenter.exec_in(namespace, argv)
+    except FileNotFoundError:
+        return _fail(f"{argv[0]}: command not found", 127)
+    except PermissionError:
+        return _fail(f"{argv[0]}: permission denied", 126)
+    return EXIT_FAILED  # not reached: exec replaced this process
 
 
 def cmd_console(args) -> int:

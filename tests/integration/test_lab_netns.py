@@ -60,6 +60,7 @@ def test_lab_up_ping_exec_and_down_twice(root, pair, run_prefix, state_root, nam
         assert "mtu 1400" in lab.exec("a", ["ip", "-o", "link", "show", "dev", "eth0"]).stdout
         assert "tbf" in lab.exec("b", ["tc", "qdisc", "show", "dev", "eth1"]).stdout
         assert lab.exec("b", ["cat", "/proc/sys/net/ipv4/ip_forward"]).stdout.strip() == "1"
+        assert sorted(lab.exec("b", ["ls", "/sys/class/net"]).stdout.split()) == ["eth0", "eth1", "lo"]
         assert lab.exec("a", ["cat", "/proc/sys/net/ipv4/ip_forward"]).stdout.strip() == "0"
         assert [r.passed for r in lab.run_checks()] == [True, True]
         run_id, state_dir = lab.run_id, lab.state_dir
@@ -137,6 +138,8 @@ def test_cli_up_status_exec_down(root, pair, testbed_cli, run_prefix, namespaces
         done = testbed_cli("exec", "a", "--", "ping", "-c", "1", "-W", "2", "10.0.0.2")
         assert done.returncode == 0, done.stderr
         assert testbed_cli("exec", "a", "--", "false").returncode == 1
+        assert testbed_cli("exec", "a", "--", "sh", "-c", "kill -9 $$").returncode == -9  # the command's own end
+        assert testbed_cli("exec", "sw", "--", "ls", "/sys/class/net").stdout.split() == ["lo", "p1", "p2", "sw"]
     finally:
         down = testbed_cli("down", run_id)
     assert down.returncode == 0, down.stderr
