@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from testbed.checks import CheckResult
+from testbed.lab_errors import LabError
 from testbed.schema import DeliveredCheck, RxRateCheck
 
 SENT_KEYS = ("sent_packets", "tx_packets", "transmitted")
@@ -14,7 +15,8 @@ def _first(figures: dict, keys: tuple[str, ...]) -> int | None:
 
 def _figures(traffic: dict, name: str) -> dict:
     if name not in traffic:
-        raise KeyError(f"no traffic item {name!r} ran (items: {', '.join(traffic) or 'none'})")
+        raise LabError(f"no traffic item {name!r} ran (figures of: {', '.join(traffic) or 'none'}; "
+                       "Lab.run_checks() runs the traffic first, or call Lab.run_traffic())")
     return traffic[name]
 
 
