@@ -53,11 +53,18 @@ class PingResult(BaseModel):
 
 def ping(namespace: str, source: str, destination: str, count: int = 10, interval: float = 0.01,
          size: int = 56, timeout: float = 10.0) -> PingResult:
-    """`ping -n -c COUNT -i INTERVAL -s SIZE -w TIMEOUT DST` inside the namespace (sub-200 ms intervals need root)."""
-    argv = ["ping", "-n", "-c", str(count), "-i", f"{interval:g}", "-s", str(size), "-w", f"{timeout:g}",
-            "-W", f"{max(1.0, timeout):g}", destination]
-    done = nsenter.run(namespace, argv, timeout=timeout + 5, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                       text=True)
+    """`ping -n -c COUNT -i INTERVAL -s SIZE -W TIMEOUT DST` inside the namespace (sub-200 ms intervals need root).
+
+    Exactly COUNT echoes go out; a reply later than TIMEOUT counts as lost. (Not -w: with a deadline iputils keeps
+    sending until COUNT replies arrive, so a slow peer would be pinged more often than asked.)"""
+    argv = ["ping", "-n", "-c", str(count), "-i", f"{interval:g}", "-s", str(size), "-W", f"{timeout:g}",
+            destination]
+    bound = 4 * count * interval + timeout + 5  # generous: only a wedged ping hits it
+    try:
+        done = nsenter.run(namespace, argv, timeout=bound, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           text=True)
+    except subprocess.TimeoutExpired:
+        return parse("", source, destination, count, -1)
     return parse(done.stdout, source, destination, count, done.returncode)
 
 
