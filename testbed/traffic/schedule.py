@@ -35,6 +35,7 @@ def run_traffic(lab, items, on_event=None) -> dict[str, dict]:
                 for receiver in runners[:-1]:
                     receiver.window_started()
             say(f"{item.name}: {item.kind}")
+            runner.started_s = time.monotonic() - started
             runner.start()
             if window[0] is not None and not runner.finite:
                 runner.window_started()
@@ -61,7 +62,8 @@ def run_traffic(lab, items, on_event=None) -> dict[str, dict]:
         for runner in reversed(runners):
             runner.stop()
     seconds = window[1] - window[0]
-    results = {runner.name: {"kind": type(runner).__name__.lower(), **runner.result(seconds)} for runner in runners}
+    results = {runner.name: {"kind": type(runner).__name__.lower(), "started_s": round(runner.started_s, 4),
+                             **runner.result(seconds)} for runner in runners}
     _add_total(results, [r for r in runners if not r.finite])
     return results
 

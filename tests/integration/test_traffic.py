@@ -58,7 +58,8 @@ def test_ping_and_iperf3_between_namespaces(root, run_prefix, topology_file):
         traffic:
           - {name: ping, ping: {from: a, to: b, count: 20, interval: 0.01}}
           - {name: tcp, iperf3: {client: a, server: b, seconds: 1}}
-          - {name: udp, iperf3: {client: a, server: b, protocol: udp, rate: 20M, seconds: 1, port: 5202}}
+          - {name: udp, iperf3: {client: a, server: b, protocol: udp, rate: 20M, seconds: 1, port: 5202}, delay: 0.5}
+          - {name: flood, ping: {from: b, to: a, count: 500, flood: true, size: 1000}}
         """)
     with Lab.up(path, name_prefix=run_prefix) as lab:
         figures = lab.run_traffic()
@@ -68,6 +69,9 @@ def test_ping_and_iperf3_between_namespaces(root, run_prefix, topology_file):
     assert tcp["bits_per_second"] > 50e6, tcp  # a veth pair carries far more than a shaped link
     assert 0.85 * 20e6 < udp["bits_per_second"] < 1.1 * 20e6, udp  # iperf3 paces UDP to its -b
     assert udp["lost_percent"] < 5
+    assert tcp["started_s"] < 0.5 <= udp["started_s"] < 1.0  # started in order, the UDP test after its delay
+    flood = figures["flood"]
+    assert flood["transmitted"] == flood["received"] == 500 and flood["rtt_max_ms"] >= flood["rtt_min_ms"] > 0
 
 
 def test_a_guest_source_is_counted_by_the_host(kvm, run_prefix, topology_file):
