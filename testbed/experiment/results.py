@@ -14,10 +14,14 @@ class ResultsError(ValueError):
     """Not a results file this version can read."""
 
 
+# Numbers that describe the run rather than measure it: kept in the raw traffic, not summarised or compared.
+NOT_METRICS = {"started_s", "exit_status", "guest_exit_status"}
+
+
 def flatten(traffic: dict[str, dict]) -> dict[str, float]:
-    """{"sink": {"pps": 5}} -> {"sink.pps": 5}: numbers only (lists and labels stay in the raw traffic)."""
+    """{"sink": {"pps": 5}} -> {"sink.pps": 5}: measured numbers only (lists and labels stay in the raw traffic)."""
     return {f"{name}.{key}": value for name, figures in traffic.items() for key, value in figures.items()
-            if isinstance(value, (int, float)) and not isinstance(value, bool)}
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and key not in NOT_METRICS}
 
 
 def ratio_key(primary: str, baseline: str) -> str:

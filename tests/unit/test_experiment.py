@@ -143,3 +143,9 @@ def test_a_bad_sweep_value_is_refused_before_any_lab(tmp_path):
         plan(path, supported_io=("hypercall",))
     assert caught.value.problems == ["<override traffic.0.udpgen.size>: traffic.0.udpgen.size: "
                                      "Input should be less than or equal to 65507, got 70000"]
+
+
+def test_flatten_keeps_measured_numbers_only():
+    traffic = {"sink": {"kind": "app", "pps": 5.0, "rx_packets": 10, "summary": True, "started_s": 0.1,
+                        "exit_status": 0, "rx_per_second": [5, 5]}}
+    assert r.flatten(traffic) == {"sink.pps": 5.0, "sink.rx_packets": 10}
