@@ -32,7 +32,8 @@ def register(sub) -> None:
     compare.add_argument("--alpha", type=float, default=0.05, help="permutation test level (default 0.05)")
     compare.add_argument("--threshold", type=float, default=0.05,
                          help="smallest relative change that counts (default 0.05 = 5%%)")
-    compare.add_argument("--metric", action="append", help="only these metrics (default: all in both)")
+    compare.add_argument("--metric", action="append",
+                         help="compare these metrics (default: A's table metrics; 'all' for every metric)")
     compare.add_argument("--all", action="store_true", help="list every metric, not only the changed ones")
     compare.set_defaults(func=cmd_compare)
 
@@ -147,14 +148,15 @@ def cmd_compare(args) -> int:
 
     from testbed.experiment.compare import compare
     from testbed.experiment.report import fmt
-    from testbed.experiment.results import ResultsError, read
+    from testbed.experiment.results import ResultsError, read, table_metrics
 
     try:
         a, b = read(args.a), read(args.b)
     except ResultsError as exc:
         print(f"testbed: {exc}", file=sys.stderr)
         return EXIT_INVALID
-    changes = compare(a, b, alpha=args.alpha, threshold=args.threshold, metrics=args.metric)
+    metrics = None if args.metric == ["all"] else args.metric or table_metrics(a)
+    changes = compare(a, b, alpha=args.alpha, threshold=args.threshold, metrics=metrics)
     shown = changes if args.all else [c for c in changes if c.significant]
     names_a, names_b = [v["name"] for v in a["variants"]], [v["name"] for v in b["variants"]]
     unmatched = [f"only in A: {n}" for n in names_a if n not in names_b] + \

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from testbed.experiment.stats import numbers, permutation_p, summarise
 
 # A metric's name says which way is better: rates and ratios up, costs down.
-HIGHER_IS_BETTER = ("pps", "bits_per_second", "rx_packets", "received", "sent_packets", "tx_packets")
+HIGHER_IS_BETTER = ("pps", "bits_per_second", "rx_packets", "received", "sent_packets", "tx_packets", "bytes",
+                    "window_rx_packets", "frame_bits_per_second", "rx_frames")
 
 
 @dataclass(frozen=True)

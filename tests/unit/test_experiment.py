@@ -149,3 +149,18 @@ def test_flatten_keeps_measured_numbers_only():
     traffic = {"sink": {"kind": "app", "pps": 5.0, "rx_packets": 10, "summary": True, "started_s": 0.1,
                         "exit_status": 0, "rx_per_second": [5, 5]}}
     assert r.flatten(traffic) == {"sink.pps": 5.0, "sink.rx_packets": 10}
+
+
+def test_compare_command_exits_1_on_a_regression_only(tmp_path, capsys):
+    from testbed.cli import main
+
+    paths = {}
+    for name, scale, seed in (("a", 1.0, 1), ("slower", 0.7, 2), ("same", 0.99, 3)):
+        paths[name] = tmp_path / f"{name}.json"
+        r.write(synthetic(scale, seed), paths[name])
+    assert main(["compare", str(paths["a"]), str(paths["slower"])]) == 1
+    out = capsys.readouterr().out
+    assert "sink.pps" in out and "worse" in out and "-3" in out
+    assert main(["compare", str(paths["a"]), str(paths["same"])]) == 0
+    assert "0 of 2 metrics outside the noise" in capsys.readouterr().out
+    assert main(["compare", str(paths["a"]), str(tmp_path / "missing.json")]) == 2
