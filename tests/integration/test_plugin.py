@@ -23,7 +23,7 @@ XDIST_ENV = ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT", "PYTEST_XDIST_T
 
 def inner_pytest(directory: Path, files: dict[str, str], *args: str) -> subprocess.Popen:
     """Start `pytest ARGS` on the given test files in directory, as its own session (outer xdist vars removed)."""
-    (directory / "pytest.ini").write_text("[pytest]\n")
+    (directory / "pytest.ini").write_text("[pytest]\nfaulthandler_timeout = 30\n")  # a hung test shows where
     for name, text in files.items():
         (directory / name).write_text(textwrap.dedent(text))
     env = {key: value for key, value in os.environ.items() if key not in XDIST_ENV}
@@ -32,7 +32,12 @@ def inner_pytest(directory: Path, files: dict[str, str], *args: str) -> subproce
 
 
 def finish(process: subprocess.Popen, timeout: float = 120) -> str:
-    output, _ = process.communicate(timeout=timeout)
+    try:
+        output, _ = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        output, _ = process.communicate()
+        raise AssertionError(f"the inner pytest hung for {timeout} s; its output:\n{output}") from None
     return output
 
 
