@@ -146,7 +146,7 @@ def cmd_report(args) -> int:
 def cmd_compare(args) -> int:
     from rich.table import Table
 
-    from testbed.experiment.compare import compare
+    from testbed.experiment.compare import baseline_drift, compare
     from testbed.experiment.report import fmt
     from testbed.experiment.results import ResultsError, read, table_metrics
 
@@ -161,6 +161,9 @@ def cmd_compare(args) -> int:
     names_a, names_b = [v["name"] for v in a["variants"]], [v["name"] for v in b["variants"]]
     unmatched = [f"only in A: {n}" for n in names_a if n not in names_b] + \
         [f"only in B: {n}" for n in names_b if n not in names_a]
+    unmatched += [f"[yellow]baseline {c.variant} {c.metric} moved {100 * c.change:+.0f}%: the machine changed between "
+                  f"A and B; trust the ratios to it (*.vs_{c.variant}) over bare numbers[/yellow]"
+                  for c in baseline_drift(a, changes)]
     table = Table(title=f"{args.a} → {args.b} (permutation test, alpha {args.alpha:g}, "
                   f"threshold {100 * args.threshold:g}%)",
                   caption="\n".join([f"{sum(c.significant for c in changes)} of {len(changes)} metrics outside the "

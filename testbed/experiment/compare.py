@@ -22,6 +22,13 @@ class Change:
     worse: bool
 
 
+def baseline_drift(a: dict, changes: list[Change]) -> list[Change]:
+    """Significant changes of a baseline variant (e.g. the raw-TAP ceiling, which runs none of our code): when it
+    moved, the machine changed between A and B, and only the ratios to it compare code with code."""
+    baselines = {v["name"] for v in a["variants"] if v.get("baseline")}
+    return [c for c in changes if c.variant in baselines and c.significant and ".vs_" not in c.metric]
+
+
 def higher_is_better(metric: str) -> bool:
     key = metric.split(".", 1)[-1]
     return ".vs_" in key or key.split(".")[0] in HIGHER_IS_BETTER

@@ -164,3 +164,15 @@ def test_compare_command_exits_1_on_a_regression_only(tmp_path, capsys):
     assert main(["compare", str(paths["a"]), str(paths["same"])]) == 0
     assert "0 of 2 metrics outside the noise" in capsys.readouterr().out
     assert main(["compare", str(paths["a"]), str(tmp_path / "missing.json")]) == 2
+
+
+def test_a_moving_baseline_is_called_machine_drift():
+    from testbed.experiment.compare import baseline_drift
+
+    a, b = synthetic(1.0, seed=8), synthetic(0.7, seed=9)
+    for results in (a, b):
+        results["variants"][0]["baseline"] = True
+    drift = baseline_drift(a, compare(a, b))
+    assert [c.metric for c in drift] == ["sink.exits_per_packet", "sink.pps"]
+    a["variants"][0]["baseline"] = False
+    assert baseline_drift(a, compare(a, b)) == []
