@@ -4,11 +4,14 @@ python3 ci/soak_child.py STATE_ROOT PREFIX TOPOLOGY   (the state root is an argu
 so that this process and anything it forks carry the soak's root, and so its token, in their command line)
 """
 import os
+import signal
 import sys
 
 from testbed.lab import Lab
 
 os.environ["TESTBED_STATE_DIR"] = sys.argv[1]  # read by testbed at each use, so setting it after the import is fine
+signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C as at a terminal, even if the soak runs in the
+                                                          # background (where the shell leaves SIGINT ignored)
 
 print("start", flush=True)  # imports done: the fault's clock starts here
 lab = Lab.up(sys.argv[3], name_prefix=sys.argv[2])

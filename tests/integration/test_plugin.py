@@ -18,12 +18,19 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 PINGPAIR = REPO / "topologies" / "pingpair.yaml"
 NETNS_PAIR = REPO / "topologies" / "netns-pair.yaml"
+AS_FROM_A_TERMINAL = """
+# Ctrl-C as at a terminal even when the outer suite runs in the background, where the shell leaves SIGINT ignored
+# (an ignored signal stays ignored across exec, and Python then never raises KeyboardInterrupt).
+import signal
+signal.signal(signal.SIGINT, signal.default_int_handler)
+"""
 XDIST_ENV = ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT", "PYTEST_XDIST_TESTRUNUID", "PYTEST_CURRENT_TEST")
 
 
 def inner_pytest(directory: Path, files: dict[str, str], *args: str) -> subprocess.Popen:
     """Start `pytest ARGS` on the given test files in directory, as its own session (outer xdist vars removed)."""
     (directory / "pytest.ini").write_text("[pytest]\nfaulthandler_timeout = 30\n")  # a hung test shows where
+    (directory / "conftest.py").write_text(AS_FROM_A_TERMINAL)
     for name, text in files.items():
         (directory / name).write_text(textwrap.dedent(text))
     env = {key: value for key, value in os.environ.items() if key not in XDIST_ENV}
@@ -31,13 +38,19 @@ def inner_pytest(directory: Path, files: dict[str, str], *args: str) -> subproce
                             cwd=directory, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
-def finish(process: subprocess.Popen, timeout: float = 120) -> str:
+def signal_masks(pid) -> str:
+    """Blocked, ignored and caught signals as /proc shows them (SIGINT is bit 1): why a signal did nothing."""
+    lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    return " ".join(line.replace("\t", "") for line in lines if line.startswith(("SigBlk", "SigIgn", "SigCgt")))
+
+
+def finish(process: subprocess.Popen, timeout: float = 120, why: str = "") -> str:
     try:
         output, _ = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         process.kill()
         output, _ = process.communicate()
-        raise AssertionError(f"the inner pytest hung for {timeout} s; its output:\n{output}") from None
+        raise AssertionError(f"the inner pytest hung for {timeout} s ({why}); its output:\n{output}") from None
     return output
 
 
@@ -131,8 +144,9 @@ def test_ctrl_c_in_a_test_tears_its_lab_down(kvm, tmp_path):
         time.sleep(0.05)
     lab = json.loads(started.read_text())
     assert namespaces_with(lab["run"].split("-")[1]), "the lab should be up before the interrupt"
+    masks = signal_masks(process.pid)
     process.send_signal(signal.SIGINT)
-    output = finish(process, timeout=60)
+    output = finish(process, timeout=60, why=f"inner {masks}; ours {signal_masks('thread-self')}")
     assert process.returncode == pytest.ExitCode.INTERRUPTED, output
     assert "KeyboardInterrupt" in output, output
     assert namespaces_with(lab["run"].split("-")[1]) == [], output
