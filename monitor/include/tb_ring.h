@@ -47,7 +47,7 @@
 #define TB_SHM_SLOT_SIZE    2048u        /* fixed: a 1500-byte MTU frame plus headers fits */
 #define TB_SHM_SLOT_HDR     8u
 #define TB_SHM_FRAME_MAX    (TB_SHM_SLOT_SIZE - TB_SHM_SLOT_HDR)
-#define TB_SHM_DEFAULT_SLOTS 256u
+#define TB_SHM_DEFAULT_SLOTS 512u  /* 1 MiB per direction: absorbs a scheduling hiccup of ~1 ms at 500k frames/s */
 #define TB_SHM_MIN_SLOTS    2u
 #define TB_SHM_MAX_SLOTS    4096u
 #define TB_RING_MAGIC       0x474e4952u  /* "RING" */
@@ -195,7 +195,13 @@ static inline struct tb_slot *tb_cons_peek(struct tb_ring_cursor *c)
     return tb_ring_slot(c->r, c->mask, c->local);
 }
 
-/* Consumer: done with the slot from tb_cons_peek; 1 when the producer sleeps on a full ring and must be kicked. */
+/*
+ * Consumer: done with the slot from tb_cons_peek; 1 when the producer sleeps on
+ * a full ring and must be kicked. The kick waits until half the ring is free
+ * (hysteresis): kicking at the first free slot would wake the producer to refill
+ * one slot at a time, a wakeup per frame. A consumer that stops short of half
+ * keeps frames in its ring, so it is not waiting for the producer either.
+ */
 static inline int tb_cons_release(struct tb_ring_cursor *c)
 {
     c->local++;
@@ -203,6 +209,8 @@ static inline int tb_cons_release(struct tb_ring_cursor *c)
     /* No shortcut around the fence: without it our load of prod_wait could pass
      * the store of cons, and a producer going to sleep right then would be lost. */
     tb_fence_full();
+    if (tb_load_relaxed(&c->r->prod_wait) == 0 || c->peer - c->local > (c->mask + 1) / 2)
+        return 0;
     return tb_take_flag(&c->r->prod_wait) != 0;
 }
 

@@ -5,10 +5,8 @@ import subprocess
 
 import pytest
 
-from test_shmstream_util import (MODES, Monitor, in_ns, quiet_namespace, send_udp, static_neighbour, summary,
-                                 tap_tx_dropped)
-
-GUEST_MAC = "02:00:00:00:00:02"
+from test_shmstream_util import (GUEST_MAC, MODES, Monitor, in_ns, quiet_namespace, send_udp, static_neighbour,
+                                 summary, tap_tx_dropped)
 
 
 @pytest.mark.kvm

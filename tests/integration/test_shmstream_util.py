@@ -16,6 +16,7 @@ MODES = ["poll", "event", "hybrid"]
 SINK_PORT, RECV_PORT = 5000, 6000
 # UDP payloads giving the smallest Ethernet frame (14 + 20 + 8 + 18 = 60 bytes) and a full 1500-byte MTU frame.
 MIN_PAYLOAD, MTU_PAYLOAD = 18, 1472
+GUEST_MAC = "02:00:00:00:00:02"
 
 # Inside the namespace: COUNT datagrams of SIZE bytes to DST:PORT at RATE per second, each starting with its sequence number.
 SENDER = r"""
@@ -116,8 +117,13 @@ class Monitor:
         return self.finish(timeout=15)[0]
 
     def kill(self) -> None:
+        """SIGTERM first (the monitor still writes its stats), SIGKILL if it does not go."""
         if self.proc.poll() is None:
-            self.proc.kill()
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
         self.proc.wait(timeout=10)
 
     def stats(self) -> dict:
