@@ -270,8 +270,9 @@ def _run(args) -> int:
     print_checks(results, _console())
     for node, figures in stats.items():
         if figures:
-            print(f"{node}: exit {figures.get('exit_status')}, vm exits {figures.get('vm_exits')}, "
-                  f"emulated instructions {figures.get('insn_emulation')}, wall {figures.get('wall_seconds')} s")
+            print(f"{node}: {figures.get('stop_reason') or 'exit ' + str(figures.get('exit_status'))}, "
+                  f"vm exits {figures.get('vm_exits')}, emulated instructions {figures.get('insn_emulation')}, "
+                  f"wall {figures.get('wall_seconds')} s")
     if args.json:
         report = {"run_id": lab.run_id, "topology": lab.plan.topology, "source": args.file, "passed": passed,
                   "checks": [result.model_dump() for result in results], "stats": stats, "traffic": lab.traffic or {},
