@@ -5,6 +5,7 @@ import json
 from pathlib import Path
 
 from testbed import paths
+from testbed.traffic.guest import nic_sum, number
 
 
 def monitor_argv(image: str, guest_args: list[str], *, stats: Path, io: str | None = None,
@@ -36,26 +37,16 @@ def read_stats(path: Path) -> dict:
         return {}
 
 
-def _number(value) -> float | None:
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
-
-
-def _nic_sum(stats: dict, key: str) -> float | None:
-    values = [_number(nic.get(key)) for nic in (stats.get("nics") or {}).values()]
-    values = [v for v in values if v is not None]
-    return sum(values) if values else None
-
-
 def stats_metrics(stats: dict) -> dict:
     """The per-run figures the bench reports, from tb-monitor's --stats JSON (None where absent)."""
     cpu = stats.get("cpu_seconds") or {}
     return {
-        "vm_exits": _number(stats.get("vm_exits")),
-        "insn_emulation": _number(stats.get("insn_emulation")),
-        "userspace_exits": _number(stats.get("userspace_exits")),
-        "monitor_cpu_s": _number(cpu.get("process")),
+        "vm_exits": number(stats.get("vm_exits")),
+        "insn_emulation": number(stats.get("insn_emulation")),
+        "userspace_exits": number(stats.get("userspace_exits")),
+        "monitor_cpu_s": number(cpu.get("process")),
         "thread_cpu_s": {k: v for k, v in cpu.items() if k != "process"},
-        "nic_rx_packets": _nic_sum(stats, "rx_packets"),
-        "nic_rx_drops": _nic_sum(stats, "rx_drops"),
-        "wall_s": _number(stats.get("wall_seconds")),
+        "nic_rx_packets": nic_sum(stats, "rx_packets"),
+        "nic_rx_drops": nic_sum(stats, "rx_drops"),
+        "wall_s": number(stats.get("wall_seconds")),
     }

@@ -2,17 +2,13 @@
 from __future__ import annotations
 
 import json
-import os
-import platform
-import subprocess
-import time
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
-# udp-rx columns: (metric key, header, format). Issue 4's rows slot in as extra metrics
-# (ping_p50_us, ping_p99_us, light_cpu_pct); a column shows only when some variant has it.
+from testbed.experiment.environment import environment as experiment_environment
+
 # udp-rx columns: (metric key, header, format), in two tables so each fits a terminal.
 # A column shows only when some variant has the metric, so issue 4's rows slot in as metrics.
 UDP_RX_THROUGHPUT = [
@@ -44,33 +40,12 @@ LEGEND = ("rx pkt/s = guest-counted packets / flood seconds; drop % = (offered -
 
 
 def environment() -> dict:
-    return {
-        "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "host": platform.node(),
-        "kernel": platform.release(),
-        "cpu": _cpu_model(),
-        "cores": os.cpu_count(),
-        "kvm": "pvm" if Path("/sys/module/kvm_pvm").exists() else "hardware" if Path("/dev/kvm").exists() else "none",
-        "git": _git_revision(),
-        "loadavg": loadavg(),  # a busy shared machine shows here: read the ratios with it
-    }
+    # The same facts `testbed experiment` records, plus the load: a busy shared machine shows here.
+    return {**experiment_environment(), "loadavg": loadavg()}
 
 
 def loadavg() -> list[float]:
     return [float(x) for x in Path("/proc/loadavg").read_text().split()[:3]]
-
-
-def _cpu_model() -> str:
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return platform.machine()
-
-
-def _git_revision() -> str | None:
-    done = subprocess.run(["git", "-C", str(Path(__file__).parent), "describe", "--always", "--dirty"],
-                          capture_output=True, text=True)
-    return done.stdout.strip() or None
 
 
 def _cell(summary: dict, key: str, fmt: str | None) -> str:

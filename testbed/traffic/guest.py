@@ -35,12 +35,12 @@ def wait_stats(lab, node: str, timeout: float = STOP_TIMEOUT_SECONDS) -> dict | 
     return stats
 
 
-def _number(value) -> float | None:
+def number(value) -> float | None:
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
-def _nic_sum(stats: dict, key: str) -> float | None:
-    values = [_number(nic.get(key)) for nic in (stats.get("nics") or {}).values()]
+def nic_sum(stats: dict, key: str) -> float | None:
+    values = [number(nic.get(key)) for nic in (stats.get("nics") or {}).values()]
     values = [v for v in values if v is not None]
     return sum(values) if values else None
 
@@ -49,12 +49,12 @@ def stats_metrics(stats: dict | None, packets: float | None) -> dict:
     """Per-packet costs from the monitor's --stats JSON; `packets` is what the app counted (sent or received)."""
     if not stats:
         return {}
-    exits, emulated = _number(stats.get("vm_exits")), _number(stats.get("insn_emulation"))
-    user_exits = _number(stats.get("userspace_exits"))
+    exits, emulated = number(stats.get("vm_exits")), number(stats.get("insn_emulation"))
+    user_exits = number(stats.get("userspace_exits"))
     return {"vm_exits": exits, "insn_emulation": emulated, "userspace_exits": user_exits,
             "exits_per_packet": per(exits, packets), "user_exits_per_packet": per(user_exits, packets),
             "emulations_per_packet": per(emulated, packets),
-            "nic_rx_packets": _nic_sum(stats, "rx_packets"), "nic_tx_packets": _nic_sum(stats, "tx_packets"),
-            "nic_rx_drops": _nic_sum(stats, "rx_drops"), "nic_tx_drops": _nic_sum(stats, "tx_drops"),
-            "monitor_cpu_s": _number((stats.get("cpu_seconds") or {}).get("process")),
+            "nic_rx_packets": nic_sum(stats, "rx_packets"), "nic_tx_packets": nic_sum(stats, "tx_packets"),
+            "nic_rx_drops": nic_sum(stats, "rx_drops"), "nic_tx_drops": nic_sum(stats, "tx_drops"),
+            "monitor_cpu_s": number((stats.get("cpu_seconds") or {}).get("process")),
             "guest_exit_status": stats.get("exit_status")}
