@@ -2,15 +2,14 @@
 from __future__ import annotations
 
 import json
-import queue
 import re
 import subprocess
 import sys
-import threading
 import time
 
 import pytest
 
+from guest_helpers import ConsoleProcess, in_ns, run_against_receiver
 from testbed import paths
 
 SINK_PORT, RECV_PORT = 5000, 6000
@@ -65,11 +64,7 @@ print(json.dumps({"packets": len(seqs), "bytes": nbytes, "in_order": seqs == lis
 """
 
 
-def in_ns(netns: str, *argv: str) -> list[str]:
-    return ["ip", "netns", "exec", netns, *argv]
-
-
-class Guest:
+class Guest(ConsoleProcess):
     """One monitor process running a guest image; its console lines are collected by a thread."""
 
     def __init__(self, image: str, *args: str, tap_ns=None, io: str = "hypercall"):
@@ -77,29 +72,7 @@ class Guest:
         if tap_ns is not None:
             cmd.append(f"--net:service0={tap_ns.tap}@{tap_ns.netns}")
         cmd += [str(paths.images()[image]), *args]
-        self.lines: queue.Queue[str | None] = queue.Queue()
-        self.seen: list[str] = []
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        threading.Thread(target=self._pump, daemon=True).start()
-
-    def _pump(self) -> None:
-        for line in self.proc.stdout:
-            self.lines.put(line.rstrip("\n"))
-        self.lines.put(None)
-
-    def wait_line(self, prefix: str, timeout: float = 10.0) -> str:
-        deadline = time.monotonic() + timeout
-        while (left := deadline - time.monotonic()) > 0:
-            try:
-                line = self.lines.get(timeout=left)
-            except queue.Empty:
-                break
-            if line is None:
-                break
-            self.seen.append(line)
-            if line.startswith(prefix):
-                return line
-        raise AssertionError(f"no line starting with {prefix!r} in {timeout}s; console so far: {self.seen}")
+        super().__init__(cmd)
 
     def finish(self, timeout: float = 30.0) -> tuple[int, list[str]]:
         """Waits for the guest to exit by itself; returns its status and every console line."""
@@ -111,10 +84,6 @@ class Guest:
             raise AssertionError(f"guest still running after {timeout}s; console: {self.seen}") from None
         self._collect()
         return status, self.seen
-
-    def _collect(self) -> None:
-        while (line := self.lines.get(timeout=5)) is not None:
-            self.seen.append(line)
 
     def kill(self) -> None:
         if self.proc.poll() is None:
@@ -282,20 +251,13 @@ def test_udp_source_delivers_what_it_reports(kvm, tap_ns, size, rate, count, rou
     else:
         dst_ip = hop = tap_ns.host_ip
     args.append(f"--dst={dst_ip}:{RECV_PORT}")
-    receiver = start_receiver(tap_ns, dst_ip)
-    guest = None
-    try:
-        guest = Guest("udp-source", *args, tap_ns=tap_ns, io=io)
+    def check_ready(guest: Guest) -> None:
         ready = guest.wait_line("ready:")
         assert ready.startswith(f"ready: udp-source dst={dst_ip}:{RECV_PORT} via={hop} size={size}")
-        status, lines = guest.finish(timeout=60)
-        out, _ = receiver.communicate(timeout=40)
-    finally:
-        if guest is not None:
-            guest.kill()
-        if receiver.poll() is None:
-            receiver.kill()
-            receiver.wait()
+
+    receiver = start_receiver(tap_ns, dst_ip)
+    _, status, lines, out = run_against_receiver(
+        receiver, lambda: Guest("udp-source", *args, tap_ns=tap_ns, io=io), on_ready=check_ready)
     assert status == 0, lines
     sent = summary(lines)
     got = json.loads(out.strip().splitlines()[-1])
