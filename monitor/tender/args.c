@@ -1,6 +1,7 @@
 /* args.c: parses and checks the monitor's command line (see tb_args_usage for the syntax). */
 #include <ctype.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,8 +10,47 @@
 #include "exitcodes.h"
 #include "io.h"
 #include "log.h"
+#include "tb_ring.h"
 
 #define DEFAULT_MEM_MIB 32
+
+/* One --shm-* flag: where it goes in struct tb_shm_tunables and the values the rings and the IO thread accept. */
+struct shm_flag {
+    const char *prefix;   /* "--shm-slots=" */
+    size_t offset;
+    unsigned min, max;
+    int power_of_two;     /* ring indices wrap with a mask */
+    const char *help;
+};
+
+#define SHM_FIELD(f) offsetof(struct tb_shm_tunables, f)
+#define SHM_MAX_US 1000000u /* one second: longer windows would only hide a stuck peer */
+
+static const struct shm_flag shm_flags[] = {
+    { "--shm-slots=", SHM_FIELD(slots), TB_SHM_MIN_SLOTS, TB_SHM_MAX_SLOTS, 1, "ring slots per NIC and direction" },
+    { "--shm-guest-spin-us=", SHM_FIELD(guest_spin_us), 0, SHM_MAX_US, 0, "hybrid: guest spins before it sleeps" },
+    { "--shm-io-idle-us=", SHM_FIELD(io_idle_us), 0, SHM_MAX_US, 0, "hybrid: IO thread polls idle before it sleeps" },
+    { "--shm-budget=", SHM_FIELD(budget), 1, TB_SHM_MAX_SLOTS, 0, "frames per NIC and direction per IO round" },
+};
+#define SHM_FLAG_COUNT (sizeof shm_flags / sizeof shm_flags[0])
+
+static unsigned *shm_field(struct tb_shm_tunables *t, const struct shm_flag *f)
+{
+    return (unsigned *)((char *)t + f->offset);
+}
+
+/* "  --shm-slots=N  ring slots ... (2..4096, a power of two; default 512)" */
+static void shm_flags_usage(FILE *out)
+{
+    struct tb_shm_tunables dflt = tb_shm_defaults;
+    for (size_t i = 0; i < SHM_FLAG_COUNT; i++) {
+        const struct shm_flag *f = &shm_flags[i];
+        char name[32];
+        snprintf(name, sizeof name, "%sN", f->prefix);
+        fprintf(out, "  %-24s  %s (%u..%u%s; default %u)\n", name, f->help, f->min, f->max,
+                f->power_of_two ? ", a power of two" : "", *shm_field(&dflt, f));
+    }
+}
 
 void tb_args_usage(FILE *out)
 {
@@ -27,13 +67,17 @@ void tb_args_usage(FILE *out)
         "  --io=MODE                 network I/O mode: %s (default hypercall)\n"
         "  --stats=PATH              write run statistics as JSON to PATH at exit\n"
         "  --help                    print this help and exit 0\n"
+        "shmstream tuning (--io=poll|event|hybrid):\n",
+        TB_MEM_MIN_MIB, TB_MEM_MAX_MIB, DEFAULT_MEM_MIB, tb_io_mode_names());
+    shm_flags_usage(out);
+    fprintf(out,
         "\n"
         "exit status:\n"
         "  N     the guest exited with status N (solo5_abort: 255)\n"
         "  %d   usage, configuration or setup error (the guest did not run)\n"
         "  %d   the guest faulted or misbehaved and was stopped\n"
         "  128+S killed by signal S (SIGTERM, SIGINT, SIGHUP)\n",
-        TB_MEM_MIN_MIB, TB_MEM_MAX_MIB, DEFAULT_MEM_MIB, tb_io_mode_names(), TB_EXIT_CONFIG, TB_EXIT_FAULT);
+        TB_EXIT_CONFIG, TB_EXIT_FAULT);
 }
 
 /* Copies src into a fixed buffer, refusing (with `what` in the message) when it does not fit or is empty. */
@@ -53,12 +97,19 @@ static void check_netns_name(const char *name, const char *arg)
         tb_die("%s: bad namespace name '%s'", arg, name);
 }
 
-static unsigned parse_mem(const char *value, const char *arg)
+/* A plain decimal number: strtoul alone would take "-1", " 5" or "0x10". Returns -1 when value is not one. */
+static int parse_ulong(const char *value, unsigned long *out)
 {
     char *end;
     errno = 0;
-    unsigned long mib = strtoul(value, &end, 10);
-    if (errno || end == value || *end || !isdigit((unsigned char)value[0]))
+    *out = strtoul(value, &end, 10);
+    return errno || end == value || *end || !isdigit((unsigned char)value[0]) ? -1 : 0;
+}
+
+static unsigned parse_mem(const char *value, const char *arg)
+{
+    unsigned long mib;
+    if (parse_ulong(value, &mib) < 0)
         tb_die("%s: not a number of MiB", arg);
     if (mib < TB_MEM_MIN_MIB || mib > TB_MEM_MAX_MIB)
         tb_die("%s: memory must be %d..%d MiB", arg, TB_MEM_MIN_MIB, TB_MEM_MAX_MIB);
@@ -133,6 +184,25 @@ static void join_cmdline(struct tb_config *cfg, int argc, char **argv)
     }
 }
 
+/* --shm-*=N; returns 0 when `arg` is none of them. */
+static int parse_shm_flag(struct tb_shm_tunables *t, const char *arg)
+{
+    for (size_t i = 0; i < SHM_FLAG_COUNT; i++) {
+        const struct shm_flag *f = &shm_flags[i];
+        size_t len = strlen(f->prefix);
+        if (strncmp(arg, f->prefix, len))
+            continue;
+        unsigned long v;
+        if (parse_ulong(arg + len, &v) < 0 || v < f->min || v > f->max)
+            tb_die("%s: expected an integer in %u..%u", arg, f->min, f->max);
+        if (f->power_of_two && (v & (v - 1)))
+            tb_die("%s: must be a power of two", arg);
+        *shm_field(t, f) = (unsigned)v;
+        return 1;
+    }
+    return 0;
+}
+
 /* Handles one option; returns 0 when `arg` is not an option we know. */
 static int parse_option(struct tb_config *cfg, const char *arg)
 {
@@ -152,7 +222,7 @@ static int parse_option(struct tb_config *cfg, const char *arg)
     else if (!strncmp(arg, "--net-mac:", 10))
         ; /* second pass, once every --net is known */
     else
-        return 0;
+        return parse_shm_flag(&cfg->shm, arg);
     return 1;
 }
 
@@ -161,6 +231,7 @@ void tb_args_parse(struct tb_config *cfg, int argc, char **argv)
     memset(cfg, 0, sizeof *cfg);
     cfg->mem_mib = DEFAULT_MEM_MIB;
     cfg->io_mode = "hypercall";
+    cfg->shm = tb_shm_defaults;
     int i = 1;
     for (; i < argc && argv[i][0] == '-'; i++) {
         if (!strcmp(argv[i], "--")) {

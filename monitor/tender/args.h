@@ -19,12 +19,24 @@ struct tb_net_arg {
     uint8_t mac[6];
 };
 
+/* shmstream's tunables, set by the --shm-* flags; args.c checks their ranges. */
+struct tb_shm_tunables {
+    unsigned slots;          /* ring slots per NIC and direction, a power of two */
+    unsigned guest_spin_us;  /* hybrid: the guest spins this long on an empty RX ring before it sleeps */
+    unsigned io_idle_us;     /* hybrid: the IO thread polls this long without work before it sleeps */
+    unsigned budget;         /* frames per NIC and direction per IO-thread round */
+};
+
+/* Defined next to the code that uses them (shm_setup.c); args.c starts from them and --help prints them. */
+extern const struct tb_shm_tunables tb_shm_defaults;
+
 struct tb_config {
     unsigned mem_mib;
     struct tb_net_arg nets[MFT_MAX_ENTRIES];
     unsigned net_count;
     char netns[TB_NETNS_NAME_MAX];
     const char *io_mode;
+    struct tb_shm_tunables shm;
     const char *stats_path;
     const char *guest;
     char cmdline[HVT_CMDLINE_SIZE];

@@ -1,6 +1,5 @@
 /* shm_setup.c: --io=poll|event|hybrid: reserves the ring region in guest RAM, announces it, binds doorbells, runs and parks the IO thread. */
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -19,29 +18,21 @@ struct shm_state tb_shm = { .epfd = -1, .wake_fd = -1, .stop_fd = -1 };
 /* Room the guest keeps for its stack at the top of RAM (the runtime uses 512 KiB). */
 #define GUEST_STACK_ROOM (1ULL << 20)
 
-/* Tunables: environment variables so the benchmark can sweep them without new monitor flags. */
-static uint64_t env_u64(const char *name, uint64_t dflt, uint64_t min, uint64_t max)
-{
-    const char *s = getenv(name);
-    if (!s || !*s)
-        return dflt;
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || *end || v < min || v > max)
-        tb_die("%s=%s: expected an integer in %llu..%llu", name, s, (unsigned long long)min,
-               (unsigned long long)max);
-    return v;
-}
+/* Hybrid mode's poll-then-sleep windows and the NAPI-like budget; the --shm-* flags override them. */
+const struct tb_shm_tunables tb_shm_defaults = {
+    .slots = TB_SHM_DEFAULT_SLOTS,
+    .guest_spin_us = 50,
+    .io_idle_us = 50,
+    .budget = 64,
+};
 
-static void read_tunables(struct shm_state *s)
+/* args.c already refused values outside what the rings and the IO thread accept. */
+static void read_tunables(struct shm_state *s, const struct tb_shm_tunables *t)
 {
-    s->slots = (uint32_t)env_u64("TB_SHM_SLOTS", TB_SHM_DEFAULT_SLOTS, TB_SHM_MIN_SLOTS, TB_SHM_MAX_SLOTS);
-    if (s->slots & (s->slots - 1))
-        tb_die("TB_SHM_SLOTS=%u: must be a power of two", s->slots);
-    s->guest_spin_ns = env_u64("TB_SHM_GUEST_SPIN_US", 50, 0, 1000000) * 1000;
-    s->io_idle_ns = env_u64("TB_SHM_IO_IDLE_US", 50, 0, 1000000) * 1000;
-    s->budget = (unsigned)env_u64("TB_SHM_BUDGET", 64, 1, TB_SHM_MAX_SLOTS);
+    s->slots = t->slots;
+    s->guest_spin_ns = (uint64_t)t->guest_spin_us * 1000;
+    s->io_idle_ns = (uint64_t)t->io_idle_us * 1000;
+    s->budget = t->budget;
 }
 
 /* The region goes right after the loaded image; the boot info's kernel_end moves past it, so every guest's heap (ours and Solo5's) starts above it. */
@@ -135,7 +126,7 @@ static void setup(struct tb_vm *vm, enum tb_shm_mode mode)
     struct shm_state *s = &tb_shm;
     s->vm = vm;
     s->mode = mode;
-    read_tunables(s);
+    read_tunables(s, &vm->cfg->shm);
     place_region(s, vm);
     s->epfd = epoll_create1(EPOLL_CLOEXEC);
     if (s->epfd < 0)

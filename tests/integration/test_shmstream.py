@@ -39,12 +39,13 @@ def test_ping_serve_answers_100_pings(kvm, tap_ns, tmp_path, mode):
     assert stats["nics"]["service0"]["rx_packets"] >= 100 and stats["nics"]["service0"]["tx_packets"] >= 100
 
 
-def run_sink(tmp_path, tap_ns, mode: str, count: int, size: int, rate: float, env=None) -> tuple[dict, dict]:
+def run_sink(tmp_path, tap_ns, mode: str, count: int, size: int, rate: float,
+             flags: tuple[str, ...] = ()) -> tuple[dict, dict]:
     """udp-sink receiving `count` datagrams; the guest's MAC is pinned, so no ARP race at the start can drop any."""
     quiet_namespace(tap_ns)
     static_neighbour(tap_ns, GUEST_MAC)
     mon = Monitor(tmp_path, "udp-sink", mode, tap_ns, f"--ip={tap_ns.guest_ip}/{tap_ns.prefix}",
-                  f"--port={SINK_PORT}", f"--count={count}", "--seconds=15", mac=GUEST_MAC, env=env)
+                  f"--port={SINK_PORT}", f"--count={count}", "--seconds=15", mac=GUEST_MAC, flags=flags)
     try:
         mon.wait_line("ready:")
         send_udp(tap_ns, count, size, rate)
@@ -101,7 +102,7 @@ def test_rx_ring_wraps_many_times(kvm, tap_ns, tmp_path, mode, slots):
     # 8000 frames wrap a 32-slot RX ring 250 times, counted exactly. Poll mode keeps the default ring (15
     # wraps): when its spinning vCPU and IO thread share one core (the sender and other tests want the
     # other), each switch between them moves at most a ring's worth, so a small ring caps it below 2000/s.
-    _, stats = run_sink(tmp_path, tap_ns, mode, 8000, 200, 2000, env={"TB_SHM_SLOTS": str(slots)})
+    _, stats = run_sink(tmp_path, tap_ns, mode, 8000, 200, 2000, flags=(f"--shm-slots={slots}",))
     assert stats["shmstream"]["slots"] == slots
     check_attached(stats, mode)
 
@@ -117,7 +118,7 @@ def test_full_tx_ring_at_max_rate_loses_nothing(kvm, tap_ns, tmp_path, mode):
     try:
         mon = Monitor(tmp_path, "udp-source", mode, tap_ns, f"--ip={tap_ns.guest_ip}/{tap_ns.prefix}",
                       f"--dst={tap_ns.host_ip}:{RECV_PORT}", f"--size={size}", "--rate=max",
-                      f"--count={count}", "--port=4444", env={"TB_SHM_SLOTS": "8"})
+                      f"--count={count}", "--port=4444", flags=("--shm-slots=8",))
         status, lines = mon.finish(timeout=60)
         out, _ = receiver.communicate(timeout=40)
     finally:

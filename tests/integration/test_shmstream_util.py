@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import os
 import queue
 import subprocess
 import sys
@@ -68,12 +67,13 @@ def image(name: str) -> Path:
 
 
 class Monitor:
-    """One tb-monitor process; console lines collected by a thread, stats JSON read after exit."""
+    """One tb-monitor process; console lines collected by a thread, stats JSON read after exit. `flags` are extra
+    monitor options such as ("--shm-slots=8",)."""
 
     def __init__(self, tmp_path: Path, name: str, io: str, tap_ns, *guest_args: str, mac: str | None = None,
-                 env: dict[str, str] | None = None):
+                 flags: tuple[str, ...] = ()):
         self.stats_path = tmp_path / f"stats-{name}-{io}.json"
-        cmd = [str(paths.monitor_path()), f"--io={io}", f"--stats={self.stats_path}"]
+        cmd = [str(paths.monitor_path()), f"--io={io}", f"--stats={self.stats_path}", *flags]
         if tap_ns is not None:
             cmd.append(f"--net:service0={tap_ns.tap}@{tap_ns.netns}")
             if mac:
@@ -81,8 +81,7 @@ class Monitor:
         cmd += [str(image(name)), *guest_args]
         self.lines: queue.Queue[str | None] = queue.Queue()
         self.seen: list[str] = []
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                     env={**os.environ, **(env or {})})
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         threading.Thread(target=self._pump, daemon=True).start()
 
     def _pump(self) -> None:
