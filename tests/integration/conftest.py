@@ -18,8 +18,10 @@ from pathlib import Path
 
 import pytest
 
+# The plugin's listings of namespaces, root links and processes: one reading of the kernel for both audits.
+from testbed.pytest_plugin import audit
+
 REPO = Path(__file__).resolve().parents[2]
-NETNS_DIR = Path("/run/netns")
 
 
 def worker_prefix() -> str:
@@ -59,32 +61,11 @@ def state_root(session_state_root, monkeypatch, request) -> Path:
 
 
 def leftovers(prefix: str, state_dir: Path) -> list[str]:
-    found = [f"namespace {name}" for name in _namespaces() if name.startswith(f"tb-{prefix}")]
-    found += [f"root-namespace link {name}" for name in _root_links() if prefix in name]
-    found += [f"process {pid}: {cmdline}" for pid, cmdline in _processes()
+    found = [f"namespace {name}" for name in audit._namespaces() if name.startswith(f"tb-{prefix}")]
+    found += [f"root-namespace link {name}" for name in audit._root_links() if prefix in name]
+    found += [f"process {pid}: {cmdline}" for pid, cmdline in audit._processes()
               if f"tb-{prefix}" in cmdline or str(state_dir) in cmdline]
     found += [f"state {path}" for path in state_dir.rglob("state.json")]
-    return found
-
-
-def _namespaces() -> list[str]:
-    return sorted(os.listdir(NETNS_DIR)) if NETNS_DIR.is_dir() else []
-
-
-def _root_links() -> list[str]:
-    return sorted(os.listdir("/sys/class/net"))
-
-
-def _processes() -> list[tuple[int, str]]:
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit() and int(entry) != os.getpid():
-            try:
-                raw = Path(f"/proc/{entry}/cmdline").read_bytes()
-            except OSError:
-                continue
-            if raw:
-                found.append((int(entry), raw.replace(b"\0", b" ").decode(errors="replace").strip()))
     return found
 
 
@@ -95,7 +76,7 @@ def leak_audit(session_state_root):
     if os.geteuid() != 0:
         shutil.rmtree(session_state_root, ignore_errors=True)
         return
-    deadline = time.monotonic() + 3  # a process killed a moment ago may still be exiting
+    deadline = time.monotonic() + audit.SETTLE_SECONDS  # a process killed a moment ago may still be exiting
     while (found := leftovers(PREFIX, session_state_root)) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not found, "left behind by this test run:\n  " + "\n  ".join(found)
@@ -135,7 +116,7 @@ def chain_topology(directory: Path, count: int, name: str = "chain") -> Path:
 
 
 def run_namespaces(prefix: str) -> list[str]:
-    return [name for name in _namespaces() if name.startswith(f"tb-{prefix}")]
+    return [name for name in audit._namespaces() if name.startswith(f"tb-{prefix}")]
 
 
 @pytest.fixture
