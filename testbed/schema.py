@@ -79,6 +79,29 @@ def _interface_with_prefix(value: str) -> str:
         raise ValueError(f"address {value!r} needs a prefix length, e.g. {value}/24")
     return value
 
+def _optional_subnet(value: str | None) -> str | None:
+    """A subnet, when given, is NETWORK/PREFIX with no host bits set (shared by bridges and links)."""
+    if value is not None:
+        ipaddress.ip_network(value, strict=True)
+    return value
+
+
+def _optional_address(value: str | None) -> str | None:
+    """A gateway, when given, is a plain address."""
+    if value is not None:
+        ipaddress.ip_address(value)
+    return value
+
+
+def _set_kinds(model: BaseModel, kinds) -> list[str]:
+    """The kind keys an item has set (one-of-several models: checks, traffic items)."""
+    return [name for name in kinds if getattr(model, name) is not None]
+
+
+def _require_one_kind(model: BaseModel, kinds, what: str) -> None:
+    if len(_set_kinds(model, kinds)) != 1:
+        raise ValueError(f"{what} has exactly one kind, one of: {', '.join(kinds)}")
+
 
 Address = Annotated[str, AfterValidator(_interface_with_prefix), Field(description="ADDR/PREFIX")]
 # The pattern before the BeforeValidator, or pydantic leaves it out of the JSON Schema.
@@ -119,9 +142,7 @@ class UnikernelNode(Strict):
     @field_validator("gateway")
     @classmethod
     def _gateway(cls, value: str | None) -> str | None:
-        if value is not None:
-            ipaddress.ip_address(value)
-        return value
+        return _optional_address(value)
 
 
 class BridgeNode(Strict):
@@ -133,9 +154,7 @@ class BridgeNode(Strict):
     @field_validator("subnet")
     @classmethod
     def _subnet(cls, value: str | None) -> str | None:
-        if value is not None:
-            ipaddress.ip_network(value, strict=True)
-        return value
+        return _optional_subnet(value)
 
 
 NODE_MODELS = (NetnsNode, UnikernelNode, BridgeNode)
@@ -160,9 +179,7 @@ class Link(Strict):
     @field_validator("subnet")
     @classmethod
     def _subnet(cls, value: str | None) -> str | None:
-        if value is not None:
-            ipaddress.ip_network(value, strict=True)
-        return value
+        return _optional_subnet(value)
 
     @field_validator("rate")
     @classmethod
@@ -286,14 +303,12 @@ class Check(Strict):
 
     @model_validator(mode="after")
     def _one_kind(self):
-        kinds = [name for name in type(self).model_fields if getattr(self, name) is not None]
-        if len(kinds) != 1:
-            raise ValueError(f"a check has exactly one kind, one of: {', '.join(type(self).model_fields)}")
+        _require_one_kind(self, type(self).model_fields, "a check")
         return self
 
     @property
     def kind(self) -> str:
-        return next(name for name in type(self).model_fields if getattr(self, name) is not None)
+        return _set_kinds(self, type(self).model_fields)[0]
 
     @property
     def spec(self):
@@ -399,16 +414,12 @@ class Traffic(Strict):
 
     @model_validator(mode="after")
     def _one_kind(self):
-        if len(self._kinds()) != 1:
-            raise ValueError(f"a traffic item has exactly one kind, one of: {', '.join(TRAFFIC_KINDS)}")
+        _require_one_kind(self, TRAFFIC_KINDS, "a traffic item")
         return self
-
-    def _kinds(self) -> list[str]:
-        return [name for name in TRAFFIC_KINDS if getattr(self, name) is not None]
 
     @property
     def kind(self) -> str:
-        return self._kinds()[0]
+        return _set_kinds(self, TRAFFIC_KINDS)[0]
 
     @property
     def spec(self):
