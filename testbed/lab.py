@@ -19,6 +19,7 @@ from testbed.procs import ProcessId
 from testbed.schema import Check, PingCheck, Topology
 from testbed.signals import interrupt_on_signals, signals_ignored
 from testbed.state import RunDir
+from testbed.validation.addressing import is_ip
 
 READY_TIMEOUT_SECONDS = 20.0
 SUPERVISOR_START_TIMEOUT_SECONDS = 10.0
@@ -200,7 +201,7 @@ class Lab:
     def ping(self, src: str, dst: str, count: int = 10, interval: float = 0.01, size: int = 56,
              timeout: float = 10.0) -> PingResult:
         source = self.plan.node(src)
-        destination = dst if _is_ip(dst) else self.address(dst, towards=src)
+        destination = dst if is_ip(dst) else self.address(dst, towards=src)
         return ping(source.namespace, src, destination, count=count, interval=interval, size=size, timeout=timeout)
 
     def exec(self, node: str, argv: list[str], timeout: float | None = None, **kwargs) -> subprocess.CompletedProcess:
@@ -276,16 +277,6 @@ class Lab:
             return json.loads(self.run.stats_path(node).read_text())
         except (FileNotFoundError, ValueError):
             return None
-
-
-def _is_ip(text: str) -> bool:
-    import ipaddress
-
-    try:
-        ipaddress.ip_address(text)
-        return True
-    except ValueError:
-        return False
 
 
 def _package_parent() -> str:

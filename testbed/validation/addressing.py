@@ -13,6 +13,15 @@ IPInterface = ipaddress.IPv4Interface | ipaddress.IPv6Interface
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
+def is_ip(text: str) -> bool:
+    """A plain IP address (where a node name may stand instead, e.g. a ping or traffic target)."""
+    try:
+        ipaddress.ip_address(text)
+        return True
+    except ValueError:
+        return False
+
+
 @dataclass(frozen=True)
 class Member:
     """A non-bridge endpoint on a segment, and the address the file gives it (if any)."""

@@ -1,10 +1,10 @@
 """validation.traffic_refs: `traffic:` items and the checks beyond ping name nodes of the right kind and real items."""
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Iterator
 
 from testbed.schema import Topology
+from testbed.validation.addressing import is_ip
 from testbed.validation.findings import Finding, unknown_name
 
 RESERVED_NAMES = {"receivers"}  # the scheduler's total over receivers
@@ -59,7 +59,7 @@ def _sweep_metrics(topology: Topology, items: set[str]) -> Iterator[Finding]:
 
 
 def _node(topology: Topology, path: tuple, name: str, wanted: str) -> Iterator[Finding]:
-    if wanted == "node*" and _is_ip(name):
+    if wanted == "node*" and is_ip(name):
         return
     node = topology.nodes.get(name)
     if node is None:
@@ -68,11 +68,3 @@ def _node(topology: Topology, path: tuple, name: str, wanted: str) -> Iterator[F
         yield Finding(path, f"{name} is a bridge, which has no address: name a node on it")
     elif wanted != "node*" and node.kind != wanted:
         yield Finding(path, f"{name} is a {node.kind} node; this needs a {wanted} node")
-
-
-def _is_ip(text: str) -> bool:
-    try:
-        ipaddress.ip_address(text)
-        return True
-    except ValueError:
-        return False
