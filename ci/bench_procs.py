@@ -75,26 +75,22 @@ class Child:
 
     def finish(self, timeout: float) -> Finished:
         """Wait for exit (killing it after timeout) and return its output and CPU time."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            pid, status, usage = os.wait4(self.proc.pid, os.WNOHANG)
-            if pid:
-                return self._reaped(status, usage)
-            time.sleep(0.01)
-        self.proc.send_signal(signal.SIGTERM)
-        pid, status, usage = os.wait4(self.proc.pid, 0)
-        return self._reaped(status, usage)
+        return self._reap_within(timeout, lambda: self.proc.send_signal(signal.SIGTERM))
 
     def stop(self, timeout: float = 5.0) -> Finished:
         """SIGTERM now, SIGKILL if it lingers; then reap as finish() does."""
         self.proc.send_signal(signal.SIGTERM)
+        return self._reap_within(timeout, self.proc.kill)
+
+    def _reap_within(self, timeout: float, then) -> Finished:
+        """Reap the process if it exits within timeout; otherwise call then() (a signal) and reap it after."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             pid, status, usage = os.wait4(self.proc.pid, os.WNOHANG)
             if pid:
                 return self._reaped(status, usage)
             time.sleep(0.01)
-        self.proc.kill()
+        then()
         pid, status, usage = os.wait4(self.proc.pid, 0)
         return self._reaped(status, usage)
 
