@@ -6,6 +6,7 @@ import subprocess
 
 import pytest
 
+from guest_helpers import run_against_receiver
 from test_shmstream_util import (GUEST_MAC, MIN_PAYLOAD, MODES, MTU_PAYLOAD, RECV_PORT, SINK_PORT, Monitor,
                                  in_ns, quiet_namespace, send_udp, start_receiver, static_neighbour, summary,
                                  tap_tx_dropped)
@@ -75,19 +76,9 @@ def test_udp_into_the_guest_exact_count(kvm, tap_ns, tmp_path, mode, size):
 def test_udp_out_of_the_guest_exact_count(kvm, tap_ns, tmp_path, mode, size):
     count, rate = 3000, 2000
     receiver = start_receiver(tap_ns)
-    mon = None
-    try:
-        mon = Monitor(tmp_path, "udp-source", mode, tap_ns, f"--ip={tap_ns.guest_ip}/{tap_ns.prefix}",
-                      f"--dst={tap_ns.host_ip}:{RECV_PORT}", f"--size={size}", f"--rate={rate}",
-                      f"--count={count}", "--port=4444")
-        status, lines = mon.finish(timeout=60)
-        out, _ = receiver.communicate(timeout=40)
-    finally:
-        if mon is not None:
-            mon.kill()
-        if receiver.poll() is None:
-            receiver.kill()
-            receiver.wait()
+    mon, status, lines, out = run_against_receiver(receiver, lambda: Monitor(
+        tmp_path, "udp-source", mode, tap_ns, f"--ip={tap_ns.guest_ip}/{tap_ns.prefix}",
+        f"--dst={tap_ns.host_ip}:{RECV_PORT}", f"--size={size}", f"--rate={rate}", f"--count={count}", "--port=4444"))
     assert status == 0, lines
     sent = summary(lines)
     got = json.loads(out.strip().splitlines()[-1])
@@ -114,19 +105,10 @@ def test_full_tx_ring_at_max_rate_loses_nothing(kvm, tap_ns, tmp_path, mode):
     # sleeping with its prod_wait flag until the IO thread wakes it); the ring wraps 625 times.
     count, size = 5000, 200
     receiver = start_receiver(tap_ns)
-    mon = None
-    try:
-        mon = Monitor(tmp_path, "udp-source", mode, tap_ns, f"--ip={tap_ns.guest_ip}/{tap_ns.prefix}",
-                      f"--dst={tap_ns.host_ip}:{RECV_PORT}", f"--size={size}", "--rate=max",
-                      f"--count={count}", "--port=4444", flags=("--shm-slots=8",))
-        status, lines = mon.finish(timeout=60)
-        out, _ = receiver.communicate(timeout=40)
-    finally:
-        if mon is not None:
-            mon.kill()
-        if receiver.poll() is None:
-            receiver.kill()
-            receiver.wait()
+    mon, status, lines, out = run_against_receiver(receiver, lambda: Monitor(
+        tmp_path, "udp-source", mode, tap_ns, f"--ip={tap_ns.guest_ip}/{tap_ns.prefix}",
+        f"--dst={tap_ns.host_ip}:{RECV_PORT}", f"--size={size}", "--rate=max", f"--count={count}", "--port=4444",
+        flags=("--shm-slots=8",)))
     assert status == 0, lines
     sent = summary(lines)
     got = json.loads(out.strip().splitlines()[-1])

@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 import json
-import queue
 import subprocess
 import sys
-import threading
-import time
 from pathlib import Path
 
+# in_ns is imported by the shmstream tests from here too.
+from guest_helpers import ConsoleProcess, in_ns
 from testbed import paths
 
 MODES = ["poll", "event", "hybrid"]
@@ -57,18 +56,16 @@ print(json.dumps({"packets": len(seqs), "bytes": nbytes, "missing": sorted(set(r
 """
 
 
-def in_ns(netns: str, *argv: str) -> list[str]:
-    return ["ip", "netns", "exec", netns, *argv]
-
-
 def image(name: str) -> Path:
     builtin = paths.images().get(name)
     return builtin if builtin is not None else paths.bin_dir() / "test-images" / f"{name}.hvt"
 
 
-class Monitor:
+class Monitor(ConsoleProcess):
     """One tb-monitor process; console lines collected by a thread, stats JSON read after exit. `flags` are extra
     monitor options such as ("--shm-slots=8",)."""
+
+    WAIT_TIMEOUT = 15.0  # a monitor with --stats and shared-memory setup takes longer to boot
 
     def __init__(self, tmp_path: Path, name: str, io: str, tap_ns, *guest_args: str, mac: str | None = None,
                  flags: tuple[str, ...] = ()):
@@ -79,34 +76,11 @@ class Monitor:
             if mac:
                 cmd.append(f"--net-mac:service0={mac}")
         cmd += [str(image(name)), *guest_args]
-        self.lines: queue.Queue[str | None] = queue.Queue()
-        self.seen: list[str] = []
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        threading.Thread(target=self._pump, daemon=True).start()
-
-    def _pump(self) -> None:
-        for line in self.proc.stdout:
-            self.lines.put(line.rstrip("\n"))
-        self.lines.put(None)
-
-    def wait_line(self, prefix: str, timeout: float = 15.0) -> str:
-        deadline = time.monotonic() + timeout
-        while (left := deadline - time.monotonic()) > 0:
-            try:
-                line = self.lines.get(timeout=left)
-            except queue.Empty:
-                break
-            if line is None:
-                break
-            self.seen.append(line)
-            if line.startswith(prefix):
-                return line
-        raise AssertionError(f"no line starting with {prefix!r} in {timeout}s; console so far: {self.seen}")
+        super().__init__(cmd)
 
     def finish(self, timeout: float = 30.0) -> tuple[int, list[str]]:
         status = self.proc.wait(timeout=timeout)
-        while (line := self.lines.get(timeout=5)) is not None:
-            self.seen.append(line)
+        self._collect()
         return status, self.seen
 
     def stop(self) -> int:
