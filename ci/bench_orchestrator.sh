@@ -31,7 +31,7 @@ for round in $(seq "$rounds"); do
     "$round" "$(tail -1 "$work/run")" "$(tail -1 "$work/run_short")" "$nodes" "$(tail -1 "$work/up")" "$(tail -1 "$work/down")"
 done
 echo "median over $rounds rounds:"
-echo "  testbed run topologies/pingpair.yaml           $(median <"$work/run") s   (as written: 100 pings at 10 ms)"
+echo "  testbed run topologies/pingpair.yaml           $(median <"$work/run") s   (as written: 100 pings at 0.5 ms)"
 echo "  testbed run pingpair, 20 pings at 2 ms         $(median <"$work/run_short") s   (goal <= 1 s)"
 echo "    of which in-process up $(cut -d' ' -f1 <"$work/inproc" | median) s, checks $(cut -d' ' -f2 <"$work/inproc" | median) s, down $(cut -d' ' -f3 <"$work/inproc" | median) s (the rest: Python start-up and imports)"
 echo "  testbed up   ${nodes}-node chain                    $(median <"$work/up") s   (goal <= 5 s)"
