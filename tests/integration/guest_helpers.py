@@ -11,6 +11,13 @@ def in_ns(netns: str, *argv: str) -> list[str]:
     return ["ip", "netns", "exec", netns, *argv]
 
 
+def ping_guest(tap_ns, count: int, interval: float = 0.01, wait: float = 2,
+               timeout: float = 60) -> subprocess.CompletedProcess:
+    """iputils ping from the TAP's namespace to the guest; the caller asserts on its stdout."""
+    argv = in_ns(tap_ns.netns, "ping", "-c", str(count), "-i", f"{interval:g}", "-W", f"{wait:g}", tap_ns.guest_ip)
+    return subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
+
+
 class ConsoleProcess:
     """A monitor process; a thread moves its console lines into a queue so waits can time out."""
 

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from guest_helpers import ConsoleProcess, in_ns, run_against_receiver
+from guest_helpers import ConsoleProcess, in_ns, ping_guest, run_against_receiver
 from testbed import paths
 
 SINK_PORT, RECV_PORT = 5000, 6000
@@ -144,8 +144,7 @@ def test_ping_serve_answers_100_pings(kvm, tap_ns, io):
     try:
         ready = guest.wait_line("ready:")
         assert ready.startswith(f"ready: ping-serve ip={tap_ns.guest_ip}/{tap_ns.prefix} mac=")
-        ping = subprocess.run(in_ns(tap_ns.netns, "ping", "-c", "100", "-i", "0.01", "-W", "1", tap_ns.guest_ip),
-                              capture_output=True, text=True, timeout=60)
+        ping = ping_guest(tap_ns, 100, wait=1)
     finally:
         guest.kill()
     assert "100 packets transmitted, 100 received" in ping.stdout, ping.stdout + ping.stderr
@@ -159,8 +158,7 @@ def test_ping_serve_stops_after_count(kvm, tap_ns):
     guest = Guest("ping-serve", guest_ip(tap_ns), "--count=5", "--seconds=30", tap_ns=tap_ns)
     try:
         guest.wait_line("ready:")
-        ping = subprocess.run(in_ns(tap_ns.netns, "ping", "-c", "5", "-i", "0.05", "-W", "1", tap_ns.guest_ip),
-                              capture_output=True, text=True, timeout=30)
+        ping = ping_guest(tap_ns, 5, interval=0.05, wait=1, timeout=30)
         status, lines = guest.finish(timeout=10)
     finally:
         guest.kill()

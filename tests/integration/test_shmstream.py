@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 import json
-import subprocess
 
 import pytest
 
-from guest_helpers import run_against_receiver
+from guest_helpers import ping_guest, run_against_receiver
 from test_shmstream_util import (GUEST_MAC, MIN_PAYLOAD, MODES, MTU_PAYLOAD, RECV_PORT, SINK_PORT, Monitor,
-                                 in_ns, quiet_namespace, send_udp, start_receiver, static_neighbour, summary,
+                                 quiet_namespace, send_udp, start_receiver, static_neighbour, summary,
                                  tap_tx_dropped)
 
 
@@ -26,8 +25,7 @@ def test_ping_serve_answers_100_pings(kvm, tap_ns, tmp_path, mode):
     mon = Monitor(tmp_path, "ping-serve", mode, tap_ns, f"--ip={tap_ns.guest_ip}/{tap_ns.prefix}")
     try:
         mon.wait_line("ready:")
-        ping = subprocess.run(in_ns(tap_ns.netns, "ping", "-c", "100", "-i", "0.01", "-W", "2", tap_ns.guest_ip),
-                              capture_output=True, text=True, timeout=90)
+        ping = ping_guest(tap_ns, 100, timeout=90)
         status = mon.stop()
     finally:
         mon.kill()

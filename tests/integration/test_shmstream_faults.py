@@ -1,11 +1,11 @@
 """test_shmstream_faults: shmstream under stress and abuse: a guest that stops reading, a guest that corrupts its rings, a guest that never uses them."""
 from __future__ import annotations
 
-import subprocess
 
 import pytest
 
-from test_shmstream_util import (GUEST_MAC, MODES, Monitor, in_ns, quiet_namespace, send_udp, static_neighbour,
+from guest_helpers import ping_guest
+from test_shmstream_util import (GUEST_MAC, MODES, Monitor, quiet_namespace, send_udp, static_neighbour,
                                  summary, tap_tx_dropped)
 
 
@@ -67,8 +67,7 @@ def test_guest_without_shmstream_falls_back_to_hypercalls(kvm, tap_ns, tmp_path,
     mon = Monitor(tmp_path, "shm_legacy", mode, tap_ns, f"--ip={tap_ns.guest_ip}/{tap_ns.prefix}", "--seconds=30")
     try:
         mon.wait_line("ready:")
-        ping = subprocess.run(in_ns(tap_ns.netns, "ping", "-c", "50", "-i", "0.01", "-W", "2", tap_ns.guest_ip),
-                              capture_output=True, text=True, timeout=60)
+        ping = ping_guest(tap_ns, 50)
         mon.stop()
     finally:
         mon.kill()

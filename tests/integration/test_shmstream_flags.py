@@ -6,7 +6,8 @@ import subprocess
 import pytest
 
 from testbed import paths
-from test_shmstream_util import Monitor, image, in_ns
+from guest_helpers import ping_guest
+from test_shmstream_util import Monitor, image
 
 EXIT_CONFIG = 125
 
@@ -55,8 +56,7 @@ def test_hybrid_with_non_default_flags_answers_pings(kvm, tap_ns, tmp_path):
     mon = Monitor(tmp_path, "ping-serve", "hybrid", tap_ns, f"--ip={tap_ns.guest_ip}/{tap_ns.prefix}", flags=flags)
     try:
         mon.wait_line("ready:")
-        ping = subprocess.run(in_ns(tap_ns.netns, "ping", "-c", "20", "-i", "0.01", "-W", "2", tap_ns.guest_ip),
-                              capture_output=True, text=True, timeout=60)
+        ping = ping_guest(tap_ns, 20)
         status = mon.stop()
     finally:
         mon.kill()
