@@ -4,11 +4,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
-
 from testbed.errors import Problem
-from testbed.validation.source import DataPath
+from testbed.validation.source import DataPath, parse_value
 
 
 def override_label(dotted: str) -> str:
@@ -17,13 +14,18 @@ def override_label(dotted: str) -> str:
 
 
 def parse_assignment(text: str) -> tuple[str, object]:
-    """"PATH=VALUE" from a command line, VALUE read as YAML so that 64 is a number and [a, b] a list."""
+    """"PATH=VALUE" from a command line, VALUE read as YAML so that 64 is a number and [a, b] a list.
+
+    Every verb reads values with this, and with the topology file's own YAML reading, so one flag means
+    one thing everywhere; an empty VALUE is the empty string."""
     dotted, sep, raw = text.partition("=")
     if not sep or not dotted.strip():
         raise ValueError(f"{text!r}: write PATH=VALUE, e.g. nodes.guest.io=event")
+    if not raw.strip():
+        return dotted.strip(), ""
     try:
-        value = YAML(typ="safe").load(raw) if raw.strip() else ""
-    except YAMLError as exc:
+        value = parse_value(raw, override_label(dotted.strip()))
+    except ValueError as exc:
         raise ValueError(f"{text!r}: the value is not valid YAML: {exc}") from None
     return dotted.strip(), value
 

@@ -55,15 +55,9 @@ def _add_set(parser) -> None:
 
 
 def _overrides(pairs: list[str]) -> dict:
-    import yaml
+    from testbed.overrides import parse_assignment
 
-    overrides = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep:
-            raise ValueError(f"--set {pair!r}: expected PATH=VALUE")
-        overrides[key] = yaml.safe_load(value)
-    return overrides
+    return dict(parse_assignment(pair) for pair in pairs)
 
 
 def _console(stderr: bool = False):
@@ -86,7 +80,7 @@ def _up(args):
     try:
         overrides = _overrides(args.set)
     except ValueError as exc:
-        return None, _fail(str(exc), EXIT_INVALID)
+        return None, _fail(f"--set {exc}", EXIT_INVALID)
     try:
         options = {"ready_timeout": args.ready_timeout} if args.ready_timeout else {}
         return Lab.up(args.file, overrides=overrides or None, name_prefix=args.prefix, **options), EXIT_OK

@@ -1,102 +1,79 @@
-"""validation.source: reads a topology YAML file, keeping the line and column of every key and value."""
+"""validation.source: a topology's YAML text as plain data, with the line and column of every key and value."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError
+from yaml import YAMLError
+from yaml.error import MarkedYAMLError
+from yaml.reader import ReaderError
 
 from testbed.errors import Problem, TopologyError
+from testbed.validation.text_file import read_text
+from testbed.validation.yaml_tree import DataPath, Marks, compose, to_data
 
-# Extra words for the YAML mistakes people make most, keyed by a fragment of ruamel's message.
+# Extra words for the YAML mistakes people make most, keyed by a fragment of PyYAML's message.
 YAML_HINTS = {
     "'\\t'": "indent with spaces, not tabs",
-    "duplicate key": "each name may appear once in a mapping",
     "mapping values are not allowed here": "quote values that contain ': ', or add a space after a key's colon",
     "expected <block end>": "check the indentation: the keys of one mapping start in the same column",
 }
 
-DataPath = tuple[str | int, ...]
+__all__ = ["DataPath", "YamlSource", "parse_value"]
 
 
 @dataclass(frozen=True)
 class YamlSource:
-    """A parsed file: `tree` is ruamel's round-trip tree (with positions), `data` the same as plain Python."""
+    """A parsed file: `data` as plain Python, `marks` where each part of it was written."""
 
     filename: str
-    tree: Any
     data: Any
+    marks: Marks
 
     @classmethod
     def read(cls, path: str | Path) -> "YamlSource":
-        filename = str(path)
-        try:
-            text = Path(path).read_text()
-        except (OSError, UnicodeDecodeError) as exc:
-            raise TopologyError.from_problems([Problem(filename, None, None, "", f"cannot read: {exc}")]) from None
-        return cls.parse(text, filename)
+        return cls.parse(read_text(path), str(path))
 
     @classmethod
     def parse(cls, text: str, filename: str) -> "YamlSource":
         try:
-            tree = YAML(typ="rt").load(text)
-        except MarkedYAMLError as exc:
-            raise TopologyError.from_problems([_yaml_problem(exc, filename)]) from None
-        return cls(filename, tree, to_plain(tree))
+            data, marks = to_data(compose(text))
+        except YAMLError as exc:
+            raise TopologyError.from_problems([yaml_problem(exc, filename, text)]) from None
+        return cls(filename, data, marks)
 
     def position(self, path: DataPath, at_key: bool = False) -> tuple[int, int]:
-        """1-based line and column of the deepest node of `path` present in the file.
+        """1-based line and column of the deepest part of `path` present in the file.
 
         The value's position for a scalar (the most precise place to point at), the key's for a
         mapping or sequence (where the block starts), and the key's when `at_key` (a bad name)."""
-        node, line, col = self.tree, 0, 0
-        if isinstance(node, (CommentedMap, CommentedSeq)):
-            line, col = node.lc.line, node.lc.col
-        for depth, part in enumerate(path):
-            last = depth == len(path) - 1
-            if isinstance(node, CommentedMap) and part in node:
-                value, written_in = node[part], _map_writing(node, part)
-                scalar = not isinstance(value, (CommentedMap, CommentedSeq))
-                if written_in is not None:
-                    lc = written_in.lc
-                    line, col = lc.value(part) if scalar and not (last and at_key) else lc.key(part)
-                node = value
-            elif isinstance(node, CommentedSeq) and isinstance(part, int) and 0 <= part < len(node):
-                line, col = node.lc.item(part)
-                node = node[part]
-            else:
-                break
-        return line + 1, col + 1
+        depth = len(path)
+        while depth > 0 and path[:depth] not in self.marks.values:
+            depth -= 1
+        found = path[:depth]
+        key = self.marks.keys.get(found)
+        mark = self.marks.values.get(found)
+        if key is not None and (found in self.marks.collections or (at_key and depth == len(path))):
+            mark = key
+        return (mark.line + 1, mark.column + 1) if mark else (1, 1)
 
 
-def _map_writing(node: CommentedMap, key: Any) -> CommentedMap | None:
-    """The mapping where `key` is written: this one, or one merged into it with `<<: *anchor`."""
-    if key in node.lc.data:
-        return node
-    for merged in getattr(node, "merge", ()):
-        source = merged[1] if isinstance(merged, tuple) else merged  # ruamel < 0.19 keeps (index, map) pairs
-        found = _map_writing(source, key) if isinstance(source, CommentedMap) else None
-        if found is not None:
-            return found
-    return None
+def parse_value(text: str, label: str) -> Any:
+    """One YAML value (as for --set), read exactly as values in a topology file are; ValueError if malformed."""
+    try:
+        return YamlSource.parse(text, label).data
+    except TopologyError as exc:
+        raise ValueError("; ".join(exc.problems)) from None
 
 
-def to_plain(node: Any) -> Any:
-    """ruamel's tree as plain dicts, lists and scalars, so models never hold ruamel's subclasses."""
-    if isinstance(node, dict):
-        return {to_plain(key): to_plain(value) for key, value in node.items()}
-    if isinstance(node, list):
-        return [to_plain(item) for item in node]
-    for plain in (bool, int, float, str):
-        if isinstance(node, plain):
-            return plain(node)
-    return node
-
-
-def _yaml_problem(exc: MarkedYAMLError, filename: str) -> Problem:
+def yaml_problem(exc: YAMLError, filename: str, text: str) -> Problem:
+    if isinstance(exc, ReaderError):  # an unprintable character: no mark, only an offset
+        line = text.count("\n", 0, exc.position) + 1
+        col = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        return Problem(filename, line, col, "", f"YAML: character #x{exc.character:04x} is not allowed ({exc.reason})")
+    if not isinstance(exc, MarkedYAMLError):
+        return Problem(filename, None, None, "", f"YAML: {exc}")
     mark = exc.problem_mark or exc.context_mark
     message = exc.problem or exc.context or "not valid YAML"
     if exc.context and exc.context_mark and mark and exc.context_mark.line != mark.line:

@@ -126,8 +126,7 @@ def test_a_relative_image_path_is_relative_to_the_topology_file(write, elf, monk
 
 def test_a_missing_file_is_a_problem_not_a_crash(tmp_path):
     problems = problems_of(tmp_path / "nope.yaml")
-    assert problems == [f"{tmp_path / 'nope.yaml'}: cannot read: [Errno 2] No such file or directory: "
-                        f"'{tmp_path / 'nope.yaml'}'"]
+    assert problems == [f"{tmp_path / 'nope.yaml'}: cannot read: No such file or directory"]
 
 
 def test_topology_error_str_is_one_problem_per_line(write):
