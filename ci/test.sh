@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# ci/test.sh: installs (ci/install.sh) and runs the whole test suite in parallel.
+# ci/test.sh: installs (ci/install.sh) and runs the whole test suite in parallel, in the project's venv.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash ci/install.sh
-exec python3 -m pytest -n 2 -q "$@"
+exec "${TESTBED_VENV:-$PWD/.venv}/bin/python" -m pytest -n 2 -q "$@"
