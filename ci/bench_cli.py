@@ -59,9 +59,13 @@ def build_parser() -> argparse.ArgumentParser:
     rx.add_argument("--flood-gso", type=_bounded(int, 1, 64, low_open=False), default=32, metavar="N",
                     help="udpgen --gso: datagrams per message, split by the kernel (1: plain sendmmsg)")
     rx.add_argument("--nic", default="service0", help="the sink's manifest NIC name")
+    startup = sub.add_parser("startup", help="testbed --help, validate, run pingpair (by phase), install re-run")
+    startup.add_argument("--rounds", type=_positive(int), default=10)
+    startup.add_argument("--install-rounds", type=_bounded(int, 0, low_open=False), default=3, metavar="N",
+                         help="re-runs of ci/install.sh with nothing changed (0: skip)")
     show = sub.add_parser("show", help="print the tables of a results JSON written earlier")
     show.add_argument("path", type=Path)
-    for p in (boot, rx):
+    for p in (boot, rx, startup):
         p.add_argument("--json", type=Path, metavar="PATH", help="write results here "
                        "(default results/bench-BENCH.json)")
     return parser
@@ -93,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     _unwind_on_signals()
     err = Console(stderr=True)
-    module = {"boot": "bench_boot", "udp-rx": "bench_udp_rx"}[args.bench]
+    module = {"boot": "bench_boot", "udp-rx": "bench_udp_rx", "startup": "bench_startup"}[args.bench]
     runner = importlib.import_module(module)
     load_before = bench_report.loadavg()
     try:

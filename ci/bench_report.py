@@ -91,7 +91,24 @@ def boot_table(result: dict) -> Table:
     return table
 
 
-TABLES = {"udp-rx": udp_rx_tables, "boot": lambda result: [boot_table(result)]}
+def startup_tables(result: dict) -> list[Table]:
+    commands = Table(title=f"startup: {' '.join(result['command'])}, {result['rounds']} rounds (seconds)",
+                     caption=f"mininet: {result['mininet']}")
+    for header in ("command", "median", "min", "max", "goal"):
+        commands.add_column(header, justify="right")
+    for name, s in result["summary"].items():
+        goal = result["goals_s"].get(name)
+        commands.add_row(name, f"{s['median']:.3f}", f"{s['min']:.3f}", f"{s['max']:.3f}",
+                         f"≤ {goal:g}" if goal else "")
+    phases = Table(title="startup: where `testbed run pingpair` spends its time (seconds, medians)")
+    phases.add_column("phase")
+    phases.add_column("median", justify="right")
+    for name, s in result["run_phases"].items():
+        phases.add_row(name, f"{s['median']:.4f}")
+    return [commands, phases]
+
+
+TABLES = {"udp-rx": udp_rx_tables, "boot": lambda result: [boot_table(result)], "startup": startup_tables}
 
 
 def show(result: dict, console: Console) -> None:

@@ -14,6 +14,7 @@ from testbed import nsenter, pause, planner, readiness, teardown
 from testbed.checks import CheckResult
 from testbed.checks.ping import PingResult, judge, ping
 from testbed.lab_errors import InvalidTopology, LabError
+from testbed.phase_timer import PhaseTimer
 from testbed.plan import Node, Plan
 from testbed.procs import ProcessId
 from testbed.schema import Check, PingCheck, Topology
@@ -47,18 +48,22 @@ class Lab:
         self._topology: Topology | None = None
         self.traffic: dict[str, dict] | None = None  # figures of the topology's `traffic:` once run_traffic() ran
         self._supervisor: subprocess.Popen | None = None  # kept so its exit status is collected (no zombie)
+        self.timings = PhaseTimer()
 
     # --- life cycle
 
     @classmethod
     def up(cls, topology_path: str | os.PathLike, overrides: dict | None = None, name_prefix: str | None = None,
            ready_timeout: float = READY_TIMEOUT_SECONDS) -> Lab:
+        timings = PhaseTimer()
         topology = load_topology(topology_path, overrides)
+        timings.mark("load")
         source = str(Path(topology_path).absolute())  # so attach() and run_checks() work from any directory
         try:
             plan = planner.make_plan(topology, planner.new_run_id(name_prefix), source=source)
         except planner.PlanError as exc:
             raise InvalidTopology([f"{topology_path}: {problem}" for problem in exc.problems]) from exc
+        timings.mark("plan")
         owner, lab = os.getpid(), None
         with interrupt_on_signals():
             try:
@@ -66,6 +71,7 @@ class Lab:
                     "run_id": plan.run_id, "topology": plan.topology, "source": source, "overrides": overrides,
                     "phase": "creating", "owner": ProcessId.me().to_json()}, plan=plan.model_dump(mode="json")))
                 lab._topology = topology
+                lab.timings = timings
                 lab._bring_up(ready_timeout)
             except BaseException as exc:
                 if os.getpid() != owner:  # a forked child (before its exec) must never roll back our run
@@ -90,32 +96,47 @@ class Lab:
         from testbed.netlink.apply import apply
         from testbed.netlink.handles import Handles
 
+        self.timings.mark("imports")  # pyroute2 alone takes ~0.1 s to import
+        # The supervisor's interpreter starts on the other core while the links are made.
+        self._spawn_supervisor()
         with Handles() as handles:
             apply(self.plan, self.run.record, handles, forget=self.run.forget)
+        self.timings.mark("links")
         pause.point("links")
-        self._start_supervisor()
+        self._release_supervisor()
         readiness.wait_ready(self.run, [m.node for m in self.plan.monitors], ready_timeout)
+        self.timings.mark("monitors")
         pause.point("monitors")
         self._run_node_commands()
+        self.timings.mark("commands")
         self.run.update(lambda state: state.__setitem__("phase", "up"))
 
-    def _start_supervisor(self) -> None:
-        """One supervisor per run (its own session, so Ctrl-C is ours to handle) starts the monitors; it watches
-        this process through a pidfd and stops them if we die, until detach()."""
+    def _spawn_supervisor(self) -> None:
+        """One supervisor per run (its own session, so Ctrl-C is ours to handle) starts the monitors once released;
+        it watches this process through a pidfd and stops them if we die, until detach()."""
+        with open(self.run.path / "supervisor.log", "ab") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-S", "-m", "testbed.supervise", str(self.run.path), str(os.getpid())],
+                stdin=subprocess.PIPE, stdout=log, stderr=log, start_new_session=True,
+                env={**os.environ, "PYTHONPATH": _package_parent()}, close_fds=True)
+        identity = ProcessId.of(process.pid) or ProcessId(process.pid, 0)
+        self.run.update(lambda state: state.__setitem__("supervisor", identity.to_json()))
+        self._supervisor = process
+
+    def _release_supervisor(self) -> None:
+        """The links exist now: tell the supervisor what to start, and wait until it has started it."""
         from testbed import paths
 
         monitor = str(paths.monitor_path()) if self.plan.monitors else ""
         launches = [{"node": m.node, "argv": m.argv(monitor, str(self.run.stats_path(m.node)))}
                     for m in self.plan.monitors]
         (self.run.path / "launch.json").write_text(json.dumps(launches, indent=1))
-        with open(self.run.path / "supervisor.log", "ab") as log:
-            process = subprocess.Popen(
-                [sys.executable, "-S", "-m", "testbed.supervise", str(self.run.path), str(os.getpid())],
-                stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
-                env={**os.environ, "PYTHONPATH": _package_parent()}, close_fds=True)
-        identity = ProcessId.of(process.pid) or ProcessId(process.pid, 0)
-        self.run.update(lambda state: state.__setitem__("supervisor", identity.to_json()))
-        self._supervisor = process
+        try:
+            self._supervisor.stdin.write(b"start\n")
+            self._supervisor.stdin.close()
+        except BrokenPipeError:
+            pass  # it died: wait_supervisor says so
+        identity = ProcessId.from_json(self.run.read().get("supervisor"))
         readiness.wait_supervisor(self.run, identity, SUPERVISOR_START_TIMEOUT_SECONDS)
 
     def _run_node_commands(self) -> None:

@@ -1,7 +1,6 @@
 """paths: locates the built monitor, guest images and host tools inside the installed package."""
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 
 IMAGE_SUFFIX = ".hvt"
@@ -12,7 +11,9 @@ class MissingBuildError(RuntimeError):
 
 
 def bin_dir() -> Path:
-    path = Path(str(resources.files("testbed") / "_bin"))
+    # Next to this file, as pip installs it (editable or not); importlib.resources would cost ~10 ms of every
+    # command's start-up, and the monitor must be a real file on disk anyway.
+    path = Path(__file__).resolve().parent / "_bin"
     if not path.is_dir():
         raise MissingBuildError(f"{path}: compiled parts missing; reinstall with `pip install -e .`")
     return path

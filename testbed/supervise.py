@@ -1,6 +1,7 @@
 """supervise: the per-run supervisor process; starts the monitors, tied to its own life, and keeps the lab alive until told to stop.
 
-Run as `python -m testbed.supervise RUN_DIR OWNER_PID`. It imports nothing heavy so it starts fast.
+Run as `python -m testbed.supervise RUN_DIR OWNER_PID`, with `start` written to its stdin once the run's links exist
+(its interpreter starts meanwhile). It imports nothing heavy so it starts fast.
 Life cycle: it watches its owner (the process that called Lab.up) through a pidfd and stops the lab's monitors when
 the owner dies, until SIGUSR1 detaches it (`testbed up` leaves the lab running); SIGTERM stops the monitors (SIGTERM,
 then SIGKILL) and exits. Monitors get PR_SET_PDEATHSIG=SIGKILL, so killing the supervisor with -9 kills them too.
@@ -99,8 +100,16 @@ class Supervisor:
         self.stop()
 
 
+def wait_for_release() -> bool:
+    """The owner starts us before it makes the links and writes `start` on our stdin once they exist; end of
+    file first means it gave up or died. Signals still have their default effect here: nothing is started yet."""
+    return sys.stdin.buffer.readline().strip() == b"start"
+
+
 def main(argv: list[str]) -> int:
     run_dir, owner = argv[0], int(argv[1])
+    if not wait_for_release():
+        return 1
     signal.pthread_sigmask(signal.SIG_BLOCK, WATCHED)  # handled synchronously in serve()
     try:
         owner_pidfd = os.pidfd_open(owner)

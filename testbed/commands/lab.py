@@ -270,7 +270,8 @@ def _run(args) -> int:
     if args.json:
         report = {"run_id": lab.run_id, "topology": lab.plan.topology, "source": args.file, "passed": passed,
                   "checks": [result.model_dump() for result in results], "stats": stats, "traffic": lab.traffic or {},
-                  "timings_s": {"up": round(up_seconds, 4), "checks": round(checked - started - up_seconds, 4),
+                  "timings_s": {"up": round(up_seconds, 4), "up_phases": lab.timings.phases,
+                                "checks": round(checked - started - up_seconds, 4),
                                 "down": round(finished - checked, 4), "total": round(finished - started, 4)}}
         with open(args.json, "w") as f:
             json.dump(report, f, indent=1)

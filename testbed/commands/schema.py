@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import json
 
-from testbed.schema import json_schema
-
 
 def register(sub) -> None:
     parser = sub.add_parser("schema", help="print the topology format as JSON Schema (for editors)")
@@ -12,5 +10,7 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
+    from testbed.schema import json_schema  # pydantic's models cost ~0.15 s: only for this verb
+
     print(json.dumps(json_schema(), indent=2))
     return 0

@@ -3,10 +3,6 @@ from __future__ import annotations
 
 import sys
 
-from testbed.errors import TopologyError
-from testbed.loader import load_topology
-from testbed.overrides import parse_assignment
-
 EXIT_INVALID = 2
 
 
@@ -19,6 +15,11 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
+    # Imported here, not at the top: `testbed --help` loads every command module and must stay fast.
+    from testbed.errors import TopologyError
+    from testbed.loader import load_topology
+    from testbed.overrides import parse_assignment
+
     try:
         overrides = dict(parse_assignment(text) for text in args.assignments)
         topology = load_topology(args.file, overrides)
