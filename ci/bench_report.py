@@ -10,7 +10,7 @@ from rich.table import Table
 from testbed.experiment.environment import environment as experiment_environment
 
 # udp-rx columns: (metric key, header, format), in two tables so each fits a terminal.
-# A column shows only when some variant has the metric, so issue 4's rows slot in as metrics.
+# A column shows only when some variant has the metric, so the shared-memory modes' rows slot in as metrics.
 UDP_RX_THROUGHPUT = [
     ("pps", "rx pkt/s", "{:,.0f}"),
     ("pps:range", "min – max", None),

@@ -13,7 +13,7 @@ from bench_ping import ping_guest
 from bench_stats import ratio, summarise, summarise_samples
 from testbed import paths
 
-FRAME_BYTES = 1300                  # the seed's 1300-byte UDP frames
+FRAME_BYTES = 1300                  # the 1300-byte UDP frames of the original shmstream measurements
 PAYLOAD = FRAME_BYTES - 14 - 20 - 8  # Ethernet + IPv4 + UDP headers
 PORT = 7000
 CEILING = "ceiling"
