@@ -47,7 +47,11 @@ struct hvt_boot_info {
     uint64_t cpu_cycle_freq; /* TSC frequency, Hz */
     uint64_t cmdline;        /* gpa of a NUL-terminated string */
     uint64_t mft;            /* gpa of the monitor's copy of the manifest */
-    /* testbed extension: Solo5 guests never read past mft. */
+    /* Solo5 0.12's ring negotiation: we offer no Solo5 ring (all zero), so its guests use hypercalls. */
+    uint32_t host_features;  /* HVT_FEATURE_* offered */
+    uint32_t guest_features; /* written by nobody here */
+    uint64_t net_ring;       /* gpa of Solo5's network ring, 0: none */
+    /* testbed extension: Solo5 guests never read past net_ring. */
     struct tb_boot_ext {
         uint64_t magic;          /* TB_BOOT_EXT_MAGIC when the fields below are valid */
         uint64_t features;       /* TB_FEATURE_* offered by this monitor */
@@ -60,12 +64,17 @@ struct hvt_boot_info {
     } ext;
 };
 
+_Static_assert(__builtin_offsetof(struct hvt_boot_info, net_ring) == 48, "Solo5 0.12 boot info layout");
+_Static_assert(__builtin_offsetof(struct hvt_boot_info, ext) == 56, "start.S's BI_EXT_* offsets");
+
 struct hvt_hc_walltime  { uint64_t nsecs; };
 struct hvt_hc_puts      { uint64_t data; uint64_t len; };
 struct hvt_hc_net_write { uint64_t handle; uint64_t data; uint64_t len; int32_t ret; };
 struct hvt_hc_net_read  { uint64_t handle; uint64_t data; uint64_t len; int32_t ret; };
 struct hvt_hc_poll      { uint64_t timeout_nsecs; uint64_t ready_set; int32_t ret; };
 struct hvt_hc_halt      { uint64_t cookie; int32_t exit_status; };
+struct hvt_hc_block_write { uint64_t handle; uint64_t offset; uint64_t data; uint64_t len; int32_t ret; };
+struct hvt_hc_block_read  { uint64_t handle; uint64_t offset; uint64_t data; uint64_t len; int32_t ret; };
 #endif /* !__ASSEMBLER__ */
 
 /* Solo5 result codes (solo5_result_t). */
@@ -89,6 +98,7 @@ struct solo5_abi_desc { uint32_t abi_target; uint32_t abi_version; };
 #define MFT_MAX_ENTRIES  64
 #define MFT_DEV_BLOCK_BASIC 1
 #define MFT_DEV_NET_BASIC   2
+#define MFT_RESERVED_FIRST  (1u << 30) /* types from here on are not devices: elftool puts one first */
 
 #ifndef __ASSEMBLER__
 /* Binary layout of one manifest entry: 104 bytes, as Solo5 lays it out on x86_64. */
@@ -148,13 +158,13 @@ struct tb_fault_frame {
 #define TB_GDT_GPA        0x1000ULL
 #define TB_PML4_GPA       0x2000ULL
 #define TB_PDPT_GPA       0x3000ULL
-#define TB_PD_GPA         0x4000ULL  /* 3 pages: RAM up to 3 GiB in 2 MiB pages */
-#define TB_PD_MMIO_GPA    0x7000ULL  /* the 2 MiB window at TB_HYPERCALL_MMIO_BASE */
+#define TB_PD_GPA         0x4000ULL  /* 4 pages: RAM up to 4 GiB in 2 MiB pages */
 #define TB_PT_LOW_GPA     0x8000ULL  /* 4 KiB pages for the first 2 MiB */
 #define TB_IDT_GPA        0x9000ULL
 #define TB_TSS_GPA        0xA000ULL
 #define TB_STUBS_GPA      0xA800ULL
 #define TB_FAULT_STACK_TOP 0xE000ULL /* RSP0 / IST for the fault stubs */
+#define TB_PD_MMIO_GPA    0xE000ULL  /* the 2 MiB window at TB_HYPERCALL_MMIO_BASE */
 #define TB_BOOT_INFO_GPA  0x10000ULL
 #define TB_MFT_GPA        0x11000ULL /* up to 8 + 64 * 104 bytes */
 #define TB_CMDLINE_GPA    0x13000ULL /* HVT_CMDLINE_SIZE bytes */
@@ -167,6 +177,6 @@ struct tb_fault_frame {
 #define TB_SEL_TSS    0x28
 
 #define TB_MEM_MIN_MIB  4
-#define TB_MEM_MAX_MIB  3072
+#define TB_MEM_MAX_MIB  4096 /* as solo5-hvt: RAM ends at or below the hypercall window at 4 GiB */
 
 #endif /* TB_ABI_H */

@@ -63,6 +63,9 @@ void tb_args_usage(FILE *out)
         "  --net:NAME=TAPIF[@NETNS]  attach manifest device NAME to the existing TAP TAPIF\n"
         "                            (opened inside network namespace NETNS when given)\n"
         "  --net-mac:NAME=MAC        MAC address of NAME (default: random, locally administered)\n"
+        "  --block:NAME=PATH         attach manifest device NAME to the existing file PATH\n"
+        "  --block-sector-size:NAME=N  sector size of NAME: a power of two, 512..32768 (default 512)\n"
+        "  --dumpcore=DIR            when the guest aborts (status 255), write its core to DIR/core.solo5-hvt.PID\n"
         "  --netns=NAME              join /run/netns/NAME (after opening TAPs given with @NETNS)\n"
         "  --io=MODE                 network I/O mode: %s (default hypercall)\n"
         "  --stats=PATH              write run statistics as JSON to PATH at exit\n"
@@ -74,10 +77,12 @@ void tb_args_usage(FILE *out)
         "\n"
         "exit status:\n"
         "  N     the guest exited with status N (solo5_abort: 255)\n"
-        "  %d   usage, configuration or setup error (the guest did not run)\n"
+        "  %d     as solo5-hvt: not a valid Solo5 hvt image, an unusable block device, or the guest\n"
+        "        wrote to its read-only memory (host/guest translation fault)\n"
+        "  %d   any other usage, configuration or setup error (the guest did not run)\n"
         "  %d   the guest faulted or misbehaved and was stopped\n"
         "  128+S killed by signal S (SIGTERM, SIGINT, SIGHUP)\n",
-        TB_EXIT_CONFIG, TB_EXIT_FAULT);
+        TB_EXIT_SOLO5, TB_EXIT_CONFIG, TB_EXIT_FAULT);
 }
 
 /* Copies src into a fixed buffer, refusing (with `what` in the message) when it does not fit or is empty. */
@@ -124,6 +129,20 @@ static struct tb_net_arg *find_net(struct tb_config *cfg, const char *name)
     return NULL;
 }
 
+static struct tb_block_arg *find_block(struct tb_config *cfg, const char *name)
+{
+    for (unsigned i = 0; i < cfg->block_count; i++)
+        if (!strcmp(cfg->blocks[i].name, name))
+            return &cfg->blocks[i];
+    return NULL;
+}
+
+/* Network and block devices share the manifest's one namespace of names. */
+static int find_device(struct tb_config *cfg, const char *name)
+{
+    return find_net(cfg, name) || find_block(cfg, name);
+}
+
 /* --net:NAME=TAPIF[@NETNS] */
 static void parse_net(struct tb_config *cfg, const char *spec, const char *arg)
 {
@@ -135,7 +154,7 @@ static void parse_net(struct tb_config *cfg, const char *spec, const char *arg)
     struct tb_net_arg *n = &cfg->nets[cfg->net_count];
     memset(n, 0, sizeof *n);
     copy_name(n->name, sizeof n->name, spec, eq - spec, "device name", arg);
-    if (find_net(cfg, n->name))
+    if (find_device(cfg, n->name))
         tb_die("%s: device '%s' given twice", arg, n->name);
     const char *tap = eq + 1, *at = strchr(tap, '@');
     copy_name(n->ifname, sizeof n->ifname, tap, at ? (size_t)(at - tap) : strlen(tap), "TAP name", arg);
@@ -144,6 +163,44 @@ static void parse_net(struct tb_config *cfg, const char *spec, const char *arg)
         check_netns_name(n->netns, arg);
     }
     cfg->net_count++;
+}
+
+/* --block:NAME=PATH */
+static void parse_block(struct tb_config *cfg, const char *spec, const char *arg)
+{
+    const char *eq = strchr(spec, '=');
+    if (!eq || !eq[1])
+        tb_die("%s: expected --block:NAME=PATH", arg);
+    if (cfg->block_count == MFT_MAX_ENTRIES)
+        tb_die("%s: too many --block options (at most %d)", arg, MFT_MAX_ENTRIES);
+    struct tb_block_arg *b = &cfg->blocks[cfg->block_count];
+    memset(b, 0, sizeof *b);
+    copy_name(b->name, sizeof b->name, spec, eq - spec, "device name", arg);
+    if (find_device(cfg, b->name))
+        tb_die("%s: device '%s' given twice", arg, b->name);
+    b->path = eq + 1;
+    cfg->block_count++;
+}
+
+/* --block-sector-size:NAME=N, checked after all --block options are known. */
+static void apply_sector_size(struct tb_config *cfg, const char *spec, const char *arg)
+{
+    const char *eq = strchr(spec, '=');
+    char name[MFT_NAME_SIZE];
+    unsigned long size;
+    if (!eq)
+        tb_die("%s: expected --block-sector-size:NAME=N", arg);
+    copy_name(name, sizeof name, spec, eq - spec, "device name", arg);
+    if (parse_ulong(eq + 1, &size) < 0)
+        tb_die("%s: not a number", arg);
+    /* solo5-hvt's words and status, which Solo5's tests check. */
+    if (size < TB_SECTOR_MIN || size > TB_SECTOR_MAX || (size & (size - 1)))
+        tb_die_solo5("%s: Block size must be a multiple of 2 greater than or equal 512 (a power of two, %u..%u)",
+                     arg, TB_SECTOR_MIN, TB_SECTOR_MAX);
+    struct tb_block_arg *b = find_block(cfg, name);
+    if (!b)
+        tb_die("%s: no --block:%s=... option for this device", arg, name);
+    b->sector_size = (unsigned)size;
 }
 
 static int parse_mac(const char *s, uint8_t mac[6])
@@ -219,8 +276,12 @@ static int parse_option(struct tb_config *cfg, const char *arg)
         cfg->io_mode = arg + 5;
     } else if (!strncmp(arg, "--stats=", 8) && arg[8])
         cfg->stats_path = arg + 8;
-    else if (!strncmp(arg, "--net-mac:", 10))
-        ; /* second pass, once every --net is known */
+    else if (!strncmp(arg, "--block:", 8))
+        parse_block(cfg, arg + 8, arg);
+    else if (!strncmp(arg, "--dumpcore=", 11) && arg[11])
+        cfg->dumpcore_dir = arg + 11;
+    else if (!strncmp(arg, "--net-mac:", 10) || !strncmp(arg, "--block-sector-size:", 20))
+        ; /* second pass, once every --net and --block is known */
     else
         return parse_shm_flag(&cfg->shm, arg);
     return 1;
@@ -250,6 +311,8 @@ void tb_args_parse(struct tb_config *cfg, int argc, char **argv)
     for (int j = 1; j < i; j++)
         if (!strncmp(argv[j], "--net-mac:", 10))
             apply_mac(cfg, argv[j] + 10, argv[j]);
+        else if (!strncmp(argv[j], "--block-sector-size:", 20))
+            apply_sector_size(cfg, argv[j] + 20, argv[j]);
     cfg->guest = argv[i];
     join_cmdline(cfg, argc - i - 1, argv + i + 1);
 }

@@ -10,6 +10,8 @@
 #include "tb_abi.h"
 
 #define TB_NETNS_NAME_MAX 64
+#define TB_SECTOR_MIN 512u
+#define TB_SECTOR_MAX 32768u  /* the largest power of two the manifest's 16-bit block_size holds */
 
 struct tb_net_arg {
     char name[MFT_NAME_SIZE];        /* manifest entry name */
@@ -17,6 +19,13 @@ struct tb_net_arg {
     char netns[TB_NETNS_NAME_MAX];   /* "" = the monitor's (final) namespace */
     bool has_mac;
     uint8_t mac[6];
+};
+
+/* --block:NAME=PATH with its --block-sector-size:NAME=N (0: not given, 512 then). */
+struct tb_block_arg {
+    char name[MFT_NAME_SIZE];
+    const char *path;
+    unsigned sector_size;
 };
 
 /* shmstream's tunables, set by the --shm-* flags; args.c checks their ranges. */
@@ -34,6 +43,9 @@ struct tb_config {
     unsigned mem_mib;
     struct tb_net_arg nets[MFT_MAX_ENTRIES];
     unsigned net_count;
+    struct tb_block_arg blocks[MFT_MAX_ENTRIES];
+    unsigned block_count;
+    const char *dumpcore_dir;  /* --dumpcore=DIR: write a core file there when the guest aborts */
     char netns[TB_NETNS_NAME_MAX];
     const char *io_mode;
     struct tb_shm_tunables shm;

@@ -18,21 +18,21 @@ static void read_all(struct tb_image *img, int fd)
 {
     struct stat st;
     if (fstat(fd, &st) < 0)
-        tb_die_errno("%s", img->path);
+        tb_die_solo5_errno("%s", img->path);
     if (!S_ISREG(st.st_mode))
-        tb_die("%s: not a regular file", img->path);
+        tb_die_solo5("%s: not a regular file", img->path);
     if ((unsigned long long)st.st_size > MAX_IMAGE_SIZE)
-        tb_die("%s: image too large (%lld bytes)", img->path, (long long)st.st_size);
+        tb_die_solo5("%s: image too large (%lld bytes)", img->path, (long long)st.st_size);
     img->size = (size_t)st.st_size;
     img->data = malloc(img->size ? img->size : 1);
     if (!img->data)
-        tb_die("%s: out of memory", img->path);
+        tb_die_solo5("%s: out of memory", img->path);
     for (size_t done = 0; done < img->size;) {
         ssize_t n = read(fd, img->data + done, img->size - done);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
-            tb_die("%s: read failed", img->path);
+            tb_die_solo5("%s: read failed", img->path);
         done += (size_t)n;
     }
 }
@@ -57,17 +57,17 @@ static void check_header(const struct tb_image *img)
 {
     const Elf64_Ehdr *eh = ehdr(img);
     if (img->size < sizeof *eh || memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0)
-        tb_die("%s: not an ELF file", img->path);
+        tb_die_solo5("%s: not an ELF file", img->path);
     if (eh->e_ident[EI_CLASS] != ELFCLASS64 || eh->e_ident[EI_DATA] != ELFDATA2LSB)
-        tb_die("%s: not a 64-bit little-endian ELF file", img->path);
+        tb_die_solo5("%s: not a 64-bit little-endian ELF file", img->path);
     if (eh->e_machine != EM_X86_64)
-        tb_die("%s: wrong machine (e_machine %u, expected x86_64 %u)", img->path, eh->e_machine, EM_X86_64);
+        tb_die_solo5("%s: wrong machine (e_machine %u, expected x86_64 %u)", img->path, eh->e_machine, EM_X86_64);
     if (eh->e_type != ET_EXEC)
-        tb_die("%s: not a static executable (e_type %u, expected ET_EXEC)", img->path, eh->e_type);
+        tb_die_solo5("%s: not a static executable (e_type %u, expected ET_EXEC)", img->path, eh->e_type);
     if (eh->e_phentsize != sizeof(Elf64_Phdr) || eh->e_phnum == 0 || eh->e_phnum > MAX_PHDRS)
-        tb_die("%s: bad program header table (%u entries of %u bytes)", img->path, eh->e_phnum, eh->e_phentsize);
+        tb_die_solo5("%s: bad program header table (%u entries of %u bytes)", img->path, eh->e_phnum, eh->e_phentsize);
     if (eh->e_phoff % 8 || !in_file(img, eh->e_phoff, (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr)))
-        tb_die("%s: program header table outside the file", img->path);
+        tb_die_solo5("%s: program header table outside the file", img->path);
 }
 
 void tb_elf_read(struct tb_image *img, const char *path)
@@ -75,7 +75,7 @@ void tb_elf_read(struct tb_image *img, const char *path)
     img->path = path;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        tb_die_errno("cannot open guest %s", path);
+        tb_die_solo5_errno("cannot open guest %s", path);
     read_all(img, fd);
     close(fd);
     check_header(img);
@@ -85,22 +85,22 @@ static void check_segment(const struct tb_image *img, const struct tb_vm *vm, un
 {
     const Elf64_Phdr *ph = phdr(img, i);
     if (ph->p_filesz > ph->p_memsz)
-        tb_die("%s: segment %u: file size 0x%llx exceeds memory size 0x%llx", img->path, i,
+        tb_die_solo5("%s: segment %u: file size 0x%llx exceeds memory size 0x%llx", img->path, i,
                (unsigned long long)ph->p_filesz, (unsigned long long)ph->p_memsz);
     if (!in_file(img, ph->p_offset, ph->p_filesz))
-        tb_die("%s: segment %u: contents outside the file", img->path, i);
+        tb_die_solo5("%s: segment %u: contents outside the file", img->path, i);
     if (ph->p_vaddr != ph->p_paddr)
-        tb_die("%s: segment %u: virtual address differs from physical (not identity-mapped)", img->path, i);
+        tb_die_solo5("%s: segment %u: virtual address differs from physical (not identity-mapped)", img->path, i);
     if (ph->p_paddr < HVT_GUEST_MIN_BASE)
-        tb_die("%s: segment %u at 0x%llx is below the guest minimum 0x%llx", img->path, i,
+        tb_die_solo5("%s: segment %u at 0x%llx is below the guest minimum 0x%llx", img->path, i,
                (unsigned long long)ph->p_paddr, HVT_GUEST_MIN_BASE);
     if (ph->p_paddr > vm->mem_size || ph->p_memsz > vm->mem_size - ph->p_paddr)
-        tb_die("%s: segment %u (0x%llx, 0x%llx bytes) does not fit in %llu MiB of guest memory", img->path, i,
+        tb_die_solo5("%s: segment %u (0x%llx, 0x%llx bytes) does not fit in %llu MiB of guest memory", img->path, i,
                (unsigned long long)ph->p_paddr, (unsigned long long)ph->p_memsz,
                (unsigned long long)(vm->mem_size >> 20));
     uint64_t align = ph->p_align;
     if (align > 1 && ((align & (align - 1)) || align > MAX_SEGMENT_ALIGN || (ph->p_paddr - ph->p_offset) % align))
-        tb_die("%s: segment %u: bad alignment 0x%llx", img->path, i, (unsigned long long)align);
+        tb_die_solo5("%s: segment %u: bad alignment 0x%llx", img->path, i, (unsigned long long)align);
 }
 
 static void check_overlap(const struct tb_image *img, unsigned i)
@@ -112,7 +112,7 @@ static void check_overlap(const struct tb_image *img, unsigned i)
             continue;
         /* Both ranges are known to lie inside guest memory: no overflow here. */
         if (a->p_paddr < b->p_paddr + b->p_memsz && b->p_paddr < a->p_paddr + a->p_memsz)
-            tb_die("%s: segments %u and %u overlap", img->path, j, i);
+            tb_die_solo5("%s: segments %u and %u overlap", img->path, j, i);
     }
 }
 
@@ -127,13 +127,65 @@ static int entry_in_segment(const struct tb_image *img, uint64_t entry)
     return 0;
 }
 
+#define PAGE 0x1000ULL
+
+/* True when the page at `page` holds part of a writable segment: it cannot be made read-only. */
+static int page_is_writable(const struct tb_image *img, uint64_t page)
+{
+    for (unsigned i = 0; i < ehdr(img)->e_phnum; i++) {
+        const Elf64_Phdr *ph = phdr(img, i);
+        if (ph->p_type == PT_LOAD && ph->p_memsz && (ph->p_flags & PF_W) && ph->p_paddr < page + PAGE
+            && page < ph->p_paddr + ph->p_memsz)
+            return 1;
+    }
+    return 0;
+}
+
+static void add_ro_range(struct tb_vm *vm, uint64_t start, uint64_t end)
+{
+    unsigned i = vm->ro_count;
+    for (; i > 0 && vm->ro[i - 1].start > start; i--) /* keep them sorted: the memory slots are laid out in order */
+        vm->ro[i] = vm->ro[i - 1];
+    vm->ro[i] = (struct tb_range){ start, end };
+    vm->ro_count++;
+    /* Two segments may share a page (.text's last, .rodata's first): merge what touches. */
+    unsigned out = 0;
+    for (unsigned j = 1; j < vm->ro_count; j++) {
+        if (vm->ro[j].start <= vm->ro[out].end) {
+            if (vm->ro[j].end > vm->ro[out].end)
+                vm->ro[out].end = vm->ro[j].end;
+        } else {
+            vm->ro[++out] = vm->ro[j];
+        }
+    }
+    vm->ro_count = out + 1;
+}
+
+/* The whole pages of the image's non-writable segments (code, read-only data): the guest sees them read-only. */
+static void collect_read_only(const struct tb_image *img, struct tb_vm *vm)
+{
+    for (unsigned i = 0; i < ehdr(img)->e_phnum; i++) {
+        const Elf64_Phdr *ph = phdr(img, i);
+        if (ph->p_type != PT_LOAD || !ph->p_memsz || (ph->p_flags & PF_W))
+            continue;
+        uint64_t start = ph->p_paddr & ~(PAGE - 1), end = (ph->p_paddr + ph->p_memsz + PAGE - 1) & ~(PAGE - 1);
+        if (page_is_writable(img, start))
+            start += PAGE;
+        if (end > start && page_is_writable(img, end - PAGE))
+            end -= PAGE;
+        if (end > start && vm->ro_count < TB_MAX_RO_RANGES)
+            add_ro_range(vm, start, end);
+    }
+}
+
 void tb_elf_load(const struct tb_image *img, struct tb_vm *vm)
 {
     uint64_t end = 0;
     unsigned loads = 0;
     for (unsigned i = 0; i < ehdr(img)->e_phnum; i++) {
         const Elf64_Phdr *ph = phdr(img, i);
-        if (ph->p_type != PT_LOAD)
+        /* Linkers emit empty PT_LOADs (at 0 in Solo5's images): nothing to load, so nothing to check. */
+        if (ph->p_type != PT_LOAD || ph->p_memsz == 0)
             continue;
         check_segment(img, vm, i);
         check_overlap(img, i);
@@ -144,12 +196,13 @@ void tb_elf_load(const struct tb_image *img, struct tb_vm *vm)
         loads++;
     }
     if (!loads)
-        tb_die("%s: no loadable segment", img->path);
+        tb_die_solo5("%s: no loadable segment", img->path);
     if (!entry_in_segment(img, ehdr(img)->e_entry))
-        tb_die("%s: entry point 0x%llx is not in an executable segment", img->path,
+        tb_die_solo5("%s: entry point 0x%llx is not in an executable segment", img->path,
                (unsigned long long)ehdr(img)->e_entry);
     vm->entry = ehdr(img)->e_entry;
     vm->kernel_end = (end + 0xfff) & ~0xfffULL;
+    collect_read_only(img, vm);
 }
 
 static uint64_t align_up(uint64_t x, uint64_t a)
@@ -162,20 +215,21 @@ static const uint8_t *find_in_segment(const struct tb_image *img, const Elf64_Ph
                                       size_t *size)
 {
     if (!in_file(img, ph->p_offset, ph->p_filesz))
-        tb_die("%s: note segment outside the file", img->path);
+        tb_die_solo5("%s: note segment does not fall within valid size (outside the file)", img->path);
     uint64_t off = 0, len = ph->p_filesz;
     const uint8_t *seg = img->data + ph->p_offset;
     while (len - off >= sizeof(Elf64_Nhdr)) {
         const Elf64_Nhdr *nh = (const Elf64_Nhdr *)(seg + off);
         uint64_t desc_rel = sizeof *nh + align_up(nh->n_namesz, 4); /* relative to the note */
         if (desc_rel > len - off || nh->n_descsz > len - off - desc_rel)
-            tb_die("%s: truncated ELF note", img->path);
+            tb_die_solo5("%s: ELF note does not fall within valid size (segment of %llu bytes)", img->path,
+                         (unsigned long long)len);
         const char *name = (const char *)(seg + off + sizeof *nh);
         if (nh->n_type == type && nh->n_namesz == sizeof(SOLO5_NOTE_NAME)
             && !memcmp(name, SOLO5_NOTE_NAME, sizeof(SOLO5_NOTE_NAME))) {
             uint64_t pad = align_up(desc_rel, align) - desc_rel;
-            if (pad > nh->n_descsz)
-                tb_die("%s: truncated Solo5 note", img->path);
+            if (pad >= nh->n_descsz)
+                tb_die_solo5("%s: Solo5 note does not fall within valid size (%u bytes)", img->path, nh->n_descsz);
             *size = nh->n_descsz - pad;
             return seg + off + desc_rel + pad;
         }

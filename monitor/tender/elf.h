@@ -15,7 +15,8 @@ struct tb_image {
 
 /* Reads the file; dies with a one-line message if it is not a loadable x86_64 ELF executable. */
 void tb_elf_read(struct tb_image *img, const char *path);
-/* Validates every PT_LOAD against guest memory, copies them in, sets vm->entry and vm->kernel_end. */
+/* Validates every non-empty PT_LOAD against guest memory, copies them in, sets vm->entry, vm->kernel_end and
+ * vm->ro (the pages of non-writable segments). */
 void tb_elf_load(const struct tb_image *img, struct tb_vm *vm);
 
 /*

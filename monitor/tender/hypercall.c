@@ -11,6 +11,8 @@ static const struct {
     [HVT_HYPERCALL_WALLTIME] = { "walltime", tb_hc_walltime },
     [HVT_HYPERCALL_PUTS] = { "puts", tb_hc_puts },
     [HVT_HYPERCALL_POLL] = { "poll", tb_hc_poll },
+    [HVT_HYPERCALL_BLOCK_WRITE] = { "block_write", tb_hc_block_write },
+    [HVT_HYPERCALL_BLOCK_READ] = { "block_read", tb_hc_block_read },
     [HVT_HYPERCALL_NET_WRITE] = { "net_write", tb_hc_net_write },
     [HVT_HYPERCALL_NET_READ] = { "net_read", tb_hc_net_read },
     [HVT_HYPERCALL_HALT] = { "halt", tb_hc_halt },
@@ -23,8 +25,6 @@ const char *tb_hypercall_name(uint64_t n)
 
 void tb_hypercall_dispatch(struct tb_vm *vm, uint64_t n, uint64_t gpa)
 {
-    if (n == HVT_HYPERCALL_BLOCK_READ || n == HVT_HYPERCALL_BLOCK_WRITE)
-        tb_guest_fault(vm, "block hypercall %llu: no block devices are attached", (unsigned long long)n);
     if (!tb_hypercall_name(n))
         tb_guest_fault(vm, "unknown hypercall %llu", (unsigned long long)n);
     tb_stats.hypercalls[n]++;
@@ -53,5 +53,9 @@ void *tb_hc_buffer(struct tb_vm *vm, uint64_t gpa, uint64_t len, uint64_t n, enu
     if (!p)
         tb_guest_fault(vm, "%s hypercall: buffer 0x%llx, length 0x%llx %s", tb_hypercall_name(n),
                        (unsigned long long)gpa, (unsigned long long)len, why_refused(vm, gpa));
+    /* The guest cannot store to its code or constants: neither may we on its behalf. */
+    if (access == TB_WRITE && tb_guest_read_only(vm, gpa, len))
+        tb_guest_fault(vm, "%s hypercall: buffer 0x%llx, length 0x%llx is in the guest's read-only memory",
+                       tb_hypercall_name(n), (unsigned long long)gpa, (unsigned long long)len);
     return p;
 }

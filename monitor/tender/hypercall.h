@@ -23,12 +23,14 @@ void *tb_hc_buffer(struct tb_vm *vm, uint64_t gpa, uint64_t len, uint64_t n, enu
 
 #define TB_HC_ARG(vm, gpa, type, n) ((type *)tb_hc_arg((vm), (gpa), sizeof(type), (n)))
 
-/* The handlers (hc_core.c, hc_poll.c, hc_net.c). */
+/* The handlers (hc_core.c, hc_poll.c, hc_net.c, hc_block.c). */
 void tb_hc_walltime(struct tb_vm *vm, uint64_t gpa);
 void tb_hc_puts(struct tb_vm *vm, uint64_t gpa);
 void tb_hc_poll(struct tb_vm *vm, uint64_t gpa);
 void tb_hc_net_write(struct tb_vm *vm, uint64_t gpa);
 void tb_hc_net_read(struct tb_vm *vm, uint64_t gpa);
+void tb_hc_block_write(struct tb_vm *vm, uint64_t gpa);
+void tb_hc_block_read(struct tb_vm *vm, uint64_t gpa);
 void tb_hc_halt(struct tb_vm *vm, uint64_t gpa);
 
 #endif /* TB_HYPERCALL_H */

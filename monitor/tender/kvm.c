@@ -42,14 +42,6 @@ static void map_memory(struct tb_vm *vm, uint64_t mem_size)
         munmap(raw, (size_t)(mem - raw));
     munmap(mem + mem_size, (size_t)(raw + span - (mem + mem_size)));
     madvise(mem, mem_size, MADV_HUGEPAGE); /* advisory: without THP we are only slower */
-    struct kvm_userspace_memory_region region = {
-        .slot = 0,
-        .guest_phys_addr = 0,
-        .memory_size = mem_size,
-        .userspace_addr = (uint64_t)(uintptr_t)mem,
-    };
-    if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0)
-        tb_die_errno("KVM_SET_USER_MEMORY_REGION");
     vm->mem = mem;
     vm->mem_size = mem_size;
 }
@@ -88,6 +80,43 @@ static void read_tsc_rate(struct tb_vm *vm)
     if (khz <= 0)
         tb_die_errno("KVM_GET_TSC_KHZ");
     vm->tsc_hz = (uint64_t)khz * 1000;
+}
+
+static void add_slot(struct tb_vm *vm, unsigned slot, uint64_t start, uint64_t end, uint32_t flags)
+{
+    struct kvm_userspace_memory_region region = {
+        .slot = slot,
+        .flags = flags,
+        .guest_phys_addr = start,
+        .memory_size = end - start,
+        .userspace_addr = (uint64_t)(uintptr_t)(vm->mem + start),
+    };
+    if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0)
+        tb_die_errno("KVM_SET_USER_MEMORY_REGION (0x%llx..0x%llx)", (unsigned long long)start,
+                     (unsigned long long)end);
+}
+
+/*
+ * Guest RAM as memory slots: read-only ones over vm->ro, so a guest store to
+ * its own code or constants exits to us (KVM_EXIT_MMIO) instead of landing,
+ * whatever the guest's page tables say.
+ */
+void tb_kvm_map_memory(struct tb_vm *vm)
+{
+    unsigned slot = 0;
+    uint64_t at = 0;
+    if (vm->ro_count && ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_READONLY_MEM) <= 0) {
+        tb_warn("KVM has no read-only memory: the guest's code stays writable");
+        vm->ro_count = 0;
+    }
+    for (unsigned i = 0; i < vm->ro_count; i++) {
+        if (vm->ro[i].start > at)
+            add_slot(vm, slot++, at, vm->ro[i].start, 0);
+        add_slot(vm, slot++, vm->ro[i].start, vm->ro[i].end, KVM_MEM_READONLY);
+        at = vm->ro[i].end;
+    }
+    if (at < vm->mem_size)
+        add_slot(vm, slot, at, vm->mem_size, 0);
 }
 
 void tb_kvm_create(struct tb_vm *vm, uint64_t mem_size)

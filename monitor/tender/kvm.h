@@ -4,7 +4,9 @@
 
 #include "vm.h"
 
-/* Opens /dev/kvm, creates the VM with mem_size bytes of RAM at gpa 0 and one vCPU; dies on failure. */
+/* Opens /dev/kvm, creates the VM and one vCPU, allocates mem_size bytes of RAM; dies on failure. */
 void tb_kvm_create(struct tb_vm *vm, uint64_t mem_size);
+/* Gives the guest its RAM at gpa 0, the ranges in vm->ro read-only; call once the image is loaded. */
+void tb_kvm_map_memory(struct tb_vm *vm);
 
 #endif /* TB_KVM_H */

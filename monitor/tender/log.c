@@ -17,23 +17,35 @@ static void vprint(const char *prefix, const char *fmt, va_list ap, const char *
     fputc('\n', stderr);
 }
 
+#define DIE(status, why)          \
+    do {                          \
+        va_list ap;               \
+        va_start(ap, fmt);        \
+        vprint("", fmt, ap, why); \
+        va_end(ap);               \
+        exit(status);             \
+    } while (0)
+
 void tb_die(const char *fmt, ...)
 {
-    va_list ap;
-    va_start(ap, fmt);
-    vprint("", fmt, ap, NULL);
-    va_end(ap);
-    exit(TB_EXIT_CONFIG);
+    DIE(TB_EXIT_CONFIG, NULL);
 }
 
 void tb_die_errno(const char *fmt, ...)
 {
     const char *why = strerror(errno);
-    va_list ap;
-    va_start(ap, fmt);
-    vprint("", fmt, ap, why);
-    va_end(ap);
-    exit(TB_EXIT_CONFIG);
+    DIE(TB_EXIT_CONFIG, why);
+}
+
+void tb_die_solo5(const char *fmt, ...)
+{
+    DIE(TB_EXIT_SOLO5, NULL);
+}
+
+void tb_die_solo5_errno(const char *fmt, ...)
+{
+    const char *why = strerror(errno);
+    DIE(TB_EXIT_SOLO5, why);
 }
 
 void tb_warn(const char *fmt, ...)

@@ -7,7 +7,11 @@
 
 /* "tb-monitor: <message>" and exit TB_EXIT_CONFIG. */
 TB_NORETURN TB_PRINTF(1, 2) void tb_die(const char *fmt, ...);
+/* "tb-monitor: <message>" and exit TB_EXIT_SOLO5: the setup errors solo5-hvt reports with status 1. */
+TB_NORETURN TB_PRINTF(1, 2) void tb_die_solo5(const char *fmt, ...);
 /* The same with ": strerror(errno)" appended. */
+TB_NORETURN TB_PRINTF(1, 2) void tb_die_solo5_errno(const char *fmt, ...);
+/* "tb-monitor: <message>: strerror(errno)" and exit TB_EXIT_CONFIG. */
 TB_NORETURN TB_PRINTF(1, 2) void tb_die_errno(const char *fmt, ...);
 /* "tb-monitor: warning: <message>", and go on. */
 TB_PRINTF(1, 2) void tb_warn(const char *fmt, ...);

@@ -1,6 +1,8 @@
 /* main.c: tb-monitor: runs one Solo5 hvt (ABI 2) unikernel on KVM, its application in ring 3 when the guest supports it. */
 #include "args.h"
+#include "block.h"
 #include "bootinfo.h"
+#include "dumpcore.h"
 #include "elf.h"
 #include "exitcodes.h"
 #include "kvm.h"
@@ -15,6 +17,7 @@
 /*
  * Exit status (also in --help):
  *   N    the guest halted with status N (N & 0xff; solo5_abort gives 255)
+ *   1    TB_EXIT_SOLO5, as solo5-hvt: bad image, unusable block device, host/guest translation fault
  *   125  TB_EXIT_CONFIG: usage, configuration or setup error, the guest never ran
  *   126  TB_EXIT_FAULT: the guest faulted or misbehaved and was stopped
  *   128+S  stopped by signal S (SIGTERM, SIGINT, SIGHUP)
@@ -43,8 +46,11 @@ int main(int argc, char **argv)
     tb_manifest_match(&mft, &cfg);
 
     struct tb_vm vm = { .cfg = &cfg, .io = tb_io_mode_find(cfg.io_mode) };
+    tb_block_open(&cfg, &mft);
+    tb_dumpcore_setup(&cfg);
     tb_kvm_create(&vm, (uint64_t)cfg.mem_mib << 20);
     tb_elf_load(&img, &vm);
+    tb_kvm_map_memory(&vm);
     open_nics(&cfg, &mft);
     tb_manifest_install(&vm, &mft);
     tb_boot_info_write(&vm, cfg.cmdline);

@@ -1,4 +1,4 @@
-/* manifest.c: validates the Solo5 ABI1/MFT1 notes, matches devices to --net options, installs the guest's copy. */
+/* manifest.c: validates the Solo5 ABI1/MFT1 notes, matches devices to --net and --block options, installs the guest's copy. */
 #include <stdalign.h>
 #include <stdlib.h>
 #include <string.h>
@@ -6,6 +6,7 @@
 #include "log.h"
 #include "manifest.h"
 #include "mem.h"
+#include "block.h"
 #include "net.h"
 
 static void check_abi(const struct tb_image *img)
@@ -13,27 +14,33 @@ static void check_abi(const struct tb_image *img)
     size_t size;
     const uint8_t *desc = tb_elf_find_note(img, SOLO5_ABI_NOTE_TYPE, 4, &size);
     if (!desc)
-        tb_die("%s: no Solo5 ABI1 note: not a Solo5 unikernel", img->path);
+        tb_die_solo5("%s: no Solo5 ABI1 note: not a Solo5 unikernel", img->path);
     struct solo5_abi_desc abi;
     if (size < sizeof abi)
-        tb_die("%s: malformed ABI1 note", img->path);
+        tb_die_solo5("%s: malformed ABI1 note", img->path);
     memcpy(&abi, desc, sizeof abi);
     if (abi.abi_target != HVT_ABI_TARGET_HVT || abi.abi_version != HVT_ABI_VERSION)
-        tb_die("%s: built for Solo5 ABI target %u version %u; this monitor runs hvt (target %u) version %u",
+        tb_die_solo5("%s: built for Solo5 ABI target %u version %u; this monitor runs hvt (target %u) version %u",
                img->path, abi.abi_target, abi.abi_version, HVT_ABI_TARGET_HVT, HVT_ABI_VERSION);
 }
 
+static int is_device(const struct mft_entry *e)
+{
+    return e->type == MFT_DEV_NET_BASIC || e->type == MFT_DEV_BLOCK_BASIC;
+}
+
+/* Solo5's elftool starts every manifest with an unnamed MFT_RESERVED_FIRST entry: not a device, so no name. */
 static void check_entry(const struct tb_image *img, const struct mft_entry *e, unsigned i)
 {
     if (!memchr(e->name, '\0', sizeof e->name))
-        tb_die("%s: malformed manifest: entry %u's name is not NUL-terminated", img->path, i);
+        tb_die_solo5("%s: malformed manifest: entry %u's name is not NUL-terminated", img->path, i);
+    if (e->type >= MFT_RESERVED_FIRST)
+        return;
     if (!e->name[0])
-        tb_die("%s: malformed manifest: entry %u has an empty name", img->path, i);
-    if (e->type == MFT_DEV_BLOCK_BASIC)
-        tb_die("%s: manifest entry '%s' is a block device: this monitor cannot attach block devices", img->path,
-               tb_printable(e->name));
-    if (e->type != MFT_DEV_NET_BASIC)
-        tb_die("%s: malformed manifest: entry '%s' has unknown type %u", img->path, tb_printable(e->name), e->type);
+        tb_die_solo5("%s: malformed manifest: entry %u has an empty name", img->path, i);
+    if (!is_device(e))
+        tb_die_solo5("%s: malformed manifest: entry '%s' has unknown type %u", img->path, tb_printable(e->name),
+                     e->type);
 }
 
 static void check_entries(const struct tb_image *img, const struct mft *m)
@@ -41,8 +48,8 @@ static void check_entries(const struct tb_image *img, const struct mft *m)
     for (unsigned i = 0; i < m->entries; i++) {
         check_entry(img, &m->e[i], i);
         for (unsigned j = 0; j < i; j++)
-            if (!strcmp(m->e[i].name, m->e[j].name))
-                tb_die("%s: malformed manifest: name '%s' appears twice", img->path, tb_printable(m->e[i].name));
+            if (is_device(&m->e[i]) && is_device(&m->e[j]) && !strcmp(m->e[i].name, m->e[j].name))
+                tb_die_solo5("%s: malformed manifest: name '%s' appears twice", img->path, tb_printable(m->e[i].name));
     }
 }
 
@@ -52,50 +59,81 @@ void tb_manifest_read(const struct tb_image *img, struct tb_manifest *out)
     size_t size;
     const uint8_t *desc = tb_elf_find_note(img, SOLO5_MFT_NOTE_TYPE, alignof(struct mft), &size);
     if (!desc)
-        tb_die("%s: no Solo5 manifest (MFT1 note)", img->path);
+        tb_die_solo5("%s: no Solo5 manifest (MFT1 note)", img->path);
     struct mft head;
     if (size < sizeof head)
-        tb_die("%s: malformed manifest: note too short", img->path);
+        tb_die_solo5("%s: malformed manifest: note too short", img->path);
     memcpy(&head, desc, sizeof head);
     if (head.version != MFT_VERSION)
-        tb_die("%s: malformed manifest: version %u (expected %u)", img->path, head.version, MFT_VERSION);
+        tb_die_solo5("%s: malformed manifest: version %u (expected %u)", img->path, head.version, MFT_VERSION);
     if (head.entries > MFT_MAX_ENTRIES)
-        tb_die("%s: malformed manifest: %u entries (at most %d)", img->path, head.entries, MFT_MAX_ENTRIES);
+        tb_die_solo5("%s: malformed manifest: %u entries (at most %d)", img->path, head.entries, MFT_MAX_ENTRIES);
     out->size = sizeof head + head.entries * sizeof(struct mft_entry);
     if (size < out->size)
-        tb_die("%s: malformed manifest: %u entries do not fit in the note", img->path, head.entries);
+        tb_die_solo5("%s: malformed manifest: %u entries do not fit in the note", img->path, head.entries);
     out->m = malloc(out->size);
     if (!out->m)
-        tb_die("out of memory");
+        tb_die_solo5("out of memory");
     memcpy(out->m, desc, out->size);
     check_entries(img, out->m);
 }
 
-int tb_manifest_index(const struct tb_manifest *mft, const char *name)
+static int find_entry(const struct tb_manifest *mft, const char *name, uint32_t type)
 {
     for (unsigned i = 0; i < mft->m->entries; i++)
-        if (!strcmp(mft->m->e[i].name, name))
+        if (mft->m->e[i].type == type && !strcmp(mft->m->e[i].name, name))
             return (int)i;
     return -1;
 }
 
-static int configured(const struct tb_config *cfg, const char *name)
+int tb_manifest_index(const struct tb_manifest *mft, const char *name)
 {
-    for (unsigned i = 0; i < cfg->net_count; i++)
-        if (!strcmp(cfg->nets[i].name, name))
-            return 1;
+    int i = find_entry(mft, name, MFT_DEV_NET_BASIC);
+    return i >= 0 ? i : find_entry(mft, name, MFT_DEV_BLOCK_BASIC);
+}
+
+static int configured(const struct tb_config *cfg, const struct mft_entry *e)
+{
+    if (e->type == MFT_DEV_NET_BASIC) {
+        for (unsigned i = 0; i < cfg->net_count; i++)
+            if (!strcmp(cfg->nets[i].name, e->name))
+                return 1;
+    } else {
+        for (unsigned i = 0; i < cfg->block_count; i++)
+            if (!strcmp(cfg->blocks[i].name, e->name))
+                return 1;
+    }
     return 0;
+}
+
+/* `option` names a device of `type` in the manifest; says what it is when it is the other kind. */
+static void check_option(const struct tb_manifest *mft, const char *option, const char *name, uint32_t type)
+{
+    if (find_entry(mft, name, type) >= 0)
+        return;
+    uint32_t other = type == MFT_DEV_NET_BASIC ? MFT_DEV_BLOCK_BASIC : MFT_DEV_NET_BASIC;
+    if (find_entry(mft, name, other) >= 0)
+        tb_die("%s:%s: the guest's device '%s' is a %s device", option, name, name,
+               other == MFT_DEV_NET_BASIC ? "network" : "block");
+    tb_die("%s:%s: the guest's manifest has no device '%s'", option, name, name);
 }
 
 void tb_manifest_match(const struct tb_manifest *mft, const struct tb_config *cfg)
 {
     for (unsigned i = 0; i < cfg->net_count; i++)
-        if (tb_manifest_index(mft, cfg->nets[i].name) < 0)
-            tb_die("--net:%s: the guest's manifest has no device '%s'", cfg->nets[i].name, cfg->nets[i].name);
-    for (unsigned i = 0; i < mft->m->entries; i++)
-        if (mft->m->e[i].type == MFT_DEV_NET_BASIC && !configured(cfg, mft->m->e[i].name))
-            tb_die("the guest needs network device '%s': give --net:%s=TAPIF", tb_printable(mft->m->e[i].name),
-                   tb_printable(mft->m->e[i].name));
+        check_option(mft, "--net", cfg->nets[i].name, MFT_DEV_NET_BASIC);
+    for (unsigned i = 0; i < cfg->block_count; i++)
+        check_option(mft, "--block", cfg->blocks[i].name, MFT_DEV_BLOCK_BASIC);
+    for (unsigned i = 0; i < mft->m->entries; i++) {
+        const struct mft_entry *e = &mft->m->e[i];
+        if (!is_device(e) || configured(cfg, e))
+            continue;
+        if (e->type == MFT_DEV_NET_BASIC)
+            tb_die("the guest needs network device '%s': give --net:%s=TAPIF", tb_printable(e->name),
+                   tb_printable(e->name));
+        tb_die("the guest needs block device '%s': give --block:%s=PATH", tb_printable(e->name),
+               tb_printable(e->name));
+    }
 }
 
 void tb_manifest_install(struct tb_vm *vm, const struct tb_manifest *mft)
@@ -107,10 +145,15 @@ void tb_manifest_install(struct tb_vm *vm, const struct tb_manifest *mft)
         memset(&e->b, 0, sizeof e->b);
         e->attached = 0;
         const struct tb_nic *nic = tb_nic_for_handle(i);
-        if (!nic)
-            continue;
-        memcpy(e->u.net_basic.mac, nic->mac, sizeof nic->mac);
-        e->u.net_basic.mtu = nic->mtu;
-        e->attached = 1;
+        const struct tb_block *blk = tb_block_for_handle(i);
+        if (nic) {
+            memcpy(e->u.net_basic.mac, nic->mac, sizeof nic->mac);
+            e->u.net_basic.mtu = nic->mtu;
+            e->attached = 1;
+        } else if (blk) {
+            e->u.block_basic.capacity = blk->capacity;
+            e->u.block_basic.block_size = (uint16_t)blk->sector_size;
+            e->attached = 1;
+        }
     }
 }

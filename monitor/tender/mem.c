@@ -15,3 +15,11 @@ void *tb_guest_range(const struct tb_vm *vm, uint64_t gpa, uint64_t len)
         return NULL;
     return tb_guest_range_any(vm, gpa, len);
 }
+
+int tb_guest_read_only(const struct tb_vm *vm, uint64_t gpa, uint64_t len)
+{
+    for (unsigned i = 0; i < vm->ro_count; i++)
+        if (gpa < vm->ro[i].end && (vm->ro[i].start <= gpa || vm->ro[i].start - gpa < len))
+            return 1;
+    return 0;
+}

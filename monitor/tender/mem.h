@@ -16,6 +16,9 @@ void *tb_guest_range(const struct tb_vm *vm, uint64_t gpa, uint64_t len);
 /* Like tb_guest_range, but low memory allowed (the fault stubs' frames live there). */
 void *tb_guest_range_any(const struct tb_vm *vm, uint64_t gpa, uint64_t len);
 
+/* True when [gpa, gpa + len), already known to lie in RAM, touches memory the guest sees read-only. */
+int tb_guest_read_only(const struct tb_vm *vm, uint64_t gpa, uint64_t len);
+
 /* Host pointer to a monitor-owned low-memory structure (offsets are compile-time constants). */
 static inline void *tb_low(const struct tb_vm *vm, uint64_t gpa)
 {

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "block.h"
 #include "hypercall.h"
 #include "log.h"
 #include "net.h"
@@ -98,6 +99,25 @@ static void write_nics(FILE *f)
     fprintf(f, "%s},\n", tb_nic_count ? "\n  " : "");
 }
 
+static void write_blocks(FILE *f)
+{
+    fprintf(f, "  \"blocks\": {");
+    for (unsigned i = 0; i < tb_block_count; i++) {
+        const struct tb_block *b = &tb_blocks[i];
+        fprintf(f, "%s\n    ", i ? "," : "");
+        json_string(f, b->arg->name);
+        fprintf(f, ": {\"path\": ");
+        json_string(f, b->arg->path);
+        fprintf(f,
+                ", \"capacity\": %llu, \"sector_size\": %u, \"reads\": %llu, \"read_bytes\": %llu, "
+                "\"writes\": %llu, \"write_bytes\": %llu, \"refused\": %llu}",
+                (unsigned long long)b->capacity, b->sector_size, (unsigned long long)b->st.reads,
+                (unsigned long long)b->st.read_bytes, (unsigned long long)b->st.writes,
+                (unsigned long long)b->st.write_bytes, (unsigned long long)b->st.refused);
+    }
+    fprintf(f, "%s},\n", tb_block_count ? "\n  " : "");
+}
+
 static void write_cpu(FILE *f)
 {
     struct timespec t;
@@ -138,6 +158,7 @@ static void write_json(FILE *f, const struct tb_vm *vm, int exit_code, const cha
             (unsigned long long)tb_stats.userspace_exits, (unsigned long long)tb_stats.fault_reports);
     write_hypercalls(f);
     write_nics(f);
+    write_blocks(f);
     write_cpu(f);
     tb_shm_stats_json(f);
     fprintf(f, "  \"mem_mib\": %u\n}\n", vm->cfg->mem_mib);

@@ -36,6 +36,8 @@ static void handle_mmio(struct tb_vm *vm)
     struct kvm_run *run = vm->run;
     uint64_t addr = run->mmio.phys_addr;
     uint64_t offset = addr - TB_HYPERCALL_MMIO_BASE;
+    if (addr < vm->mem_size && run->mmio.is_write) /* a read-only slot: KVM hands us the store */
+        tb_translation_fault(vm, addr);
     if (addr < TB_HYPERCALL_MMIO_BASE || offset >= HYPERCALL_WINDOW || offset % 8)
         tb_guest_fault(vm, "%s of unbacked address 0x%llx (outside guest RAM)", run->mmio.is_write ? "write" : "read",
                        (unsigned long long)addr);

@@ -9,6 +9,13 @@
 #include "args.h"
 #include "io.h"
 
+#define TB_MAX_RO_RANGES 64
+
+/* Guest-physical [start, end), page-aligned: a non-writable ELF segment, mapped read-only for the guest. */
+struct tb_range {
+    uint64_t start, end;
+};
+
 struct tb_vm {
     const struct tb_config *cfg;
     int kvm_fd, vm_fd, vcpu_fd;
@@ -18,6 +25,8 @@ struct tb_vm {
     uint64_t mem_size;
     uint64_t entry;         /* ELF entry point */
     uint64_t kernel_end;    /* page-aligned end of the loaded image */
+    struct tb_range ro[TB_MAX_RO_RANGES]; /* sorted, disjoint */
+    unsigned ro_count;
     uint64_t tsc_hz;
     const struct tb_io_mode *io;
 };

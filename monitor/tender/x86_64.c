@@ -96,7 +96,7 @@ static void setup_page_tables(struct tb_vm *vm)
     uint64_t *pd = tb_low(vm, TB_PD_GPA), *pd_mmio = tb_low(vm, TB_PD_MMIO_GPA);
     const uint64_t user_table = PTE_P | PTE_RW | PTE_US;
     pml4[0] = TB_PDPT_GPA | user_table;
-    uint64_t pages = (vm->mem_size + PAGE_2M - 1) / PAGE_2M; /* at most 3 * 512: TB_MEM_MAX_MIB */
+    uint64_t pages = (vm->mem_size + PAGE_2M - 1) / PAGE_2M; /* at most 4 * 512: TB_MEM_MAX_MIB */
     for (uint64_t g = 0; g < (pages + 511) / 512; g++)
         pdpt[g] = (TB_PD_GPA + g * PAGE_4K) | user_table;
     for (uint64_t i = 0; i < pages; i++)

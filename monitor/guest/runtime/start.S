@@ -1,11 +1,11 @@
 /* start.S: guest entry at ring 0: drops to ring 3 once when the monitor offers it, then calls tb_boot. */
 #include "tb_abi.h"
 
-/* Offsets into struct hvt_boot_info (5 Solo5 words, then struct tb_boot_ext). */
-#define BI_EXT_MAGIC    40
-#define BI_EXT_FEATURES 48
-#define BI_EXT_USER_CS  64
-#define BI_EXT_USER_SS  72
+/* Offsets into struct hvt_boot_info (7 Solo5 words, then struct tb_boot_ext). */
+#define BI_EXT_MAGIC    56
+#define BI_EXT_FEATURES 64
+#define BI_EXT_USER_CS  80
+#define BI_EXT_USER_SS  88
 
     .section .text.boot, "ax"
     .global _start
