@@ -59,4 +59,16 @@ solo5_result_t solo5_net_queue(solo5_handle_t handle, const uint8_t *buf, size_t
 /* Hand every queued frame to the monitor. */
 solo5_result_t solo5_net_flush(solo5_handle_t handle);
 
+typedef uint64_t solo5_off_t;
+
+struct solo5_block_info {
+    solo5_off_t capacity;    /* bytes */
+    solo5_off_t block_size;  /* bytes per sector: reads and writes are whole sectors */
+};
+
+solo5_result_t solo5_block_acquire(const char *name, solo5_handle_t *handle, struct solo5_block_info *info);
+/* One request of whole sectors at a sector-aligned offset; SOLO5_R_EINVAL otherwise or past the end. */
+solo5_result_t solo5_block_read(solo5_handle_t handle, solo5_off_t offset, uint8_t *buf, size_t size);
+solo5_result_t solo5_block_write(solo5_handle_t handle, solo5_off_t offset, const uint8_t *buf, size_t size);
+
 #endif /* SOLO5_H */

@@ -9,6 +9,7 @@
  * Usage, at file scope:   TB_MANIFEST_NONE();
  *                         TB_MANIFEST_NET1("service0");
  *                         TB_MANIFEST_NET2("a", "b");
+ *                         TB_MANIFEST_SOLO5_BLOCK1("storage");
  * The handle of a device is its index in this list (0, 1). The runtime emits
  * the "ABI1" note itself; the linker script keeps both notes loaded and in
  * their own PT_NOTE segments, where the monitor finds them.
@@ -43,9 +44,14 @@ struct tb_note_hdr {
         }
 
 #define TB_MFT_NET_(nm) { .name = nm, .type = MFT_DEV_NET_BASIC }
+#define TB_MFT_BLOCK_(nm) { .name = nm, .type = MFT_DEV_BLOCK_BASIC }
+/* The unnamed, typeless first entry Solo5's elftool writes into every manifest: device handles then start at 1. */
+#define TB_MFT_RESERVED_() { .name = "", .type = MFT_RESERVED_FIRST }
 
 #define TB_MANIFEST_NONE()      TB_MFT_NOTE_(0, )
 #define TB_MANIFEST_NET1(a)     TB_MFT_NOTE_(1, TB_MFT_NET_(a))
 #define TB_MANIFEST_NET2(a, b)  TB_MFT_NOTE_(2, TB_MFT_NET_(a), TB_MFT_NET_(b))
+/* Laid out as elftool lays out Solo5's: the reserved entry, then one block device (handle 1). */
+#define TB_MANIFEST_SOLO5_BLOCK1(a) TB_MFT_NOTE_(2, TB_MFT_RESERVED_(), TB_MFT_BLOCK_(a))
 
 #endif /* TB_MANIFEST_H */
