@@ -37,6 +37,8 @@ class Strict(BaseModel):
 
 
 class Route(Strict):
+    """A static route in a netns node."""
+
     dst: str = Field(description="destination prefix, e.g. 10.1.0.0/24 or default")
     via: str = Field(description="gateway address")
 
@@ -112,8 +114,9 @@ class NetnsNode(Strict):
     """A Linux host: its own network namespace that runs commands and traffic tools."""
 
     kind: Literal["netns"]
-    sysctls: dict[str, str | int] = Field(default_factory=dict)
-    routes: list[Route] = Field(default_factory=list)
+    sysctls: dict[str, str | int] = Field(default_factory=dict, description="net.* sysctls set in the node's "
+                                          "namespace, e.g. net.ipv4.ip_forward: 1")
+    routes: list[Route] = Field(default_factory=list, description="static routes added after the links are up")
     commands: list[str] = Field(default_factory=list, description="shell commands run in the node after up")
 
 
@@ -125,7 +128,9 @@ class UnikernelNode(Strict):
                        "relative to the topology file")
     args: list[str] = Field(default_factory=list, description="extra guest arguments")
     memory: int = Field(default=32, ge=MEMORY_MIN_MIB, le=MEMORY_MAX_MIB, description="MiB")
-    io: Literal["hypercall", "poll", "event", "hybrid"] = "hypercall"
+    io: Literal["hypercall", "poll", "event", "hybrid"] = Field(
+        default="hypercall", description="how packets cross to the monitor: hypercall (a VM exit per packet) or "
+        "shmstream rings served by a monitor IO thread that spins (poll), sleeps (event) or both (hybrid)")
     macs: dict[str, Annotated[str, Field(pattern=MAC_RE)]] = Field(
         default_factory=dict, description="MAC per guest NIC name")
     gateway: str | None = Field(default=None, description="default gateway passed as --gw")
@@ -165,11 +170,11 @@ Node = Annotated[Union[NODE_MODELS], Field(discriminator="kind")]
 class Link(Strict):
     """Two endpoints `node:ifname`; the mechanism (veth or TAP) follows from the node kinds."""
 
-    endpoints: tuple[Endpoint, Endpoint]
+    endpoints: tuple[Endpoint, Endpoint] = Field(description="the two ends, NODE:IFNAME each")
     subnet: str | None = Field(default=None, description="addresses assigned in endpoint order unless given")
     addresses: tuple[Address | None, Address | None] | None = Field(
         default=None, description="explicit ADDR/PREFIX per endpoint (null to leave one out)")
-    mtu: int | None = Field(default=None, ge=68, le=65535)
+    mtu: int | None = Field(default=None, ge=68, le=65535, description="bytes, both ends (default: the kernel's 1500)")
     rate: str | None = Field(default=None, description="tbf rate limit, e.g. 100mbit")
 
     @property
@@ -190,11 +195,13 @@ class Link(Strict):
 
 
 class PingCheck(Strict):
-    from_: str = Field(alias="from")
-    to: str
-    count: int = Field(default=10, ge=1)
+    """iputils ping from a netns node; passes when loss and round trip are within bounds."""
+
+    from_: str = Field(alias="from", description="a netns node")
+    to: str = Field(description="a node (its address facing `from`) or an IP address")
+    count: int = Field(default=10, ge=1, description="pings to send")
     interval: float = Field(default=0.01, gt=0, description="seconds between pings")
-    size: int = Field(default=56, ge=0, le=65507)
+    size: int = Field(default=56, ge=0, le=65507, description="ICMP payload bytes")
     max_loss: float = Field(default=0, ge=0, le=100, description="percent")
     max_rtt_ms: float | None = Field(default=None, gt=0, description="bound on the median round trip")
     timeout: float = Field(default=10, gt=0, description="seconds")
@@ -236,6 +243,8 @@ class DeliveredCheck(FromTo):
 
 
 class RxRateCheck(Strict):
+    """A receiver's packet rate over its traffic window."""
+
     traffic: str = Field(description="the receiving traffic item")
     min_pps: float = Field(gt=0, description="received packets per second of the traffic window")
 
@@ -243,7 +252,7 @@ class RxRateCheck(Strict):
 class MonitorCheck(Strict):
     """Bounds on a unikernel monitor's final --stats (the node's monitor must have exited: app traffic stops it)."""
 
-    node: str
+    node: str = Field(description="a unikernel node")
     max_exits_per_packet: float | None = Field(default=None, ge=0, description="VM exits / NIC packets (rx + tx)")
     max_drops: int | None = Field(default=None, ge=0, description="NIC rx + tx drops")
 
@@ -255,14 +264,18 @@ class MonitorCheck(Strict):
 
 
 class ExitStatusCheck(Strict):
+    """The status a unikernel guest exited with."""
+
     node: str = Field(description="a unikernel node")
     equals: int = Field(default=0, description="the guest's exit status (128+N: killed by signal N)")
     timeout: float = Field(default=10, gt=0, description="seconds to wait for the guest to exit")
 
 
 class ConsoleCheck(Strict):
+    """A line of a unikernel's console output."""
+
     node: str = Field(description="a unikernel node")
-    contains: str | None = None
+    contains: str | None = Field(default=None, description="text a console line must contain")
     matches: str | None = Field(default=None, description="a Python regular expression, searched per line")
 
     @model_validator(mode="after")
@@ -275,12 +288,14 @@ class ConsoleCheck(Strict):
 
 
 class CommandCheck(Strict):
+    """A shell command run in a netns node, judged by its status and output."""
+
     node: str = Field(description="a netns node")
     run: str = Field(description="a shell command")
     exit_status: int | None = Field(default=0, description="expected status (null: any)")
     contains: str | None = Field(default=None, description="text its output (stdout + stderr) must contain")
     matches: str | None = Field(default=None, description="a Python regular expression its output must match")
-    timeout: float = Field(default=30, gt=0)
+    timeout: float = Field(default=30, gt=0, description="seconds")
 
     @field_validator("matches")
     @classmethod
@@ -293,13 +308,13 @@ class CommandCheck(Strict):
 class Check(Strict):
     """One check; exactly one kind key is set."""
 
-    ping: PingCheck | None = None
-    delivered: DeliveredCheck | None = None
-    rx_rate: RxRateCheck | None = None
-    monitor: MonitorCheck | None = None
-    exit_status: ExitStatusCheck | None = None
-    console: ConsoleCheck | None = None
-    command: CommandCheck | None = None
+    ping: PingCheck | None = Field(default=None, description="reachability and round trip by ping")
+    delivered: DeliveredCheck | None = Field(default=None, description="packets a traffic receiver counted")
+    rx_rate: RxRateCheck | None = Field(default=None, description="a traffic receiver's packet rate")
+    monitor: MonitorCheck | None = Field(default=None, description="bounds on a monitor's --stats")
+    exit_status: ExitStatusCheck | None = Field(default=None, description="a guest's exit status")
+    console: ConsoleCheck | None = Field(default=None, description="a guest's console output")
+    command: CommandCheck | None = Field(default=None, description="a command's status and output")
 
     @model_validator(mode="after")
     def _one_kind(self):
@@ -325,11 +340,11 @@ class UdpgenTraffic(FromTo):
 
     from_: str = Field(alias="from", description="a netns node")
     to: str = Field(description="a node (its address facing `from`) or an IPv4 address")
-    port: int = Field(default=5000, ge=1, le=65535)
+    port: int = Field(default=5000, ge=1, le=65535, description="UDP destination port")
     size: int = Field(default=1258, ge=8, le=65507, description="UDP payload bytes (1258: 1300-byte frames)")
     rate: str | int = Field(default="max", description="packets/s (20000, 50k), frame bits/s (100mbit) or max")
-    seconds: float | None = Field(default=None, gt=0)
-    count: int | None = Field(default=None, ge=1)
+    seconds: float | None = Field(default=None, gt=0, description="send for this long")
+    count: int | None = Field(default=None, ge=1, description="send this many datagrams")
     gso: int = Field(default=1, ge=1, le=64, description="datagrams per message, split by the kernel (UDP GSO)")
     batch: int = Field(default=64, ge=1, le=1024, description="messages per sendmmsg")
 
@@ -354,12 +369,12 @@ class PingTraffic(FromTo):
     """iputils ping; loss and round-trip percentiles parsed."""
 
     from_: str = Field(alias="from", description="a netns node")
-    to: str
-    count: int = Field(default=10, ge=1)
+    to: str = Field(description="a node (its address facing `from`) or an IP address")
+    count: int = Field(default=10, ge=1, description="pings to send")
     interval: float = Field(default=0.01, gt=0, description="seconds between pings (ignored with flood)")
-    flood: bool = False
-    size: int = Field(default=56, ge=0, le=65507)
-    timeout: float = Field(default=10, gt=0)
+    flood: bool = Field(default=False, description="ping -f: send as fast as replies come back")
+    size: int = Field(default=56, ge=0, le=65507, description="ICMP payload bytes")
+    timeout: float = Field(default=10, gt=0, description="seconds")
 
 
 class Iperf3Traffic(Strict):
@@ -367,11 +382,11 @@ class Iperf3Traffic(Strict):
 
     client: str = Field(description="a netns node")
     server: str = Field(description="a netns node")
-    protocol: Literal["tcp", "udp"] = "tcp"
-    seconds: float = Field(default=2, gt=0)
+    protocol: Literal["tcp", "udp"] = Field(default="tcp", description="tcp or udp (-u)")
+    seconds: float = Field(default=2, gt=0, description="test length (-t)")
     rate: str | None = Field(default=None, description="target bits/s (-b), e.g. 100M; UDP defaults to 1M")
     length: int | None = Field(default=None, ge=1, description="buffer / datagram bytes (-l)")
-    port: int = Field(default=5201, ge=1, le=65535)
+    port: int = Field(default=5201, ge=1, le=65535, description="server port (-p)")
 
 
 class AppTraffic(Strict):
@@ -390,14 +405,14 @@ class TapreadTraffic(Strict):
     node: str = Field(description="a unikernel node")
     nic: str = Field(default="service0", description="the guest NIC whose TAP to read")
     busy: bool = Field(default=False, description="spin on the TAP instead of sleeping in poll")
-    linger: float = Field(default=0.5, ge=0)
+    linger: float = Field(default=0.5, ge=0, description="seconds it keeps reading after the senders finish")
 
 
 class CountersTraffic(Strict):
     """Kernel interface counters of a netns node (e.g. the receiving end of a guest's flood)."""
 
     node: str = Field(description="a netns node")
-    interface: str
+    interface: str = Field(description="an interface name inside the node")
 
 
 class Traffic(Strict):
@@ -405,12 +420,12 @@ class Traffic(Strict):
 
     name: str = Field(pattern=NAME_RE, description="referred to by checks and in results")
     delay: float = Field(default=0, ge=0, description="seconds after the traffic phase starts")
-    udpgen: UdpgenTraffic | None = None
-    ping: PingTraffic | None = None
-    iperf3: Iperf3Traffic | None = None
-    app: AppTraffic | None = None
-    tapread: TapreadTraffic | None = None
-    counters: CountersTraffic | None = None
+    udpgen: UdpgenTraffic | None = Field(default=None, description="the built-in UDP generator")
+    ping: PingTraffic | None = Field(default=None, description="iputils ping, measured")
+    iperf3: Iperf3Traffic | None = Field(default=None, description="an iperf3 client and server")
+    app: AppTraffic | None = Field(default=None, description="a unikernel app that sends or counts")
+    tapread: TapreadTraffic | None = Field(default=None, description="read a guest's TAP directly")
+    counters: CountersTraffic | None = Field(default=None, description="a netns interface's kernel counters")
 
     @model_validator(mode="after")
     def _one_kind(self):
@@ -440,7 +455,7 @@ class Sweep(Strict):
         "several paths joined by commas take the same value")
     baselines: dict[Annotated[str, Field(pattern=NAME_RE)], dict[str, Any]] = Field(
         default_factory=dict, description="extra variants by name, each a set of path: value overrides")
-    repeat: int = Field(default=3, ge=1, le=1000)
+    repeat: int = Field(default=3, ge=1, le=1000, description="measured rounds per variant")
     warmup: int = Field(default=1, ge=0, le=100, description="rounds run first and discarded")
     metrics: list[str] = Field(default_factory=list, description="TRAFFIC.METRIC keys to tabulate and plot")
     primary: str | None = Field(default=None, description="the headline metric (default: the first of metrics), "
@@ -467,10 +482,13 @@ class Sweep(Strict):
 
 
 class Topology(Strict):
-    name: str = Field(pattern=NAME_RE)
-    nodes: dict[Annotated[str, Field(pattern=NAME_RE)], Node]
-    links: list[Link] = Field(default_factory=list)
-    checks: list[Check] = Field(default_factory=list)
+    """A topology file: nodes, the links between them, traffic to run and checks to judge."""
+
+    name: str = Field(pattern=NAME_RE, description="the topology's name, shown in results")
+    nodes: dict[Annotated[str, Field(pattern=NAME_RE)], Node] = Field(description="nodes by name; `kind` picks netns, "
+                                                                      "unikernel or bridge")
+    links: list[Link] = Field(default_factory=list, description="point-to-point links between node interfaces")
+    checks: list[Check] = Field(default_factory=list, description="judged after the traffic; any failure fails the run")
     traffic: list[Traffic] = Field(default_factory=list, description="started in order before the checks")
     sweep: Sweep | None = Field(default=None,
                                 description="variants for `testbed experiment` (`testbed run` ignores it)")
