@@ -4,26 +4,26 @@ from __future__ import annotations
 
 import pytest
 
-from guest_helpers import ping_guest
-from test_shmstream_util import (GUEST_MAC, MODES, Monitor, quiet_namespace, send_udp, static_neighbour,
-                                 summary, tap_tx_dropped)
+from framework.monitor import summary
+from framework.netns import ping_guest, quiet_namespace, static_neighbour, tap_tx_dropped
+from framework.shmstream import GUEST_MAC, MODES, SINK_PORT
+from framework.udp import send_udp
 
 
 @pytest.mark.kvm
 @pytest.mark.parametrize("mode", MODES)
-def test_guest_that_stops_reading_drops_counted_then_recovers(kvm, tap_ns, tmp_path, mode):
+def test_guest_that_stops_reading_drops_counted_then_recovers(kvm, tap_ns, monitor, mode):
     quiet_namespace(tap_ns)
     static_neighbour(tap_ns, GUEST_MAC)
     burst, after = 3000, 500
-    mon = Monitor(tmp_path, "shm_stall", mode, tap_ns, "2500", "5000", mac=GUEST_MAC)
-    try:
-        mon.wait_line("stalling")
-        send_udp(tap_ns, burst, 200, 30000)  # far more than the RX ring (256) and the TAP queue (1000) hold
-        mon.wait_line("reading", timeout=20)
-        send_udp(tap_ns, after, 200, 1000)  # the guest reads again: all of these must arrive
-        status, lines = mon.finish(timeout=30)
-    finally:
-        mon.kill()
+    mon = monitor("shm_stall", "2500", "5000", io=mode, tap_ns=tap_ns, mac=GUEST_MAC, stats=True)
+    mon.wait_line("stalling")
+    # far more than the RX ring (256) and the TAP queue (1000) hold
+    assert send_udp(tap_ns, SINK_PORT, burst, 200, 30000, blocking=True)["sent"] == burst
+    mon.wait_line("reading", timeout=20)
+    # the guest reads again: all of these must arrive
+    assert send_udp(tap_ns, SINK_PORT, after, 200, 1000, blocking=True)["sent"] == after
+    status, lines = mon.finish(timeout=30)
     assert status == 0, lines
     udp = summary(lines)["udp"]
     dropped = tap_tx_dropped(tap_ns)
@@ -46,12 +46,9 @@ def test_guest_that_stops_reading_drops_counted_then_recovers(kvm, tap_ns, tmp_p
     ("attach", "service0: attach word 0x12345678"),
 ])
 @pytest.mark.parametrize("mode", MODES)
-def test_corrupt_ring_stops_the_guest_with_the_reason(kvm, tap_ns, tmp_path, mode, case, reason):
-    mon = Monitor(tmp_path, "shm_corrupt", mode, tap_ns, case)
-    try:
-        status, lines = mon.finish(timeout=20)
-    finally:
-        mon.kill()
+def test_corrupt_ring_stops_the_guest_with_the_reason(kvm, tap_ns, monitor, mode, case, reason):
+    mon = monitor("shm_corrupt", case, io=mode, tap_ns=tap_ns, stats=True)
+    status, lines = mon.finish(timeout=20)
     assert f"corrupting: {case}" in lines
     assert "shm_corrupt: still running" not in lines
     assert status == 126, lines  # TB_EXIT_FAULT
@@ -63,14 +60,10 @@ def test_corrupt_ring_stops_the_guest_with_the_reason(kvm, tap_ns, tmp_path, mod
 
 @pytest.mark.kvm
 @pytest.mark.parametrize("mode", MODES)
-def test_guest_without_shmstream_falls_back_to_hypercalls(kvm, tap_ns, tmp_path, mode):
-    mon = Monitor(tmp_path, "shm_legacy", mode, tap_ns, f"--ip={tap_ns.guest_ip}/{tap_ns.prefix}", "--seconds=30")
-    try:
-        mon.wait_line("ready:")
-        ping = ping_guest(tap_ns, 50)
-        mon.stop()
-    finally:
-        mon.kill()
+def test_guest_without_shmstream_falls_back_to_hypercalls(kvm, tap_ns, guest_app, mode):
+    mon = guest_app("shm_legacy", "--seconds=30", io=mode, stats=True)
+    ping = ping_guest(tap_ns, 50)
+    mon.stop()
     assert "50 packets transmitted, 50 received" in ping.stdout, ping.stdout + ping.stderr
     stats = mon.stats()
     assert stats["shmstream"]["nics"]["net0"]["attached"] is False
@@ -79,17 +72,14 @@ def test_guest_without_shmstream_falls_back_to_hypercalls(kvm, tap_ns, tmp_path,
 
 @pytest.mark.kvm
 @pytest.mark.parametrize("mode", MODES)
-def test_udp_sink_exact_count_with_static_neighbour(kvm, tap_ns, tmp_path, mode):
+def test_udp_sink_exact_count_with_static_neighbour(kvm, tap_ns, monitor, mode):
     # A guest that never answers ARP still receives: the namespace knows its MAC (used by the stall test).
     quiet_namespace(tap_ns)
     static_neighbour(tap_ns, GUEST_MAC)
-    mon = Monitor(tmp_path, "shm_stall", mode, tap_ns, "1", "2500", mac=GUEST_MAC)
-    try:
-        mon.wait_line("reading")
-        send_udp(tap_ns, 1000, 100, 2000)
-        status, lines = mon.finish(timeout=30)
-    finally:
-        mon.kill()
+    mon = monitor("shm_stall", "1", "2500", io=mode, tap_ns=tap_ns, mac=GUEST_MAC, stats=True)
+    mon.wait_line("reading")
+    assert send_udp(tap_ns, SINK_PORT, 1000, 100, 2000, blocking=True)["sent"] == 1000
+    status, lines = mon.finish(timeout=30)
     assert status == 0
     assert summary(lines) == {"summary": True, "udp": 1000, "other": 0}
     assert tap_tx_dropped(tap_ns) == 0

@@ -1,15 +1,10 @@
 """test_shmstream_flags: the --shm-* monitor flags: a bad value is refused before the guest runs, --help shows the defaults, and non-default values reach the rings."""
 from __future__ import annotations
 
-import subprocess
-
 import pytest
 
-from testbed import paths
-from guest_helpers import ping_guest
-from test_shmstream_util import Monitor, image
-
-EXIT_CONFIG = 125
+from framework.monitor import EXIT_CONFIG, image_path, run_monitor
+from framework.netns import ping_guest
 
 # (flag, a value it must refuse): out of range at each end, not a power of two, not a plain decimal number.
 BAD_VALUES = [
@@ -26,14 +21,10 @@ BAD_VALUES = [
 ]
 
 
-def monitor(*argv: str) -> subprocess.CompletedProcess:
-    return subprocess.run([str(paths.monitor_path()), *argv], capture_output=True, text=True, timeout=30)
-
-
 # The flags are parsed before the monitor opens /dev/kvm, so these need no KVM.
 @pytest.mark.parametrize("flag, value", BAD_VALUES)
 def test_bad_value_is_refused_with_one_line_naming_the_flag(flag, value):
-    proc = monitor("--io=hybrid", f"{flag}={value}", str(image("echo")))
+    proc = run_monitor("--io=hybrid", f"{flag}={value}", str(image_path("echo")), timeout=30)
     assert proc.returncode == EXIT_CONFIG, (proc.returncode, proc.stderr)
     assert proc.stdout == ""
     lines = proc.stderr.splitlines()
@@ -41,7 +32,7 @@ def test_bad_value_is_refused_with_one_line_naming_the_flag(flag, value):
 
 
 def test_help_lists_every_flag_with_its_default():
-    proc = monitor("--help")
+    proc = run_monitor("--help", timeout=30)
     assert proc.returncode == 0
     lines = proc.stdout.splitlines()
     for flag, default in [("--shm-slots", 512), ("--shm-guest-spin-us", 50), ("--shm-io-idle-us", 50),
@@ -51,15 +42,11 @@ def test_help_lists_every_flag_with_its_default():
 
 
 @pytest.mark.kvm
-def test_hybrid_with_non_default_flags_answers_pings(kvm, tap_ns, tmp_path):
+def test_hybrid_with_non_default_flags_answers_pings(kvm, tap_ns, guest_app):
     flags = ("--shm-slots=32", "--shm-guest-spin-us=10", "--shm-io-idle-us=200", "--shm-budget=8")
-    mon = Monitor(tmp_path, "ping-serve", "hybrid", tap_ns, f"--ip={tap_ns.guest_ip}/{tap_ns.prefix}", flags=flags)
-    try:
-        mon.wait_line("ready:")
-        ping = ping_guest(tap_ns, 20)
-        status = mon.stop()
-    finally:
-        mon.kill()
+    mon = guest_app("ping-serve", io="hybrid", flags=flags, stats=True)
+    ping = ping_guest(tap_ns, 20)
+    status = mon.stop()
     assert "20 packets transmitted, 20 received" in ping.stdout, ping.stdout + ping.stderr
     assert status == 128 + 15
     shm = mon.stats()["shmstream"]

@@ -9,36 +9,13 @@ from pathlib import Path
 
 import pytest
 
+from framework.netns import in_ns, quiet_namespace, static_neighbour
+from framework.waits import LineReader
 from testbed import paths
 
 FAR_IP = "10.77.0.2"  # no one owns it: a static neighbour sends its frames into the TAP
 FAR_MAC = "02:00:00:77:00:02"
 PORT = 5000
-
-# Runs inside the namespace: counts datagrams and checks their sequence numbers.
-RECEIVER = r"""
-import json, socket, struct, sys, time
-expected, port = int(sys.argv[1]), int(sys.argv[2])
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.setsockopt(socket.SOL_SOCKET, 33, 8 << 20)  # SO_RCVBUFFORCE: past rmem_max, so a burst fits
-s.bind(("127.0.0.1", port))
-s.settimeout(3.0)
-print("ready", flush=True)
-seqs, sizes, first = [], set(), None
-try:
-    while len(seqs) < expected + 10:
-        data = s.recv(65536)
-        now = time.monotonic()
-        first = first or now
-        last = now
-        seqs.append(struct.unpack(">Q", data[:8])[0])
-        sizes.add(len(data))
-except socket.timeout:
-    pass
-print(json.dumps({"count": len(seqs), "in_order": seqs == list(range(len(seqs))),
-                  "sizes": sorted(sizes), "span": (last - first) if seqs else 0}))
-"""
-
 
 def tool(name: str) -> str:
     return str(paths.tool_path(name))
@@ -50,10 +27,6 @@ def last_json(text: str) -> dict:
     return json.loads(lines[-1])
 
 
-def in_ns(netns: str, *argv: str) -> list[str]:
-    return ["ip", "netns", "exec", netns, *argv]
-
-
 def udpgen(netns: str, *args: str) -> dict:
     done = subprocess.run(in_ns(netns, tool("udpgen"), "--json", *args),
                           capture_output=True, text=True, timeout=60)
@@ -61,28 +34,22 @@ def udpgen(netns: str, *args: str) -> dict:
     return last_json(done.stdout)
 
 
-def start_receiver(netns: str, expected: int) -> subprocess.Popen:
-    proc = subprocess.Popen(in_ns(netns, sys.executable, "-c", RECEIVER, str(expected), str(PORT)),
-                            stdout=subprocess.PIPE, text=True)
-    assert proc.stdout.readline().strip() == "ready"
-    return proc
-
-
-def finish(proc: subprocess.Popen) -> dict:
-    out, _ = proc.communicate(timeout=30)
-    return last_json(out)
+def start_receiver(udp_receiver, expected: int):
+    """Counts datagrams on 127.0.0.1:PORT in the namespace: up to 10 more than expected (so extras show), until
+    3 s pass without one."""
+    return udp_receiver("127.0.0.1", PORT, idle=3.0, first_wait=3.0, stop_after=expected + 10)
 
 
 @pytest.mark.root
-def test_udpgen_sends_exact_count_at_rate(tap_ns):
+def test_udpgen_sends_exact_count_at_rate(tap_ns, udp_receiver):
     count, rate = 1000, 2000
-    receiver = start_receiver(tap_ns.netns, count)
+    receiver = start_receiver(udp_receiver, count)
     sent = udpgen(tap_ns.netns, f"--dst=127.0.0.1:{PORT}", "--size=200", f"--rate={rate}",
                   f"--count={count}", "--batch=16")
-    got = finish(receiver)
+    got = receiver.result(timeout=30)
     assert (sent["sent_packets"], sent["errors"]) == (count, 0)
     assert sent["sent_bytes"] == count * 200
-    assert got == {**got, "count": count, "in_order": True, "sizes": [200]}
+    assert got == {**got, "packets": count, "in_order": True, "sizes": [200]}
     # Datagram k leaves at k/rate: the last one at (count-1)/rate, never earlier.
     ideal = (count - 1) / rate
     # Never early; late only by scheduling noise (a stalled sender catches up).
@@ -91,28 +58,28 @@ def test_udpgen_sends_exact_count_at_rate(tap_ns):
 
 
 @pytest.mark.root
-def test_udpgen_gso_burst_arrives_as_numbered_datagrams(tap_ns):
+def test_udpgen_gso_burst_arrives_as_numbered_datagrams(tap_ns, udp_receiver):
     # 1000 = 62 full GSO messages of 16 + one of 8: the kernel splits them into datagrams again.
-    receiver = start_receiver(tap_ns.netns, 1000)
+    receiver = start_receiver(udp_receiver, 1000)
     sent = udpgen(tap_ns.netns, f"--dst=127.0.0.1:{PORT}", "--size=200", "--count=1000", "--gso=16",
                   "--batch=128")
-    got = finish(receiver)
+    got = receiver.result(timeout=30)
     assert (sent["sent_packets"], sent["errors"], sent["gso"]) == (1000, 0, 16)
-    assert got == {**got, "count": 1000, "in_order": True, "sizes": [200]}
+    assert got == {**got, "packets": 1000, "in_order": True, "sizes": [200]}
 
 
 @pytest.mark.root
-def test_udpgen_duration_and_bitrate(tap_ns):
+def test_udpgen_duration_and_bitrate(tap_ns, udp_receiver):
     # 10.4 Mbit/s of 1300-byte frames is 1000 packets/s.
-    receiver = start_receiver(tap_ns.netns, 600)
+    receiver = start_receiver(udp_receiver, 600)
     sent = udpgen(tap_ns.netns, f"--dst=127.0.0.1:{PORT}", "--rate=10.4mbit", "--seconds=0.5")
-    got = finish(receiver)
+    got = receiver.result(timeout=30)
     assert sent["rate_pps"] == pytest.approx(1000)
     assert sent["frame_bytes"] == 1300
     # A stall across the deadline is not made up afterwards, hence the lower slack.
     assert 0.8 * 500 <= sent["sent_packets"] <= 501
     assert 0.5 <= sent["seconds"] <= 0.75
-    assert got["count"] == sent["sent_packets"]
+    assert got["packets"] == sent["sent_packets"]
 
 
 @pytest.mark.root
@@ -130,19 +97,23 @@ def _quiet_tap_with_neighbour(tap_ns) -> None:
     machine loses nothing: these tests count exactly, speed is the bench's business."""
     from pyroute2 import NetNS
 
-    subprocess.run(in_ns(tap_ns.netns, "sysctl", "-qw", f"net.ipv6.conf.{tap_ns.tap}.disable_ipv6=1"),
-                   check=True)
+    quiet_namespace(tap_ns)
+    static_neighbour(tap_ns, FAR_MAC, ip=FAR_IP)
     with NetNS(tap_ns.netns) as ns:
-        index = ns.link_lookup(ifname=tap_ns.tap)[0]
-        ns.neigh("add", dst=FAR_IP, lladdr=FAR_MAC, ifindex=index, state=0x80)  # NUD_PERMANENT
-        ns.link("set", index=index, txqlen=10000)
+        ns.link("set", index=ns.link_lookup(ifname=tap_ns.tap)[0], txqlen=10000)
 
 
 def start_tapread(tap_ns, *args: str) -> subprocess.Popen:
     proc = subprocess.Popen([tool("tapread"), f"--tap={tap_ns.tap}", f"--netns={tap_ns.netns}",
                              "--json", *args], stdout=subprocess.PIPE, text=True)
-    assert proc.stdout.readline().startswith("ready: tapread")
+    proc.output = LineReader(proc.stdout)
+    proc.output.wait_line("ready: tapread", 10, "tapread to open the TAP")
     return proc
+
+
+def finish(proc: subprocess.Popen) -> dict:
+    proc.wait(timeout=30)
+    return last_json("\n".join(proc.output.rest()))
 
 
 @pytest.mark.root
@@ -179,7 +150,7 @@ def test_tapread_refuses_a_busy_tap(tap_ns):
                                  "--count=1"], capture_output=True, text=True, timeout=10)
     finally:
         first.terminate()
-        first.communicate(timeout=10)
+        first.wait(timeout=10)
     assert second.returncode == 1
     assert second.stderr == f"tapread: --tap={tap_ns.tap}: busy (another process has it open)\n"
 
@@ -220,7 +191,7 @@ def test_bad_arguments_give_one_line_and_exit_2(name, args, message):
 def test_udpgen_stops_on_sigterm_with_a_summary(tap_ns):
     proc = subprocess.Popen(in_ns(tap_ns.netns, tool("udpgen"), f"--dst=127.0.0.1:{PORT}", "--rate=200",
                                   "--seconds=30", "--json"), stdout=subprocess.PIPE, text=True)
-    time.sleep(0.5)
+    time.sleep(0.5)  # not a wait for an event: half a second of sending at 200/s, then the signal mid-run
     proc.terminate()
     out, _ = proc.communicate(timeout=10)
     summary = last_json(out)
