@@ -6,13 +6,14 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
 
+from framework.lab import ended, start_cli, wait_paused
+from framework.netns import netns_inode
+from framework.waits import wait_for, wait_gone
 from testbed.lab import Lab
 from testbed.state import RunDir
 
@@ -20,27 +21,16 @@ CHAIN_NODES = 40
 
 
 def start_up(path, prefix: str, pause_after: str | None = None) -> subprocess.Popen:
-    env = {**os.environ, "PYTHONPATH": os.getcwd()}
-    if pause_after:
-        env["TESTBED_PAUSE_AFTER"] = pause_after  # `up` waits there, so the signal lands at a known stage
-    return subprocess.Popen([sys.executable, "-m", "testbed.cli", "up", str(path), "--prefix", prefix],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    return start_cli("up", str(path), "--prefix", prefix, pause_after=pause_after, stdout=subprocess.DEVNULL)
 
 
-def wait_for_namespaces(namespaces_of, prefix: str, at_least: int, process: subprocess.Popen) -> int:
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        found = len(namespaces_of(prefix))
-        if found >= at_least:
-            return found
+def wait_for_namespaces(namespaces_of, prefix: str, at_least: int, process: subprocess.Popen) -> list[str]:
+    def namespaces() -> list[str]:
         assert process.poll() is None, f"up ended early: {process.communicate()}"
-        time.sleep(0.002)
-    raise AssertionError(f"fewer than {at_least} namespaces of {prefix} after 20 s")
-
-
-def wait_paused(process: subprocess.Popen, stage: str) -> None:
-    line = process.stderr.readline()
-    assert f"paused after {stage}" in line, f"up did not pause: {line!r}"
+        return namespaces_of(prefix)
+    # A short interval: `up` creates namespaces quickly and the signal must land in the middle.
+    return wait_for(namespaces, 20, f"{at_least} namespaces of {prefix}", until=lambda found: len(found) >= at_least,
+                    interval=0.002)
 
 
 SIGNALS = [pytest.param(signal.SIGINT, id="sigint"), pytest.param(signal.SIGTERM, id="sigterm")]
@@ -50,12 +40,12 @@ SIGNALS = [pytest.param(signal.SIGINT, id="sigint"), pytest.param(signal.SIGTERM
 @pytest.mark.parametrize("signum", SIGNALS)
 def test_signal_at_a_stage_of_up_rolls_everything_back(root, chain_file, run_prefix, state_root, namespaces_of,
                                                        signum, stage):
-    prefix = f"{run_prefix}{'i' if signum == signal.SIGINT else 't'}{stage[0]}"
+    prefix = f"{run_prefix}-{'i' if signum == signal.SIGINT else 't'}{stage[0]}"
     process = start_up(chain_file(CHAIN_NODES), prefix, pause_after=stage)
-    wait_paused(process, stage)
+    stderr = wait_paused(process, stage)
     assert len(namespaces_of(prefix)) == CHAIN_NODES
     process.send_signal(signum)
-    _, stderr = process.communicate(timeout=30)
+    stderr = ended(process, stderr)
     assert process.returncode != 0
     assert namespaces_of(prefix) == [], stderr
     assert not list(state_root.glob("*/state.json")), stderr
@@ -64,7 +54,7 @@ def test_signal_at_a_stage_of_up_rolls_everything_back(root, chain_file, run_pre
 @pytest.mark.parametrize("signum", SIGNALS)
 def test_signal_in_the_middle_of_creating_namespaces_rolls_back(root, chain_file, run_prefix, state_root,
                                                                 namespaces_of, signum):
-    prefix = f"{run_prefix}{'i' if signum == signal.SIGINT else 't'}m"
+    prefix = f"{run_prefix}-{'i' if signum == signal.SIGINT else 't'}m"
     process = start_up(chain_file(4 * CHAIN_NODES), prefix)
     wait_for_namespaces(namespaces_of, prefix, 3, process)
     process.send_signal(signum)
@@ -76,7 +66,7 @@ def test_signal_in_the_middle_of_creating_namespaces_rolls_back(root, chain_file
 
 def test_kill_9_during_up_then_down_all_leaves_nothing(root, chain_file, run_prefix, testbed_cli, state_root,
                                                        namespaces_of):
-    prefix = f"{run_prefix}k"
+    prefix = f"{run_prefix}-k"
     process = start_up(chain_file(CHAIN_NODES), prefix)
     wait_for_namespaces(namespaces_of, prefix, 5, process)
     process.kill()
@@ -92,22 +82,20 @@ def test_kill_9_during_up_then_down_all_leaves_nothing(root, chain_file, run_pre
 
 def test_kill_9_of_the_detached_supervisor_then_down_orphans(root, chain_file, run_prefix, testbed_cli, state_root,
                                                              namespaces_of):
-    prefix = f"{run_prefix}s"
+    prefix = f"{run_prefix}-s"
     up = testbed_cli("up", str(chain_file(4)), "--json", "--prefix", prefix, check=True)
     run = RunDir.for_run(json.loads(up.stdout)["run_id"])
     supervisor = run.read()["supervisor"]
     assert run.read()["owner"] == supervisor  # `up` handed the lab to its supervisor
     os.kill(supervisor["pid"], signal.SIGKILL)
-    deadline = time.monotonic() + 5
-    while os.path.exists(f"/proc/{supervisor['pid']}/stat") and time.monotonic() < deadline:
-        time.sleep(0.01)
+    wait_gone(supervisor["pid"], 5, "the killed supervisor to be gone")
     done = testbed_cli("down", "--orphans")
     assert done.returncode == 0 and run.run_id in done.stdout, done.stderr
     assert namespaces_of(prefix) == []
     assert not run.path.exists()
 
 
-def test_processes_started_in_a_node_die_with_the_lab(root, topology_file, run_prefix):
+def test_processes_started_in_a_node_die_with_the_lab(root, topology_file, testbed_lab):
     path = topology_file("daemon", """
         name: daemon
         nodes:
@@ -116,22 +104,12 @@ def test_processes_started_in_a_node_die_with_the_lab(root, topology_file, run_p
         links:
           - {endpoints: [a:eth0, b:eth0], subnet: 10.3.0.0/30}
     """)
-    lab = Lab.up(path, name_prefix=run_prefix)
-    try:
+    with testbed_lab(path) as lab:
         inode = os.stat(f"/run/netns/{lab.nodes['a'].namespace}").st_ino
-        pids = [pid for pid in os.listdir("/proc") if pid.isdigit() and _netns_inode(pid) == inode]
+        pids = [pid for pid in os.listdir("/proc") if pid.isdigit() and netns_inode(pid) == inode]
         assert pids, "the backgrounded sleep should live in node a"
-    finally:
-        lab.down()
     for pid in pids:
-        assert not os.path.exists(f"/proc/{pid}/stat") or _netns_inode(pid) != inode
-
-
-def _netns_inode(pid: str) -> int | None:
-    try:
-        return os.stat(f"/proc/{pid}/ns/net").st_ino
-    except OSError:
-        return None
+        assert not os.path.exists(f"/proc/{pid}/stat") or netns_inode(pid) != inode
 
 
 def test_two_concurrent_downs_of_one_run(root, chain_file, run_prefix, namespaces_of):
@@ -159,13 +137,9 @@ def test_sigterm_during_the_checks_of_run_takes_the_lab_down(root, topology_file
         checks:
           - ping: {from: a, to: b, count: 1000, interval: 0.01}
     """)
-    prefix = f"{run_prefix}r"
-    process = subprocess.Popen([sys.executable, "-m", "testbed.cli", "run", str(path), "--prefix", prefix],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               env={**os.environ, "PYTHONPATH": os.getcwd()})
-    deadline = time.monotonic() + 20
-    while not _pinging(namespaces_of(prefix)) and time.monotonic() < deadline:
-        time.sleep(0.01)
+    prefix = f"{run_prefix}-r"
+    process = start_cli("run", str(path), "--prefix", prefix, stdout=subprocess.DEVNULL)
+    wait_for(lambda: _pinging(namespaces_of(prefix)), 20, "the checks to start pinging")
     assert namespaces_of(prefix), "the lab never came up"
     process.send_signal(signal.SIGTERM)
     _, stderr = process.communicate(timeout=30)
@@ -193,7 +167,7 @@ def test_a_taken_namespace_name_fails_up_and_is_left_alone(root, topology_file, 
     from testbed import planner
     from testbed.netlink import namespaces
 
-    run_id = f"{run_prefix}x-000000"
+    run_id = f"{run_prefix}-x-000000"
     taken = planner.namespace_name(run_id, "b")
     namespaces.create(taken)
     try:

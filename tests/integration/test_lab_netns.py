@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import threading
+from contextlib import ExitStack
 
 import pytest
 
@@ -101,30 +102,26 @@ def test_invalid_topology_exits_two_and_creates_nothing(root, testbed_cli, run_p
         Lab.up(bad, name_prefix=run_prefix)
 
 
-def test_two_copies_of_one_file_at_once_do_not_collide(root, pair, run_prefix):
+def test_two_copies_of_one_file_at_once_do_not_collide(root, pair, testbed_lab):
     labs, errors = [], []
+    with ExitStack() as stack:
+        def bring_up():
+            try:
+                labs.append(stack.enter_context(testbed_lab(pair)))
+            except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+                errors.append(exc)
 
-    def bring_up():
-        try:
-            labs.append(Lab.up(pair, name_prefix=run_prefix))
-        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=bring_up) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    try:
+        threads = [threading.Thread(target=bring_up) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
         assert not errors, errors
         first, second = labs
         assert first.run_id != second.run_id
         assert not {n.namespace for n in first.nodes.values()} & {n.namespace for n in second.nodes.values()}
         for lab in labs:
             assert lab.ping("c", "b", count=3, interval=0.01).loss_percent == 0
-    finally:
-        for lab in labs:
-            lab.down()
 
 
 def test_cli_up_status_exec_down(root, pair, testbed_cli, run_prefix, namespaces_of):

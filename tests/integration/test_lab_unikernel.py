@@ -9,17 +9,16 @@ import subprocess
 import sys
 import threading
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
 
+from framework.lab import BRIDGE3, PINGPAIR, REPO, cli_env, ended, start_cli, wait_paused
+from framework.waits import wait_gone
 from testbed.lab import Lab
 from testbed.lab_errors import NodeNotReady
 from testbed.state import RunDir
-
-REPO = Path(__file__).resolve().parents[2]
-PINGPAIR = REPO / "topologies" / "pingpair.yaml"
-BRIDGE3 = REPO / "topologies" / "bridge3.yaml"
 
 
 def test_pingpair_run_passes_with_stats(kvm, testbed_cli, tmp_path, run_prefix, namespaces_of):
@@ -51,23 +50,16 @@ def test_bridge3_run_passes(kvm, testbed_cli, run_prefix):
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-def test_two_pingpairs_at_once(kvm, run_prefix, namespaces_of):
-    first = Lab.up(PINGPAIR, name_prefix=run_prefix)
-    try:
-        second = Lab.up(PINGPAIR, name_prefix=run_prefix)
-        try:
-            assert first.nodes["guest"].namespace != second.nodes["guest"].namespace
-            for lab in (first, second):
-                assert lab.ping("host", "guest", count=10, interval=0.005).loss_percent == 0
-        finally:
-            second.down()
-    finally:
-        first.down()
+def test_two_pingpairs_at_once(kvm, testbed_lab, namespaces_of):
+    with testbed_lab(PINGPAIR) as first, testbed_lab(PINGPAIR) as second:
+        assert first.nodes["guest"].namespace != second.nodes["guest"].namespace
+        for lab in (first, second):
+            assert lab.ping("host", "guest", count=10, interval=0.005).loss_percent == 0
     assert namespaces_of(first.run_id) == [] and namespaces_of(second.run_id) == []
 
 
 def test_monitor_dies_with_a_killed_supervisor_and_down_all_cleans(kvm, testbed_cli, run_prefix, namespaces_of):
-    prefix = f"{run_prefix}m"
+    prefix = f"{run_prefix}-m"
     up = testbed_cli("up", str(PINGPAIR), "--json", "--prefix", prefix, check=True)
     run = RunDir.for_run(json.loads(up.stdout)["run_id"])
     state = run.read()
@@ -77,9 +69,7 @@ def test_monitor_dies_with_a_killed_supervisor_and_down_all_cleans(kvm, testbed_
     guest = next(row for row in status["nodes"] if row["node"] == "guest")
     assert (guest["pid"], guest["state"]) == (monitor_pid, "running")
     os.kill(state["supervisor"]["pid"], signal.SIGKILL)
-    deadline = time.monotonic() + 5
-    while os.path.exists(f"/proc/{monitor_pid}/stat") and time.monotonic() < deadline:
-        time.sleep(0.01)
+    wait_gone(monitor_pid, 5, "the monitor to die with its supervisor")
     assert not os.path.exists(f"/proc/{monitor_pid}/stat"), "the monitor outlived its supervisor"
     done = testbed_cli("down", "--all")
     assert done.returncode == 0, done.stderr
@@ -88,22 +78,22 @@ def test_monitor_dies_with_a_killed_supervisor_and_down_all_cleans(kvm, testbed_
 
 def test_monitor_exiting_early_fails_up_with_its_status_and_console(kvm, run_prefix, namespaces_of):
     with pytest.raises(NodeNotReady, match=r"(?s)guest: the monitor exited with status \d+.*unknown argument"):
-        Lab.up(PINGPAIR, name_prefix=f"{run_prefix}e", overrides={"nodes.guest.args": ["--bogus"]})
-    assert namespaces_of(f"{run_prefix}e") == []
+        Lab.up(PINGPAIR, name_prefix=f"{run_prefix}-e", overrides={"nodes.guest.args": ["--bogus"]})
+    assert namespaces_of(f"{run_prefix}-e") == []
 
 
-def test_lab_outlives_the_thread_that_brought_it_up(kvm, run_prefix):
+def test_lab_outlives_the_thread_that_brought_it_up(kvm, testbed_lab):
     labs = []
-    thread = threading.Thread(target=lambda: labs.append(Lab.up(PINGPAIR, name_prefix=run_prefix)))
-    thread.start()
-    thread.join()
-    (lab,) = labs
-    try:
-        time.sleep(0.3)  # PR_SET_PDEATHSIG would have fired when the thread ended
+    with ExitStack() as stack:
+        thread = threading.Thread(target=lambda: labs.append(stack.enter_context(testbed_lab(PINGPAIR))))
+        thread.start()
+        thread.join()
+        (lab,) = labs
+        # Not a wait for an event but for its absence: PR_SET_PDEATHSIG would have fired when the thread ended,
+        # and a monitor it killed would be gone within this time.
+        time.sleep(0.3)
         assert lab.processes()["guest"]["exit"] is None
         assert lab.ping("host", "guest", count=5, interval=0.005).loss_percent == 0
-    finally:
-        lab.down()
 
 
 OWNER = """
@@ -116,18 +106,16 @@ time.sleep(120)
 
 
 def test_killed_owner_stops_its_monitors_and_down_all_cleans(kvm, testbed_cli, run_prefix, namespaces_of):
-    prefix = f"{run_prefix}o"
+    prefix = f"{run_prefix}-o"
     owner = subprocess.Popen([sys.executable, "-c", OWNER, str(PINGPAIR), prefix], stdout=subprocess.PIPE, text=True,
-                             cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)})
+                             cwd=REPO, env=cli_env())
     try:
         run = RunDir.for_run(owner.stdout.readline().strip())
         monitor_pid = run.read()["processes"]["guest"]["pid"]
     finally:
         owner.kill()
         owner.wait()
-    deadline = time.monotonic() + 5
-    while os.path.exists(f"/proc/{monitor_pid}/stat") and time.monotonic() < deadline:
-        time.sleep(0.01)
+    wait_gone(monitor_pid, 5, "the monitor to die with the process that owned the lab")
     assert not os.path.exists(f"/proc/{monitor_pid}/stat"), "the monitor outlived the process that owned the lab"
     assert namespaces_of(prefix), "nothing was left for down --all: the test proves nothing"
     done = testbed_cli("down", "--all")
@@ -137,25 +125,21 @@ def test_killed_owner_stops_its_monitors_and_down_all_cleans(kvm, testbed_cli, r
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["sigint", "sigterm"])
 def test_signal_after_monitors_started_rolls_back_monitors_too(kvm, run_prefix, state_root, namespaces_of, signum):
-    prefix = f"{run_prefix}{'i' if signum == signal.SIGINT else 't'}g"
-    process = subprocess.Popen([sys.executable, "-m", "testbed.cli", "up", str(PINGPAIR), "--prefix", prefix],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
-                               env={**os.environ, "PYTHONPATH": str(REPO), "TESTBED_PAUSE_AFTER": "monitors"})
-    assert "paused after monitors" in process.stderr.readline()
+    prefix = f"{run_prefix}-{'i' if signum == signal.SIGINT else 't'}g"
+    process = start_cli("up", str(PINGPAIR), "--prefix", prefix, pause_after="monitors", stdout=subprocess.DEVNULL)
+    stderr = wait_paused(process, "monitors")
     (state_file,) = state_root.glob("*/state.json")
     monitor_pid = json.loads(state_file.read_text())["processes"]["guest"]["pid"]
     process.send_signal(signum)
-    _, stderr = process.communicate(timeout=30)
+    stderr = ended(process, stderr)
     assert process.returncode != 0
     assert not os.path.exists(f"/proc/{monitor_pid}/stat"), stderr
     assert namespaces_of(prefix) == [] and not state_file.exists(), stderr
 
 
 def test_two_pingpair_runs_from_two_processes_at_once(kvm, tmp_path, run_prefix, namespaces_of):
-    runs = [subprocess.Popen([sys.executable, "-m", "testbed.cli", "run", str(PINGPAIR), "--prefix", run_prefix,
-                              "--json", str(tmp_path / f"run{i}.json"), "--set", "checks.0.ping.interval=0.002"],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
-                             env={**os.environ, "PYTHONPATH": str(REPO)}) for i in range(2)]
+    runs = [start_cli("run", str(PINGPAIR), "--prefix", run_prefix, "--json", str(tmp_path / f"run{i}.json"),
+                      "--set", "checks.0.ping.interval=0.002") for i in range(2)]
     outputs = [run.communicate(timeout=120) for run in runs]
     assert [run.returncode for run in runs] == [0, 0], outputs
     reports = [json.loads((tmp_path / f"run{i}.json").read_text()) for i in range(2)]

@@ -11,18 +11,15 @@ import os
 import subprocess
 import sys
 import textwrap
-import threading
 from pathlib import Path
 
 import pytest
 
+from framework.lab import PINGPAIR, cli_env, start_cli, wait_paused
 from testbed import paths
 from testbed.lab_errors import NodeNotReady
 from testbed.pause import STAGES
 from testbed.procs import ProcessId
-
-REPO = Path(__file__).resolve().parents[2]
-PINGPAIR = REPO / "topologies" / "pingpair.yaml"
 
 
 def session_members(sid: int) -> list[str]:
@@ -38,25 +35,12 @@ def session_members(sid: int) -> list[str]:
     return found
 
 
-def wait_paused(process: subprocess.Popen, stage: str) -> None:
-    timer = threading.Timer(30, process.kill)  # a pause never reached must not hang the suite
-    timer.start()
-    try:
-        for line in process.stderr:
-            if f"paused after {stage}" in line:
-                return
-        raise AssertionError(f"up ended (status {process.wait()}) without pausing after {stage}")
-    finally:
-        timer.cancel()
-
-
 @pytest.mark.parametrize("stage", STAGES)
 def test_kill_9_of_up_at_each_stage_then_down_all_leaves_nothing(kvm, stage, run_prefix, state_root, testbed_cli,
                                                                   namespaces_of):
-    prefix = f"{run_prefix}{stage[0]}"
-    up = subprocess.Popen([sys.executable, "-m", "testbed.cli", "up", str(PINGPAIR), "--prefix", prefix],
-                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True,
-                          env={**os.environ, "TESTBED_PAUSE_AFTER": stage, "PYTHONPATH": str(REPO)})
+    prefix = f"{run_prefix}-{stage[0]}"
+    up = start_cli("up", str(PINGPAIR), "--prefix", prefix, pause_after=stage, stdout=subprocess.DEVNULL,
+                   start_new_session=True)
     wait_paused(up, stage)
     (state_file,) = state_root.glob("*/state.json")
     state = json.loads(state_file.read_text())
@@ -122,9 +106,9 @@ print(json.dumps(problems), flush=True)
 
 def test_two_workers_tearing_down_at_the_same_moment(kvm, run_prefix, namespaces_of):
     """Each worker process downs its own lab and the other's at once: four downs of two runs, two processes."""
-    prefix = f"{run_prefix}w"
+    prefix = f"{run_prefix}-w"
     workers = [subprocess.Popen([sys.executable, "-c", WORKER, str(PINGPAIR), prefix], stdin=subprocess.PIPE,
-                                stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
+                                stdout=subprocess.PIPE, text=True, env=cli_env())
                for _ in range(2)]
     try:
         runs = [worker.stdout.readline().strip() for worker in workers]

@@ -7,15 +7,12 @@ import json
 import os
 import signal
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from testbed.lab import Lab
-
-REPO = Path(__file__).resolve().parents[2]
+from framework.lab import start_cli
+from framework.waits import wait_for
 NO_IPV6 = "{net.ipv6.conf.all.disable_ipv6: 1, net.ipv6.conf.default.disable_ipv6: 1}"
 FLOOD = f"""\
 name: flood
@@ -32,9 +29,9 @@ traffic:
 
 
 @pytest.mark.parametrize("receiver", ["app", "tapread"])
-def test_udpgen_delivers_its_count_at_its_rate(kvm, run_prefix, topology_file, receiver):
+def test_udpgen_delivers_its_count_at_its_rate(kvm, testbed_lab, topology_file, receiver):
     overrides = {} if receiver == "app" else {"traffic.0": {"name": "sink", "tapread": {"node": "guest"}}}
-    with Lab.up(topology_file("flood", FLOOD), overrides=overrides, name_prefix=run_prefix) as lab:
+    with testbed_lab(topology_file("flood", FLOOD), set=overrides) as lab:
         figures = lab.run_traffic()
     flood, sink = figures["flood"], figures["sink"]
     assert flood["sent_packets"] == 1000 and flood["errors"] == 0
@@ -46,7 +43,7 @@ def test_udpgen_delivers_its_count_at_its_rate(kvm, run_prefix, topology_file, r
         assert sum(sink["rx_per_second"]) == 1000
 
 
-def test_ping_and_iperf3_between_namespaces(root, run_prefix, topology_file):
+def test_ping_and_iperf3_between_namespaces(root, testbed_lab, topology_file):
     path = topology_file("tools", """\
         name: tools
         nodes:
@@ -61,7 +58,7 @@ def test_ping_and_iperf3_between_namespaces(root, run_prefix, topology_file):
           - {name: udp, iperf3: {client: a, server: b, protocol: udp, rate: 20M, seconds: 1, port: 5202}, delay: 0.5}
           - {name: flood, ping: {from: b, to: a, count: 500, flood: true, size: 1000}}
         """)
-    with Lab.up(path, name_prefix=run_prefix) as lab:
+    with testbed_lab(path) as lab:
         figures = lab.run_traffic()
     ping, tcp, udp = figures["ping"], figures["tcp"], figures["udp"]
     assert (ping["transmitted"], ping["received"], ping["loss_percent"]) == (20, 20, 0)
@@ -74,7 +71,7 @@ def test_ping_and_iperf3_between_namespaces(root, run_prefix, topology_file):
     assert flood["transmitted"] == flood["received"] == 500 and flood["rtt_max_ms"] >= flood["rtt_min_ms"] > 0
 
 
-def test_a_guest_source_is_counted_by_the_host(kvm, run_prefix, topology_file):
+def test_a_guest_source_is_counted_by_the_host(kvm, testbed_lab, topology_file):
     path = topology_file("tx", f"""\
         name: tx
         nodes:
@@ -87,7 +84,7 @@ def test_a_guest_source_is_counted_by_the_host(kvm, run_prefix, topology_file):
           - {{name: source, app: {{node: guest, finishes: true, timeout: 20}}}}
           - {{name: host, counters: {{node: host, interface: eth0}}}}
         """)
-    with Lab.up(path, name_prefix=run_prefix) as lab:
+    with testbed_lab(path) as lab:
         figures = lab.run_traffic()
     source, host = figures["source"], figures["host"]
     assert source["tx_packets"] == 500 and source["summary"] and source["guest_exit_status"] == 0
@@ -159,20 +156,19 @@ def _children_named(parent: int, name: str) -> list[int]:
 
 def test_sigterm_mid_flood_stops_the_generator_and_the_lab(kvm, run_prefix, topology_file, namespaces_of):
     path = topology_file("long", FLOOD.replace("rate: 2000, count: 1000", "rate: 1000, seconds: 60"))
-    cli = subprocess.Popen([sys.executable, "-m", "testbed.cli", "run", str(path), "--prefix", run_prefix],
-                           env={**os.environ, "PYTHONPATH": str(REPO)}, stdout=subprocess.DEVNULL,
-                           stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 30
-    while not (flood := _children_named(cli.pid, "udpgen")):
-        assert cli.poll() is None and time.monotonic() < deadline, cli.stderr.read() if cli.stderr else ""
-        time.sleep(0.05)
+    cli = start_cli("run", str(path), "--prefix", run_prefix, stdout=subprocess.DEVNULL)
+
+    def generators() -> list[int]:
+        assert cli.poll() is None, cli.stderr.read()
+        return _children_named(cli.pid, "udpgen")
+    flood = wait_for(generators, 30, "the run to start udpgen")
     cli.send_signal(signal.SIGTERM)
     assert cli.wait(30) != 0
     assert not Path(f"/proc/{flood[0]}").exists(), "udpgen outlived the run"
     assert namespaces_of(run_prefix) == []
 
 
-def test_a_flood_to_one_guest_on_a_bridge_reaches_only_that_guest(kvm, run_prefix, topology_file):
+def test_a_flood_to_one_guest_on_a_bridge_reaches_only_that_guest(kvm, testbed_lab, topology_file):
     """The guest's MAC is pinned in the bridge too: without ARP the bridge would flood every frame to every guest."""
     path = topology_file("bridged", f"""\
         name: bridged
@@ -190,7 +186,7 @@ def test_a_flood_to_one_guest_on_a_bridge_reaches_only_that_guest(kvm, run_prefi
           - {{name: sink2, app: {{node: g2, linger: 0.3}}}}
           - {{name: flood, udpgen: {{from: host, to: g1, rate: 5000, count: 500}}}}
         """)
-    with Lab.up(path, name_prefix=run_prefix) as lab:
+    with testbed_lab(path) as lab:
         figures = lab.run_traffic()
     assert figures["sink1"]["rx_packets"] == 500 and figures["sink2"]["rx_packets"] == 0
     assert figures["sink2"]["nic_rx_packets"] < 10, figures["sink2"]  # not the 500 frames meant for g1
