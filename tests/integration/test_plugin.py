@@ -1,5 +1,5 @@
-"""The pytest plugin as a user meets it: a pytest run in a subprocess (so its exit status, report and cleanup are
-observable) keeps a failed test's lab files and names the folder, drops a passing test's, fails the run naming a
+"""The pytest plugin as a user meets it: a pytest run in a subprocess by pytester (so its exit status, report and
+cleanup are observable, and the inner run's labs are not this process's) keeps a failed test's lab files and names the folder, drops a passing test's, fails the run naming a
 lab left behind (also under xdist), and tears a lab down when Ctrl-C interrupts the test."""
 from __future__ import annotations
 
@@ -10,14 +10,13 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-PINGPAIR = REPO / "topologies" / "pingpair.yaml"
-NETNS_PAIR = REPO / "topologies" / "netns-pair.yaml"
+from framework.lab import NETNS_PAIR, PINGPAIR
+from framework.waits import wait_for
+
 AS_FROM_A_TERMINAL = """
 # Ctrl-C as at a terminal even when the outer suite runs in the background, where the shell leaves SIGINT ignored
 # (an ignored signal stays ignored across exec, and Python then never raises KeyboardInterrupt).
@@ -27,15 +26,28 @@ signal.signal(signal.SIGINT, signal.default_int_handler)
 XDIST_ENV = ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT", "PYTEST_XDIST_TESTRUNUID", "PYTEST_CURRENT_TEST")
 
 
-def inner_pytest(directory: Path, files: dict[str, str], *args: str) -> subprocess.Popen:
-    """Start `pytest ARGS` on the given test files in directory, as its own session (outer xdist vars removed)."""
-    (directory / "pytest.ini").write_text("[pytest]\nfaulthandler_timeout = 30\n")  # a hung test shows where
-    (directory / "conftest.py").write_text(AS_FROM_A_TERMINAL)
-    for name, text in files.items():
-        (directory / name).write_text(textwrap.dedent(text))
-    env = {key: value for key, value in os.environ.items() if key not in XDIST_ENV}
-    return subprocess.Popen([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", *args],
-                            cwd=directory, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+@pytest.fixture
+def inner(pytester, monkeypatch):
+    """A pytester directory for an inner pytest run of its own (the outer xdist variables removed)."""
+    for name in XDIST_ENV:
+        monkeypatch.delenv(name, raising=False)
+    pytester.makeini("[pytest]\nfaulthandler_timeout = 30\n")  # a hung test shows where
+    pytester.makeconftest(AS_FROM_A_TERMINAL)
+    return pytester
+
+
+def write_tests(pytester, files: dict[str, str]) -> None:
+    pytester.makepyfile(**{Path(name).stem: textwrap.dedent(text) for name, text in files.items()})
+
+
+def run_inner(pytester, files: dict[str, str], *args: str, timeout: float = 120):
+    """`pytest ARGS` on the given test files, run to its end; (exit status, stdout and stderr as one text)."""
+    write_tests(pytester, files)
+    try:
+        result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q", *args, timeout=timeout)
+    except pytester.TimeoutExpired as exc:
+        raise AssertionError(f"the inner pytest hung for {timeout} s: {exc}") from None
+    return result.ret, result.stdout.str() + "\n" + result.stderr.str()
 
 
 def signal_masks(pid) -> str:
@@ -65,8 +77,8 @@ def run_token(output: str) -> str:
     return match.group(1)
 
 
-def test_failed_test_keeps_its_lab_files_and_a_passing_one_does_not(kvm, tmp_path):
-    process = inner_pytest(tmp_path, {"test_user.py": f"""
+def test_failed_test_keeps_its_lab_files_and_a_passing_one_does_not(kvm, inner):
+    returncode, output = run_inner(inner, {"test_user.py": f"""
         import os, signal
 
         def test_passes(testbed_lab):
@@ -84,12 +96,11 @@ def test_failed_test_keeps_its_lab_files_and_a_passing_one_does_not(kvm, tmp_pat
                 os.kill(lab.processes()["guest"]["pid"], signal.SIGKILL)
                 assert lab.ping("host", "guest", count=3, interval=0.01, timeout=1).received == 3
     """}, "-s")
-    output = finish(process)
-    assert process.returncode == 1, output
+    assert returncode == 1, output
     assert "2 failed, 1 passed" in output, output
     kept = {Path(path).name: Path(path) for path in re.findall(r"lab files of this test kept in (\S+)", output)}
     assert set(kept) == {"test_user.py--test_fails_plainly", "test_user.py--test_monitor_killed_mid_test"}, output
-    assert {path.parent for path in kept.values()} == {tmp_path / "testbed-artifacts"}
+    assert {path.parent for path in kept.values()} == {inner.path / "testbed-artifacts"}
     (plain,) = [path for path in kept["test_user.py--test_fails_plainly"].iterdir() if path.is_dir()]
     assert json.loads((plain / "stats" / "guest.json").read_text())["vm_exits"] > 0  # the monitor's final stats
     (run_dir,) = [path for path in kept["test_user.py--test_monitor_killed_mid_test"].iterdir() if path.is_dir()]
@@ -98,14 +109,14 @@ def test_failed_test_keeps_its_lab_files_and_a_passing_one_does_not(kvm, tmp_pat
     assert '"exit": -9' in state or '"exit": 137' in state, state  # the supervisor saw the monitor die of SIGKILL
     (before_kill, *_) = json.loads((run_dir / "results.json").read_text())  # the pings were recorded
     assert before_kill["ping"]["received"] >= 3, before_kill
-    assert sorted(p.name for p in (tmp_path / "testbed-artifacts").iterdir()) == sorted(kept), \
+    assert sorted(p.name for p in (inner.path / "testbed-artifacts").iterdir()) == sorted(kept), \
         "the passing test's files should be gone"
     assert "left behind by this run" not in output
     assert namespaces_with(run_token(output)) == []
 
 
-def test_a_lab_left_behind_fails_the_run_under_xdist(root, tmp_path, testbed_cli):
-    process = inner_pytest(tmp_path, {"test_leaky.py": f"""
+def test_a_lab_left_behind_fails_the_run_under_xdist(root, inner, testbed_cli):
+    returncode, output = run_inner(inner, {"test_leaky.py": f"""
         from testbed.lab import Lab
 
         def test_forgets_its_lab(testbed_name_prefix):
@@ -115,9 +126,8 @@ def test_a_lab_left_behind_fails_the_run_under_xdist(root, tmp_path, testbed_cli
             with testbed_lab({str(NETNS_PAIR)!r}):
                 pass
     """}, "-n", "2")
-    output = finish(process)
     try:
-        assert "2 passed" in output and process.returncode == 1, output
+        assert "2 passed" in output and returncode == 1, output
         section = output.split("left behind by this run", 1)[1]
         token = run_token(section)
         leaked = namespaces_with(token)
@@ -127,21 +137,24 @@ def test_a_lab_left_behind_fails_the_run_under_xdist(root, tmp_path, testbed_cli
         testbed_cli("down", "--all")  # the leaked run lives under this test's state root
 
 
-def test_ctrl_c_in_a_test_tears_its_lab_down(kvm, tmp_path):
-    started = tmp_path / "started"
-    process = inner_pytest(tmp_path, {"test_slow.py": f"""
+def test_ctrl_c_in_a_test_tears_its_lab_down(kvm, inner):
+    started = inner.path / "started"
+    write_tests(inner, {"test_slow.py": f"""
         import json, pathlib, time
 
         def test_long(testbed_lab):
             with testbed_lab({str(PINGPAIR)!r}) as lab:
                 pathlib.Path({str(started)!r}).write_text(json.dumps(
                     {{"run": lab.run_id, "dir": str(lab.state_dir), "monitor": lab.processes()["guest"]["pid"]}}))
-                time.sleep(60)
+                time.sleep(60)  # until interrupted
     """})
-    deadline = time.monotonic() + 30
-    while not started.exists():
-        assert process.poll() is None and time.monotonic() < deadline, finish(process)
-        time.sleep(0.05)
+    process = inner.popen([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q"],
+                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+    def started_file() -> bool:
+        assert process.poll() is None, finish(process)
+        return started.exists()
+    wait_for(started_file, 30, "the inner test to bring its lab up and say so in a file")
     lab = json.loads(started.read_text())
     assert namespaces_with(lab["run"].split("-")[1]), "the lab should be up before the interrupt"
     masks = signal_masks(process.pid)
