@@ -102,9 +102,11 @@ class Lab:
         with Handles() as handles:
             apply(self.plan, self.run.record, handles, forget=self.run.forget)
         self.timings.mark("links")
+        self._create_block_files()
         pause.point("links")
         self._release_supervisor()
-        readiness.wait_ready(self.run, [m.node for m in self.plan.monitors], ready_timeout)
+        readiness.wait_ready(self.run, [m.node for m in self.plan.monitors], ready_timeout,
+                             markers={m.node: m.ready for m in self.plan.monitors if m.ready})
         self.timings.mark("monitors")
         pause.point("monitors")
         self._run_node_commands()
@@ -122,6 +124,23 @@ class Lab:
         identity = ProcessId.of(process.pid) or ProcessId(process.pid, 0)
         self.run.update(lambda state: state.__setitem__("supervisor", identity.to_json()))
         self._supervisor = process
+
+    def _create_block_files(self) -> None:
+        """The block files the topology asks the lab to make: recorded first, so down() removes exactly these."""
+        for monitor in self.plan.monitors:
+            for block in monitor.blocks:
+                if block.create is None:
+                    continue
+                self.run.record("file", path=block.path)
+                try:
+                    fd = os.open(block.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+                except FileExistsError:  # made by someone else since the plan: theirs, not ours to remove
+                    self.run.forget("file", path=block.path)
+                    raise LabError(f"node {monitor.node}: block {block.name}: {block.path} appeared meanwhile") from None
+                try:
+                    os.ftruncate(fd, block.create)  # sparse zeros
+                finally:
+                    os.close(fd)
 
     def _release_supervisor(self) -> None:
         """The links exist now: tell the supervisor what to start, and wait until it has started it."""

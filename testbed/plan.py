@@ -91,6 +91,15 @@ class Nic(Frozen):
     mac: str
 
 
+class Block(Frozen):
+    """A guest block device and its backing file; `create` (bytes) when the lab makes the file (and removes it)."""
+
+    name: str
+    path: str
+    sector_size: int
+    create: int | None = None
+
+
 class Monitor(Frozen):
     """Everything needed to start one unikernel node's monitor."""
 
@@ -101,6 +110,8 @@ class Monitor(Frozen):
     io: str
     nics: tuple[Nic, ...]
     guest_args: tuple[str, ...]
+    blocks: tuple[Block, ...] = ()
+    ready: str | None = None  # console text that marks the guest ready; None: a line starting with "ready:"
 
     def argv(self, monitor_binary: str, stats_path: str) -> list[str]:
         argv = [monitor_binary, f"--mem={self.memory}", f"--netns={self.namespace}", f"--io={self.io}",
@@ -108,6 +119,9 @@ class Monitor(Frozen):
         for nic in self.nics:
             argv.append(f"--net:{nic.name}={nic.tap}@{nic.tap_namespace}")
             argv.append(f"--net-mac:{nic.name}={nic.mac}")
+        for block in self.blocks:
+            argv.append(f"--block:{block.name}={block.path}")
+            argv.append(f"--block-sector-size:{block.name}={block.sector_size}")
         return [*argv, "--", self.image, *self.guest_args]
 
 

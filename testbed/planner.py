@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import os
 import re
 import secrets
 from collections.abc import Callable
@@ -259,7 +260,20 @@ class _Planner:
         if image is None:
             self.problems.append(f"nodes.{name}.image: {node.image!r} is neither a built-in image nor a file")
         return p.Monitor(node=name, namespace=self.ns(name), image=str(image or node.image), memory=node.memory,
-                         io=node.io, nics=tuple(self.nics.get(name, ())), guest_args=self._guest_args(name, node))
+                         io=node.io, nics=tuple(self.nics.get(name, ())), guest_args=self._guest_args(name, node),
+                         blocks=self._blocks(name, node), ready=node.ready)
+
+    def _blocks(self, name: str, node: UnikernelNode) -> tuple[p.Block, ...]:
+        """A file to attach must exist now unless the lab is to create it (then it must not: never overwrite one)."""
+        blocks = []
+        for device, spec in node.block.items():
+            exists = os.path.exists(spec.path)
+            if spec.create is None and not exists:
+                self.problems.append(f"nodes.{name}.block.{device}: {spec.path} does not exist "
+                                     "(give create: BYTES to have the lab make it)")
+            blocks.append(p.Block(name=device, path=spec.path, sector_size=spec.sector_size,
+                                  create=spec.create if not exists else None))
+        return tuple(blocks)
 
     def _guest_args(self, name: str, node: UnikernelNode) -> tuple[str, ...]:
         """--ip from the first addressed NIC and --gw from `gateway:`, unless the user passes them.

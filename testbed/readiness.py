@@ -22,11 +22,14 @@ def console_tail(path: Path, lines: int = TAIL_LINES) -> str:
     return "\n".join(f"  | {line}" for line in tail) if tail else "(no console output)"
 
 
-def is_ready(console: Path) -> bool:
+def is_ready(console: Path, marker: str | None = None) -> bool:
+    """A line starting with `ready:`, or the node's own marker text anywhere (an image that prints no such line)."""
     try:
         data = console.read_bytes()
     except FileNotFoundError:
         return False
+    if marker:
+        return marker.encode() in data
     return any(line.startswith(READY_PREFIX) for line in data.splitlines())
 
 
@@ -41,15 +44,16 @@ def wait_supervisor(run: RunDir, supervisor: ProcessId, timeout: float) -> None:
         time.sleep(POLL_SECONDS)
 
 
-def wait_ready(run: RunDir, nodes: list[str], timeout: float) -> None:
-    """Each node's console must show a line starting with `ready:`; an exited monitor fails at once."""
+def wait_ready(run: RunDir, nodes: list[str], timeout: float, markers: dict[str, str] | None = None) -> None:
+    """Each node's console must show a line starting with `ready:` (or its marker); an exited monitor fails at once."""
     deadline = time.monotonic() + timeout
+    markers = markers or {}
     waiting = list(nodes)
     while waiting:
         processes = run.read()["processes"]
         for node in list(waiting):
             console = run.console_path(node)
-            if is_ready(console):
+            if is_ready(console, markers.get(node)):
                 waiting.remove(node)
                 continue
             status = processes.get(node, {}).get("exit")
@@ -58,8 +62,9 @@ def wait_ready(run: RunDir, nodes: list[str], timeout: float) -> None:
                                    f"ready; console tail ({console}):\n{console_tail(console)}")
         if waiting and time.monotonic() > deadline:
             node = waiting[0]
-            raise NodeNotReady(f"node {node}: not ready within {timeout:g} s (no console line starting with "
-                               f"'ready:'); console tail ({run.console_path(node)}):\n"
+            awaited = repr(markers[node]) if node in markers else "line starting with 'ready:'"
+            raise NodeNotReady(f"node {node}: not ready within {timeout:g} s (no {awaited} on the console); "
+                               f"console tail ({run.console_path(node)}):\n"
                                f"{console_tail(run.console_path(node))}")
         if waiting:
             time.sleep(POLL_SECONDS)

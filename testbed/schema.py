@@ -23,7 +23,8 @@ MAC_RE = r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$"
 ENDPOINT_RE = r"^[A-Za-z][A-Za-z0-9_-]{0,30}:.+$"  # NODE:IFNAME; the static checks judge IFNAME per node kind
 RATE_RE = re.compile(r"^(\d+(?:\.\d+)?)\s*(bit|kbit|mbit|gbit|bps|kbps|mbps|gbps)?$", re.IGNORECASE)
 MEMORY_MIN_MIB = 4
-MEMORY_MAX_MIB = 3072
+MEMORY_MAX_MIB = 4096  # the monitor's limit, as solo5-hvt's
+SECTOR_SIZE_MIN, SECTOR_SIZE_MAX = 512, 32768  # the monitor's --block-sector-size range
 # Added to any error about these fields: pydantic's own words don't say the unit or the form.
 FIELD_HINTS = {
     "memory": f"memory is in MiB, from {MEMORY_MIN_MIB} to {MEMORY_MAX_MIB}, e.g. memory: 32",
@@ -120,6 +121,36 @@ class NetnsNode(Strict):
     commands: list[str] = Field(default_factory=list, description="shell commands run in the node after up")
 
 
+class BlockDevice(Strict):
+    """A guest block device: a file the monitor attaches with --block (and --block-sector-size)."""
+
+    path: str = Field(description="backing file, relative to the topology file")
+    sector_size: int = Field(default=SECTOR_SIZE_MIN, description="bytes: a power of two, 512..32768")
+    create: int | None = Field(default=None, gt=0, description="bytes: create the file this size (zeros) when it "
+                               "does not exist; the lab then removes it at down")
+
+    @field_validator("path")
+    @classmethod
+    def _path_beside_topology(cls, value: str, info: ValidationInfo) -> str:
+        base_dir = (info.context or {}).get("base_dir")
+        if base_dir is not None and not Path(value).is_absolute():
+            return str(Path(base_dir, value))
+        return value
+
+    @field_validator("sector_size")
+    @classmethod
+    def _sector_size(cls, value: int) -> int:
+        if not SECTOR_SIZE_MIN <= value <= SECTOR_SIZE_MAX or value & (value - 1):
+            raise ValueError(f"a power of two from {SECTOR_SIZE_MIN} to {SECTOR_SIZE_MAX}, e.g. sector_size: 4096")
+        return value
+
+    @model_validator(mode="after")
+    def _whole_sectors(self) -> "BlockDevice":
+        if self.create is not None and self.create % self.sector_size:
+            raise ValueError(f"create: {self.create} bytes is not a whole number of {self.sector_size}-byte sectors")
+        return self
+
+
 class UnikernelNode(Strict):
     """A guest ELF run by the testbed monitor, in its own namespace."""
 
@@ -134,6 +165,10 @@ class UnikernelNode(Strict):
     macs: dict[str, Annotated[str, Field(pattern=MAC_RE)]] = Field(
         default_factory=dict, description="MAC per guest NIC name")
     gateway: str | None = Field(default=None, description="default gateway passed as --gw")
+    block: dict[Annotated[str, Field(pattern=r"^[A-Za-z0-9]{1,67}$")], BlockDevice] = Field(
+        default_factory=dict, description="block devices by the guest manifest's name")
+    ready: str | None = Field(default=None, min_length=1, description="console text that marks the guest ready "
+                              "(default: a line starting with 'ready:'), for images that print no such line")
 
     @field_validator("image")
     @classmethod

@@ -1,6 +1,7 @@
 """teardown: removes exactly what a run recorded in its state (supervisor, monitors, namespaces, files), never by name pattern."""
 from __future__ import annotations
 
+import os
 import signal
 
 from testbed import state as run_state
@@ -33,11 +34,21 @@ def destroy(run: RunDir) -> list[str]:
             namespaces = [o["name"] for o in run.read()["objects"] if o["kind"] == "netns"]
             kill_processes_in(namespaces)
             problems = remove_namespaces(list(reversed(namespaces)))
+            remove_files([o["path"] for o in run.read()["objects"] if o["kind"] == "file"])
             if not problems:
                 run.remove()
             return problems
     except FileNotFoundError:  # another `down` removed the directory while we waited for the lock
         return []
+
+
+def remove_files(paths: list[str]) -> None:
+    """Files the lab created for the run (block devices it was asked to make); gone already is fine."""
+    for path in paths:
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
 
 
 def owner_alive(run: RunDir) -> bool:

@@ -51,7 +51,7 @@ def test_models_are_frozen():
 
 
 def test_memory_is_bounded():
-    for memory in (3, 3073):
+    for memory in (3, 4097):
         data = {"name": "x", "nodes": {"g": {"kind": "unikernel", "image": "i", "memory": memory}}}
         assert errors_of(data)[0]["loc"] == ("nodes", "g", "unikernel", "memory")
 
@@ -83,7 +83,7 @@ def test_json_schema_has_the_node_kinds_and_forbids_extra_fields():
     (node_schema,) = schema["properties"]["nodes"]["patternProperties"].values()
     assert set(node_schema["discriminator"]["mapping"]) == set(NODE_KINDS)
     assert schema["$defs"]["UnikernelNode"]["additionalProperties"] is False
-    assert schema["$defs"]["UnikernelNode"]["properties"]["memory"]["maximum"] == 3072
+    assert schema["$defs"]["UnikernelNode"]["properties"]["memory"]["maximum"] == 4096
     assert "from" in schema["$defs"]["PingCheck"]["properties"]
 
 

@@ -1,6 +1,7 @@
 /* block-io: block device test guest with a Solo5-style manifest (reserved entry 0, "storage" at handle 1):
  * checks what the host put in the file, writes a pattern it reads back, sends requests that must be refused.
- * "bad-buffer" and "into-code" as arguments make it hand the monitor a buffer it must refuse instead. */
+ * "bad-buffer" and "into-code" as arguments make it hand the monitor a buffer it must refuse instead; "serve"
+ * makes it say "ready:" after the checks and stay up, as a lab node; "zeros" expects a fresh file of zeros. */
 #include "solo5.h"
 #include "tb_fmt.h"
 #include "tb_manifest.h"
@@ -11,7 +12,19 @@ TB_MANIFEST_SOLO5_BLOCK1("storage");
 #define MAX_SECTOR 32768
 #define HOST_FILL 0x5a /* what the host test writes into the file beforehand */
 
+static uint8_t expected_fill = HOST_FILL;
+
 static uint8_t buf[2 * MAX_SECTOR] __attribute__((aligned(4096)));
+
+/* True when `word` is one of the space-separated arguments. */
+static int has_arg(const char *cmdline, const char *word)
+{
+    size_t n = strlen(word);
+    for (const char *p = cmdline; *p; p++)
+        if ((p == cmdline || p[-1] == ' ') && !strncmp(p, word, n) && (p[n] == ' ' || p[n] == '\0'))
+            return 1;
+    return 0;
+}
 
 static int fail(const char *what)
 {
@@ -55,7 +68,7 @@ static int refusals(solo5_handle_t h, uint64_t cap, uint64_t s)
 
 static int round_trip(solo5_handle_t h, uint64_t cap, uint64_t s)
 {
-    if (solo5_block_read(h, 0, buf, s) != SOLO5_R_OK || !all_bytes(buf, s, HOST_FILL))
+    if (solo5_block_read(h, 0, buf, s) != SOLO5_R_OK || !all_bytes(buf, s, expected_fill))
         return fail("sector 0 does not hold what the host wrote");
     for (uint64_t sec = 0; sec < cap / s; sec++) {
         memset(buf, pattern(sec), s);
@@ -83,6 +96,8 @@ int solo5_app_main(const struct solo5_start_info *info)
         return fail("acquire");
     tb_printf("block-io: handle=%u capacity=%u sector=%u\n", (unsigned)h, (unsigned)bi.capacity,
               (unsigned)bi.block_size);
+    if (has_arg(info->cmdline, "zeros"))
+        expected_fill = 0;
     if (!strcmp(info->cmdline, "bad-buffer"))
         solo5_block_read(h, 0, (uint8_t *)(uintptr_t)0x7fff00000000ULL, bi.block_size);
     if (!strcmp(info->cmdline, "into-code"))
@@ -94,5 +109,10 @@ int solo5_app_main(const struct solo5_start_info *info)
         rc = round_trip(h, bi.capacity, bi.block_size);
     if (!rc)
         tb_printf("block-io: OK\n");
+    if (!rc && has_arg(info->cmdline, "serve")) {
+        tb_printf("ready: block-io\n");
+        for (;;)
+            solo5_yield(solo5_clock_monotonic() + 1000000000ULL, NULL);
+    }
     return rc;
 }
