@@ -14,7 +14,8 @@ from testbed.pytest_plugin import audit
 
 REPO = Path(__file__).resolve().parents[2]
 TOPOLOGIES = REPO / "topologies"
-PINGPAIR, NETNS_PAIR, BRIDGE3 = TOPOLOGIES / "pingpair.yaml", TOPOLOGIES / "netns-pair.yaml", TOPOLOGIES / "bridge3.yaml"
+PINGPAIR, NETNS_PAIR = TOPOLOGIES / "pingpair.yaml", TOPOLOGIES / "netns-pair.yaml"
+BRIDGE3 = TOPOLOGIES / "bridge3.yaml"
 TEST_STATE_BASE = Path("/run/testbed-tests")  # not pytest's tmp (it prunes old sessions): a leak stays findable
 
 

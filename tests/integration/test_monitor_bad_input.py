@@ -8,16 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from framework.monitor import EXIT_CONFIG, run_monitor
 from testbed import paths
 
-EXIT_IMAGE, EXIT_CONFIG = 1, 125
+EXIT_IMAGE = 1
 PT_LOAD, PT_NOTE = 1, 4
 ABI1, MFT1 = 0x31494241, 0x3154464D
 PHDR = struct.Struct("<IIQQQQQQ")  # type, flags, offset, vaddr, paddr, filesz, memsz, align
-
-
-def run(*argv: str) -> subprocess.CompletedProcess:
-    return subprocess.run([str(paths.monitor_path()), *argv], capture_output=True, text=True, timeout=30)
 
 
 def assert_refused(proc: subprocess.CompletedProcess, message: str, status: int = EXIT_CONFIG) -> None:
@@ -65,23 +62,23 @@ class Elf:
 def test_not_an_elf_file(kvm, tmp_path):
     path = tmp_path / "text.hvt"
     path.write_text("just some text, long enough to hold an ELF header if it were one" * 2)
-    assert_refused(run(str(path)), "not an ELF file", EXIT_IMAGE)
+    assert_refused(run_monitor(str(path)), "not an ELF file", EXIT_IMAGE)
 
 
 def test_missing_guest_file(kvm, tmp_path):
-    assert_refused(run(str(tmp_path / "nope.hvt")), "cannot open guest", EXIT_IMAGE)
+    assert_refused(run_monitor(str(tmp_path / "nope.hvt")), "cannot open guest", EXIT_IMAGE)
 
 
 def test_wrong_machine(kvm, tmp_path):
     elf = Elf("echo")
     struct.pack_into("<H", elf.data, 18, 183)  # EM_AARCH64
-    assert_refused(run(elf.write(tmp_path)), "wrong machine (e_machine 183", EXIT_IMAGE)
+    assert_refused(run_monitor(elf.write(tmp_path)), "wrong machine (e_machine 183", EXIT_IMAGE)
 
 
 def test_not_an_executable(kvm, tmp_path):
     elf = Elf("echo")
     struct.pack_into("<H", elf.data, 16, 3)  # ET_DYN
-    assert_refused(run(elf.write(tmp_path)), "not a static executable", EXIT_IMAGE)
+    assert_refused(run_monitor(elf.write(tmp_path)), "not a static executable", EXIT_IMAGE)
 
 
 def test_segment_below_guest_minimum(kvm, tmp_path):
@@ -90,7 +87,7 @@ def test_segment_below_guest_minimum(kvm, tmp_path):
     p = elf.phdrs()[index]
     p[3] = p[4] = 0x80000 + (p[2] % 0x1000)
     elf.set_phdr(index, p)
-    assert_refused(run(elf.write(tmp_path)), "below the guest minimum 0x100000", EXIT_IMAGE)
+    assert_refused(run_monitor(elf.write(tmp_path)), "below the guest minimum 0x100000", EXIT_IMAGE)
 
 
 def test_segment_past_guest_memory(kvm, tmp_path):
@@ -99,7 +96,7 @@ def test_segment_past_guest_memory(kvm, tmp_path):
     p = elf.phdrs()[index]
     p[6] = 64 << 20  # memsz: 64 MiB in a 32 MiB guest
     elf.set_phdr(index, p)
-    assert_refused(run("--mem=32", elf.write(tmp_path)), "does not fit in 32 MiB of guest memory", EXIT_IMAGE)
+    assert_refused(run_monitor("--mem=32", elf.write(tmp_path)), "does not fit in 32 MiB of guest memory", EXIT_IMAGE)
 
 
 def test_segment_address_overflow(kvm, tmp_path):
@@ -109,7 +106,7 @@ def test_segment_address_overflow(kvm, tmp_path):
     p[3] = p[4] = 0xFFFFFFFFFFFFF000
     p[6] = 0x2000  # address + size wraps around 2^64
     elf.set_phdr(index, p)
-    assert_refused(run(elf.write(tmp_path)), "does not fit in", EXIT_IMAGE)
+    assert_refused(run_monitor(elf.write(tmp_path)), "does not fit in", EXIT_IMAGE)
 
 
 def test_overlapping_segments(kvm, tmp_path):
@@ -118,7 +115,7 @@ def test_overlapping_segments(kvm, tmp_path):
     p = elf.phdrs()[second]
     p[3] = p[4] = elf.phdrs()[first][4] + (p[2] % 0x1000)
     elf.set_phdr(second, p)
-    assert_refused(run(elf.write(tmp_path)), "overlap", EXIT_IMAGE)
+    assert_refused(run_monitor(elf.write(tmp_path)), "overlap", EXIT_IMAGE)
 
 
 def test_file_size_larger_than_memory_size(kvm, tmp_path):
@@ -127,7 +124,7 @@ def test_file_size_larger_than_memory_size(kvm, tmp_path):
     p = elf.phdrs()[index]
     p[5] = p[6] + 1
     elf.set_phdr(index, p)
-    assert_refused(run(elf.write(tmp_path)), "exceeds memory size", EXIT_IMAGE)
+    assert_refused(run_monitor(elf.write(tmp_path)), "exceeds memory size", EXIT_IMAGE)
 
 
 def test_segment_contents_outside_the_file(kvm, tmp_path):
@@ -137,7 +134,7 @@ def test_segment_contents_outside_the_file(kvm, tmp_path):
     p[2] = len(elf.data) - 16  # offset near the end, filesz runs past it
     p[3] = p[4] = 0x100000 + (p[2] % 0x1000)
     elf.set_phdr(index, p)
-    assert_refused(run(elf.write(tmp_path)), "contents outside the file", EXIT_IMAGE)
+    assert_refused(run_monitor(elf.write(tmp_path)), "contents outside the file", EXIT_IMAGE)
 
 
 def test_bad_segment_alignment(kvm, tmp_path):
@@ -146,77 +143,79 @@ def test_bad_segment_alignment(kvm, tmp_path):
     p = elf.phdrs()[index]
     p[7] = 0x3000  # not a power of two
     elf.set_phdr(index, p)
-    assert_refused(run(elf.write(tmp_path)), "bad alignment", EXIT_IMAGE)
+    assert_refused(run_monitor(elf.write(tmp_path)), "bad alignment", EXIT_IMAGE)
 
 
 def test_truncated_file(kvm, tmp_path):
     elf = Elf("echo")
     elf.data = elf.data[:100]
-    assert_refused(run(elf.write(tmp_path)), "program header table outside the file", EXIT_IMAGE)
+    assert_refused(run_monitor(elf.write(tmp_path)), "program header table outside the file", EXIT_IMAGE)
 
 
 def test_missing_abi_note(kvm, tmp_path):
     elf = Elf("echo")
     struct.pack_into("<I", elf.data, elf.note_offset(ABI1) + 8, 0)
-    assert_refused(run(elf.write(tmp_path)), "no Solo5 ABI1 note", EXIT_IMAGE)
+    assert_refused(run_monitor(elf.write(tmp_path)), "no Solo5 ABI1 note", EXIT_IMAGE)
 
 
 def test_wrong_abi_version(kvm, tmp_path):
     elf = Elf("echo")
     struct.pack_into("<II", elf.data, elf.note_offset(ABI1) + 20, 1, 1)
-    assert_refused(run(elf.write(tmp_path)), "version 1; this monitor runs hvt (target 1) version 2", EXIT_IMAGE)
+    assert_refused(run_monitor(elf.write(tmp_path)), "version 1; this monitor runs hvt (target 1) version 2",
+                   EXIT_IMAGE)
 
 
 def test_missing_manifest(kvm, tmp_path):
     elf = Elf("echo")
     struct.pack_into("<I", elf.data, elf.note_offset(MFT1) + 8, 0)
-    assert_refused(run(elf.write(tmp_path)), "no Solo5 manifest (MFT1 note)", EXIT_IMAGE)
+    assert_refused(run_monitor(elf.write(tmp_path)), "no Solo5 manifest (MFT1 note)", EXIT_IMAGE)
 
 
 def test_manifest_wrong_version(kvm, tmp_path):
     elf = Elf("echo")
     struct.pack_into("<I", elf.data, elf.manifest_offset(), 2)
-    assert_refused(run(elf.write(tmp_path)), "malformed manifest: version 2", EXIT_IMAGE)
+    assert_refused(run_monitor(elf.write(tmp_path)), "malformed manifest: version 2", EXIT_IMAGE)
 
 
 def test_manifest_too_many_entries(kvm, tmp_path):
     elf = Elf("echo")
     struct.pack_into("<I", elf.data, elf.manifest_offset() + 4, 65)
-    assert_refused(run(elf.write(tmp_path)), "malformed manifest: 65 entries", EXIT_IMAGE)
+    assert_refused(run_monitor(elf.write(tmp_path)), "malformed manifest: 65 entries", EXIT_IMAGE)
 
 
 def test_manifest_entries_beyond_the_note(kvm, tmp_path):
     elf = Elf("echo")
     struct.pack_into("<I", elf.data, elf.manifest_offset() + 4, 3)
-    assert_refused(run(elf.write(tmp_path)), "3 entries do not fit in the note", EXIT_IMAGE)
+    assert_refused(run_monitor(elf.write(tmp_path)), "3 entries do not fit in the note", EXIT_IMAGE)
 
 
 def test_manifest_name_not_terminated(kvm, tmp_path):
     elf = Elf("nic-info")
     entry = elf.manifest_offset() + 8
     elf.data[entry:entry + 68] = b"A" * 68
-    assert_refused(run(elf.write(tmp_path)), "entry 0's name is not NUL-terminated", EXIT_IMAGE)
+    assert_refused(run_monitor(elf.write(tmp_path)), "entry 0's name is not NUL-terminated", EXIT_IMAGE)
 
 
 def test_manifest_unknown_device_type(kvm, tmp_path):
     elf = Elf("nic-info")
     struct.pack_into("<I", elf.data, elf.manifest_offset() + 8 + 68, 7)
-    assert_refused(run(elf.write(tmp_path)), "entry 'service0' has unknown type 7", EXIT_IMAGE)
+    assert_refused(run_monitor(elf.write(tmp_path)), "entry 'service0' has unknown type 7", EXIT_IMAGE)
 
 
 def test_manifest_block_device_needs_a_file(kvm, tmp_path):
     elf = Elf("nic-info")
     struct.pack_into("<I", elf.data, elf.manifest_offset() + 8 + 68, 1)  # MFT_DEV_BLOCK_BASIC
-    assert_refused(run(elf.write(tmp_path)), "the guest needs block device 'service0': give --block:service0=PATH")
+    assert_refused(run_monitor(elf.write(tmp_path)),
+                   "the guest needs block device 'service0': give --block:service0=PATH")
 
 
 def test_unknown_net_name(kvm):
-    assert_refused(run("--net:bogus=tap0", str(paths.test_image("nic-info"))),
+    assert_refused(run_monitor("--net:bogus=tap0", str(paths.test_image("nic-info"))),
                    "--net:bogus: the guest's manifest has no device 'bogus'")
 
 
 def test_unattached_net_entry(kvm):
-    assert_refused(run(str(paths.test_image("nic-info"))), "the guest needs network device 'service0'")
+    assert_refused(run_monitor(str(paths.test_image("nic-info"))), "the guest needs network device 'service0'")
 
 
 @pytest.mark.parametrize("argv, message", [
@@ -236,15 +235,15 @@ def test_unattached_net_entry(kvm):
     (["--netns=tbt-surely-absent-ns"], "network namespace 'tbt-surely-absent-ns' does not exist"),
 ])
 def test_bad_options(kvm, argv, message):
-    assert_refused(run(*argv, str(paths.test_image("echo"))), message)
+    assert_refused(run_monitor(*argv, str(paths.test_image("echo"))), message)
 
 
 def test_no_guest_given():
-    assert_refused(run("--mem=8"), "no GUEST given")
+    assert_refused(run_monitor("--mem=8"), "no GUEST given")
 
 
 def test_guest_arguments_too_long(kvm):
-    assert_refused(run(str(paths.test_image("echo")), "x" * 9000), "guest arguments too long")
+    assert_refused(run_monitor(str(paths.test_image("echo")), "x" * 9000), "guest arguments too long")
 
 
 def test_corrupted_headers_never_crash_the_monitor(kvm, tmp_path):

@@ -3,18 +3,15 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 
+from framework.monitor import EXIT_FAULT, run_monitor
 from testbed import paths
-
-EXIT_FAULT = 126
 HEX = r"0x[0-9a-f]+"
 
 
 def run_hostile(tmp_path, name: str, *args: str) -> tuple[str, dict]:
     stats = tmp_path / "stats.json"
-    proc = subprocess.run([str(paths.monitor_path()), f"--stats={stats}", str(paths.test_image(name)), *args],
-                          capture_output=True, text=True, timeout=60)
+    proc = run_monitor(f"--stats={stats}", str(paths.test_image(name)), *args)
     assert proc.returncode == EXIT_FAULT, (proc.returncode, proc.stderr)
     lines = proc.stderr.splitlines()
     assert len(lines) == 1 and lines[0].startswith("tb-monitor: guest fault: "), proc.stderr

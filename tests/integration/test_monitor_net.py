@@ -1,25 +1,18 @@
 """test_monitor_net: TAP attachment (existing TAPs only, in a namespace or via --netns), MAC/MTU, busy TAPs, per-NIC stats."""
 from __future__ import annotations
 
-import json
 import re
 import subprocess
-import time
 
 from pyroute2 import NetNS
 
+from framework.monitor import EXIT_CONFIG, run_monitor
+from framework.netns import ping_guest
 from testbed import paths
-
-EXIT_CONFIG = 125
-
-
-def monitor(*argv: str) -> list[str]:
-    return [str(paths.monitor_path()), *argv]
 
 
 def nic_info(*options: str) -> subprocess.CompletedProcess:
-    return subprocess.run(monitor(*options, str(paths.test_image("nic-info"))), capture_output=True, text=True,
-                          timeout=30)
+    return run_monitor(*options, str(paths.test_image("nic-info")), timeout=30)
 
 
 def set_mtu(tap_ns, mtu: int) -> None:
@@ -61,35 +54,22 @@ def test_tap_in_the_wrong_namespace_is_missing(kvm, tap_ns):
     assert proc.stderr == f"tb-monitor: TAP {tap_ns.tap} does not exist\n"
 
 
-def test_busy_tap_is_refused(kvm, tap_ns):
-    holder = subprocess.Popen(monitor(f"--net:service0={tap_ns.tap}@{tap_ns.netns}", str(paths.images()["ping-serve"]),
-                                      f"--ip={tap_ns.guest_ip}/{tap_ns.prefix}"),
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        assert holder.stdout.readline().startswith("ready:")
-        proc = nic_info(f"--net:service0={tap_ns.tap}@{tap_ns.netns}")
-    finally:
-        holder.terminate()
-        holder.wait(timeout=10)
+def test_busy_tap_is_refused(kvm, tap_ns, guest_app):
+    holder = guest_app("ping-serve")
+    assert holder.ready.startswith("ready:")
+    proc = nic_info(f"--net:service0={tap_ns.tap}@{tap_ns.netns}")
+    holder.stop()
     assert proc.returncode == EXIT_CONFIG
     assert proc.stderr == f"tb-monitor: TAP {tap_ns.tap} in namespace {tap_ns.netns} is busy (another process has it open)\n"
 
 
-def test_nic_stats_and_exits_grow_with_packets(kvm, tap_ns, tmp_path):
-    stats_path = tmp_path / "stats.json"
-    guest = subprocess.Popen(monitor(f"--stats={stats_path}", f"--net:service0={tap_ns.tap}@{tap_ns.netns}",
-                                     str(paths.images()["ping-serve"]), f"--ip={tap_ns.guest_ip}/{tap_ns.prefix}"),
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        assert guest.stdout.readline().startswith("ready:")
-        ping = subprocess.run(["ip", "netns", "exec", tap_ns.netns, "ping", "-c", "20", "-i", "0.01", "-W", "1",
-                               tap_ns.guest_ip], capture_output=True, text=True, timeout=60)
-        time.sleep(0.1)
-    finally:
-        guest.terminate()
-        guest.wait(timeout=10)
+def test_nic_stats_and_exits_grow_with_packets(kvm, tap_ns, guest_app):
+    guest = guest_app("ping-serve", stats=True)
+    assert guest.ready.startswith("ready:")
+    ping = ping_guest(tap_ns, 20, interval=0.01, wait=1)
+    guest.stop()
     assert "20 received" in ping.stdout, ping.stdout
-    stats = json.loads(stats_path.read_text())
+    stats = guest.stats()
     nic = stats["nics"]["service0"]
     assert nic["tap"] == tap_ns.tap
     assert nic["rx_packets"] >= 20 and nic["tx_packets"] >= 20  # plus ARP

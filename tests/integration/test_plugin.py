@@ -1,6 +1,6 @@
-"""The pytest plugin as a user meets it: a pytest run in a subprocess by pytester (so its exit status, report and
-cleanup are observable, and the inner run's labs are not this process's) keeps a failed test's lab files and names the folder, drops a passing test's, fails the run naming a
-lab left behind (also under xdist), and tears a lab down when Ctrl-C interrupts the test."""
+"""The pytest plugin as a user meets it: a pytest run that pytester starts in a subprocess (so its exit status,
+report and cleanup are observable) keeps a failed test's lab files and names the folder, drops a passing test's,
+fails the run naming a lab left behind (also under xdist), and tears a lab down when Ctrl-C interrupts the test."""
 from __future__ import annotations
 
 import json
