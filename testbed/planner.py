@@ -281,6 +281,8 @@ class _Planner:
         --gw is never guessed: apps that serve only their own segment (ping-serve) refuse arguments they don't take.
         """
         args: list[str] = []
+        if not node.auto_args:
+            return tuple(node.args)
         user_keys = {arg.split("=", 1)[0] for arg in node.args}
         first = next((i for i in self.interfaces.get(name, ()) if i.address), None)
         if first and "--ip" not in user_keys:

@@ -167,6 +167,8 @@ class UnikernelNode(Strict):
     gateway: str | None = Field(default=None, description="default gateway passed as --gw")
     block: dict[Annotated[str, Field(pattern=r"^[A-Za-z0-9]{1,67}$")], BlockDevice] = Field(
         default_factory=dict, description="block devices by the guest manifest's name")
+    auto_args: bool = Field(default=True, description="pass --ip (first addressed NIC) and --gw; false for images "
+                            "that take other arguments, e.g. Solo5's own")
     ready: str | None = Field(default=None, min_length=1, description="console text that marks the guest ready "
                               "(default: a line starting with 'ready:'), for images that print no such line")
 

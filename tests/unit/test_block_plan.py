@@ -38,3 +38,11 @@ def test_ready_marker(tmp_path):
     assert readiness.is_ready(console, "Serving ping")
     monitor, = plan_of(tmp_path, "{}", ", ready: Serving ping").monitors
     assert monitor.ready == "Serving ping"
+
+
+def test_auto_args_off_passes_only_the_nodes_args(tmp_path):
+    path = tmp_path / "t.yaml"
+    path.write_text("name: t\nnodes:\n  h: {kind: netns}\n  g: {kind: unikernel, image: ping-serve, auto_args: false,"
+                    " args: [limit]}\nlinks:\n  - {endpoints: [h:eth0, g:service0], subnet: 10.0.0.0/30}\n")
+    monitor, = planner.make_plan(load_topology(path), "golden", source=str(path)).monitors
+    assert monitor.guest_args == ("limit",)
