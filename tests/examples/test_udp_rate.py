@@ -5,17 +5,24 @@ The rate is what the receiver's interface counted over the sender's sending time
 process that the scheduler starves on a busy CI machine cannot distort it."""
 import json
 import sys
-import time
 from pathlib import Path
+
+from framework.waits import wait_for
 
 BLAST = str(Path(__file__).with_name("udp_blast.py"))
 LIMIT_BITS = 20e6  # the topology's `rate: 20mbit`
-DRAIN_SECONDS = 0.2  # the shaper's queue (50 ms of traffic) empties after the sender stops
+DRAIN_TIMEOUT = 2.0  # the shaper's queue holds ~50 ms of traffic; it empties soon after the sender stops
 
 
 def rx_bytes(lab, node: str) -> int:
     stats = json.loads(lab.exec(node, ["ip", "-s", "-j", "link", "show", "dev", "eth0"]).stdout)
     return stats[0]["stats64"]["rx"]["bytes"]
+
+
+def queued_bytes(lab, node: str) -> int:
+    """What the qdiscs on node's eth0 still hold (the shaper's backlog; 0 without a shaper)."""
+    qdiscs = json.loads(lab.exec(node, ["tc", "-s", "-j", "qdisc", "show", "dev", "eth0"]).stdout)
+    return sum(qdisc.get("backlog", 0) for qdisc in qdiscs)
 
 
 def transfer(lab, seconds: float = 1.5) -> float:
@@ -24,7 +31,8 @@ def transfer(lab, seconds: float = 1.5) -> float:
     sent = lab.exec("sender", [sys.executable, BLAST, lab.address("receiver"), "5001", str(seconds), "1400"],
                     timeout=30)
     assert sent.returncode == 0, sent.stderr
-    time.sleep(DRAIN_SECONDS)
+    wait_for(lambda: queued_bytes(lab, "sender"), DRAIN_TIMEOUT, "the sender's shaper queue to drain",
+             until=lambda backlog: backlog == 0)
     return (rx_bytes(lab, "receiver") - before) * 8 / json.loads(sent.stdout)["seconds"]
 
 
