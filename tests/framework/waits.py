@@ -93,6 +93,9 @@ class LineReader:
         ended = "the stream ended" if self._ended else f"waited {timeout:g} s"
         raise AssertionError(f"{ended} without {what}; lines so far: {self.seen}")
 
+    def next_line(self, timeout: float, what: str) -> str:
+        return self.wait_line(lambda line: True, timeout, what)
+
     def rest(self, timeout: float = 5) -> list[str]:
         """Every line up to the end of the stream (its writer has exited); all lines seen, in order."""
         deadline = time.monotonic() + timeout

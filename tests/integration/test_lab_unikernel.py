@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from framework.lab import BRIDGE3, PINGPAIR, REPO, cli_env, ended, start_cli, wait_paused
-from framework.waits import wait_gone
+from framework.waits import LineReader, wait_gone
 from testbed.lab import Lab
 from testbed.lab_errors import NodeNotReady
 from testbed.state import RunDir
@@ -101,7 +101,7 @@ import sys, time
 from testbed.lab import Lab
 lab = Lab.up(sys.argv[1], name_prefix=sys.argv[2])
 print(lab.run_id, flush=True)
-time.sleep(120)
+time.sleep(120)  # until the test kills this owner
 """
 
 
@@ -110,7 +110,7 @@ def test_killed_owner_stops_its_monitors_and_down_all_cleans(kvm, testbed_cli, r
     owner = subprocess.Popen([sys.executable, "-c", OWNER, str(PINGPAIR), prefix], stdout=subprocess.PIPE, text=True,
                              cwd=REPO, env=cli_env())
     try:
-        run = RunDir.for_run(owner.stdout.readline().strip())
+        run = RunDir.for_run(LineReader(owner.stdout).next_line(60, "the owner to bring its lab up").strip())
         monitor_pid = run.read()["processes"]["guest"]["pid"]
     finally:
         owner.kill()

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from framework.lab import PINGPAIR, cli_env, start_cli, wait_paused
+from framework.waits import LineReader
 from testbed import paths
 from testbed.lab_errors import NodeNotReady
 from testbed.pause import STAGES
@@ -110,19 +111,20 @@ def test_two_workers_tearing_down_at_the_same_moment(kvm, run_prefix, namespaces
     workers = [subprocess.Popen([sys.executable, "-c", WORKER, str(PINGPAIR), prefix], stdin=subprocess.PIPE,
                                 stdout=subprocess.PIPE, text=True, env=cli_env())
                for _ in range(2)]
+    said = [LineReader(worker.stdout) for worker in workers]
     try:
-        runs = [worker.stdout.readline().strip() for worker in workers]
+        runs = [out.next_line(60, "a worker's lab to be up").strip() for out in said]
         assert all(runs) and len(namespaces_of(prefix)) == 4, runs
         monitors = [ProcessId.from_json(json.loads(Path(f"{os.environ['TESTBED_STATE_DIR']}/{run}/state.json")
                                                    .read_text())["processes"]["guest"]) for run in runs]
         for worker, other in zip(workers, reversed(runs)):
             worker.stdin.write(f"{other}\n")
             worker.stdin.flush()
-        assert [worker.stdout.readline().strip() for worker in workers] == ["attached", "attached"]
+        assert [out.next_line(30, "a worker to attach the other's lab") for out in said] == ["attached", "attached"]
         for worker in workers:
             worker.stdin.write("go\n")
             worker.stdin.flush()
-        results = [json.loads(worker.stdout.readline()) for worker in workers]
+        results = [json.loads(out.next_line(60, "a worker's teardown problems")) for out in said]
     finally:
         for worker in workers:
             worker.kill()
