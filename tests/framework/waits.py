@@ -7,7 +7,7 @@ import queue
 import select
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, TypeVar
 
@@ -78,16 +78,7 @@ class LineReader:
         """The first new line starting with match (or for which match(line) holds); fails on timeout or EOF."""
         test = match if callable(match) else (lambda line: line.startswith(match))
         what = what or f"a line starting with {match!r}"
-        deadline = time.monotonic() + timeout
-        while not self._ended and (left := deadline - time.monotonic()) > 0:
-            try:
-                line = self._lines.get(timeout=left)
-            except queue.Empty:
-                break
-            if line is None:
-                self._ended = True
-                break
-            self.seen.append(line)
+        for line in self._new_lines(time.monotonic() + timeout):
             if test(line):
                 return line
         ended = "the stream ended" if self._ended else f"waited {timeout:g} s"
@@ -98,14 +89,19 @@ class LineReader:
 
     def rest(self, timeout: float = 5) -> list[str]:
         """Every line up to the end of the stream (its writer has exited); all lines seen, in order."""
-        deadline = time.monotonic() + timeout
+        for _ in self._new_lines(time.monotonic() + timeout):
+            pass
+        return self.seen
+
+    def _new_lines(self, deadline: float) -> Iterator[str]:
+        """Lines as they come (each also kept in seen), until the stream ends or the deadline passes."""
         while not self._ended and (left := deadline - time.monotonic()) > 0:
             try:
                 line = self._lines.get(timeout=left)
             except queue.Empty:
-                break
+                return
             if line is None:
                 self._ended = True
-            else:
-                self.seen.append(line)
-        return self.seen
+                return
+            self.seen.append(line)
+            yield line
