@@ -47,7 +47,7 @@ struct hvt_boot_info {
     uint64_t cpu_cycle_freq; /* TSC frequency, Hz */
     uint64_t cmdline;        /* gpa of a NUL-terminated string */
     uint64_t mft;            /* gpa of the monitor's copy of the manifest */
-    /* Solo5 0.12's ring negotiation: we offer no Solo5 ring (all zero), so its guests use hypercalls. */
+    /* Solo5 0.12's ring negotiation: RING_IO and the ring's gpa with --io=solo5-ring (solo5_ring.c), else zero. */
     uint32_t host_features;  /* HVT_FEATURE_* offered */
     uint32_t guest_features; /* written by nobody here */
     uint64_t net_ring;       /* gpa of Solo5's network ring, 0: none */
@@ -75,6 +75,49 @@ struct hvt_hc_poll      { uint64_t timeout_nsecs; uint64_t ready_set; int32_t re
 struct hvt_hc_halt      { uint64_t cookie; int32_t exit_status; };
 struct hvt_hc_block_write { uint64_t handle; uint64_t offset; uint64_t data; uint64_t len; int32_t ret; };
 struct hvt_hc_block_read  { uint64_t handle; uint64_t offset; uint64_t data; uint64_t len; int32_t ret; };
+#endif /* !__ASSEMBLER__ */
+
+/* ---- Solo5 0.12's shared network ring (facts from Solo5's include/hvt_ring.h) ---- */
+
+#define HVT_FEATURE_RING_IO     (1u << 0)   /* boot info host_features: net_ring is valid */
+#define HVT_RING_KICK_PIO_BASE  0x600       /* the guest's kick: `outl ring_id` here */
+#define HVT_RING_SIZE           1024
+#define HVT_RING_BUF_SIZE       2048        /* the guest uses hypercalls for larger frames */
+#define HVT_RING_NET_WRITE      1
+#define HVT_RING_NET_READ       2
+
+#ifndef __ASSEMBLER__
+struct hvt_ring_entry {
+    uint32_t operation;
+    uint32_t handle;
+    uint64_t data;
+    uint32_t len;
+    uint32_t id;
+    uint64_t reserved;
+};
+
+struct hvt_ring_commit {
+    uint32_t id;
+    int32_t ret;
+    uint32_t len;
+    uint32_t reserved;
+};
+
+struct hvt_ring {
+    uint32_t ent_tail;      /* guest: entries produced */
+    uint32_t com_head;      /* guest: commits consumed */
+    uint8_t pad0[56];
+    uint32_t ent_head;      /* host: entries consumed */
+    uint32_t com_tail;      /* host: commits produced */
+    uint32_t needs_kick;    /* host: 1 when the guest must kick after submitting */
+    uint8_t pad1[52];
+    struct hvt_ring_entry entries[HVT_RING_SIZE];
+    struct hvt_ring_commit commits[HVT_RING_SIZE];
+};
+
+_Static_assert(__builtin_offsetof(struct hvt_ring, ent_head) == 64, "Solo5 ring layout");
+_Static_assert(__builtin_offsetof(struct hvt_ring, entries) == 128, "Solo5 ring layout");
+_Static_assert(sizeof(struct hvt_ring_entry) == 32 && sizeof(struct hvt_ring_commit) == 16, "Solo5 ring layout");
 #endif /* !__ASSEMBLER__ */
 
 /* Solo5 result codes (solo5_result_t). */

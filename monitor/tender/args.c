@@ -67,7 +67,8 @@ void tb_args_usage(FILE *out)
         "  --block-sector-size:NAME=N  sector size of NAME: a power of two, 512..32768 (default 512)\n"
         "  --dumpcore=DIR            when the guest aborts (status 255), write its core to DIR/core.solo5-hvt.PID\n"
         "  --netns=NAME              join /run/netns/NAME (after opening TAPs given with @NETNS)\n"
-        "  --io=MODE                 network I/O mode: %s (default hypercall)\n"
+        "  --io=MODE                 network I/O mode: %s (default hypercall;\n"
+        "                            solo5-ring: Solo5 0.12's shared ring, for Solo5 guests that use it)\n"
         "  --stats=PATH              write run statistics as JSON to PATH at exit\n"
         "  --help                    print this help and exit 0\n"
         "shmstream tuning (--io=poll|event|hybrid):\n",

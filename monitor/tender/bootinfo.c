@@ -18,6 +18,10 @@ void tb_boot_info_write(struct tb_vm *vm, const char *cmdline)
     bi->cpu_cycle_freq = vm->tsc_hz;
     bi->cmdline = TB_CMDLINE_GPA;
     bi->mft = TB_MFT_GPA;
+    if (vm->solo5_ring_gpa) {
+        bi->host_features = HVT_FEATURE_RING_IO;
+        bi->net_ring = vm->solo5_ring_gpa;
+    }
     bi->ext.magic = TB_BOOT_EXT_MAGIC;
     bi->ext.features = TB_FEATURE_RING3;
     bi->ext.hypercall_mmio = TB_HYPERCALL_MMIO_BASE;

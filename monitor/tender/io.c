@@ -7,6 +7,7 @@
 
 static const struct tb_io_mode modes[] = {
     { .name = "hypercall" },
+    { .name = "solo5-ring" }, /* Solo5 0.12's own ring, for Solo5 guests: solo5_ring.c, set up before boot */
     { .name = "poll", .setup = tb_shm_setup_poll, .teardown = tb_shm_teardown },
     { .name = "event", .setup = tb_shm_setup_event, .teardown = tb_shm_teardown },
     { .name = "hybrid", .setup = tb_shm_setup_hybrid, .teardown = tb_shm_teardown },

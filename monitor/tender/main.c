@@ -10,6 +10,7 @@
 #include "net.h"
 #include "netns.h"
 #include "signals.h"
+#include "solo5_ring.h"
 #include "stats.h"
 #include "vcpu.h"
 #include "x86_64.h"
@@ -52,6 +53,7 @@ int main(int argc, char **argv)
     tb_elf_load(&img, &vm);
     tb_kvm_map_memory(&vm);
     open_nics(&cfg, &mft);
+    tb_solo5_ring_setup(&vm);
     tb_manifest_install(&vm, &mft);
     tb_boot_info_write(&vm, cfg.cmdline);
     tb_x86_setup_memory(&vm);

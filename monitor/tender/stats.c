@@ -10,6 +10,7 @@
 #include "log.h"
 #include "net.h"
 #include "shm.h"
+#include "solo5_ring.h"
 #include "stats.h"
 
 #define MAX_THREADS 8
@@ -161,6 +162,7 @@ static void write_json(FILE *f, const struct tb_vm *vm, int exit_code, const cha
     write_blocks(f);
     write_cpu(f);
     tb_shm_stats_json(f);
+    tb_solo5_ring_stats_json(f);
     fprintf(f, "  \"mem_mib\": %u\n}\n", vm->cfg->mem_mib);
 }
 

@@ -6,6 +6,7 @@
 #include "fault.h"
 #include "hypercall.h"
 #include "signals.h"
+#include "solo5_ring.h"
 #include "stats.h"
 #include "stop.h"
 #include "vcpu.h"
@@ -25,6 +26,10 @@ static void handle_pio(struct tb_vm *vm)
     memcpy(&value, (uint8_t *)run + run->io.data_offset, sizeof value);
     if (port == TB_FAULT_PIO_PORT)
         tb_fault_report(vm, value);
+    if (port == HVT_RING_KICK_PIO_BASE) {
+        tb_solo5_ring_kick(vm);
+        return;
+    }
     if (port < HVT_HYPERCALL_PIO_BASE || port >= HVT_HYPERCALL_PIO_BASE + HVT_HYPERCALL_MAX)
         tb_guest_fault(vm, "port I/O to unknown port 0x%x", port);
     tb_hypercall_dispatch(vm, port - HVT_HYPERCALL_PIO_BASE, value);

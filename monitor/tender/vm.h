@@ -27,6 +27,7 @@ struct tb_vm {
     uint64_t kernel_end;    /* page-aligned end of the loaded image */
     struct tb_range ro[TB_MAX_RO_RANGES]; /* sorted, disjoint */
     unsigned ro_count;
+    uint64_t solo5_ring_gpa;  /* Solo5's network ring when offered (solo5_ring.c), else 0 */
     uint64_t tsc_hz;
     const struct tb_io_mode *io;
 };
