@@ -17,7 +17,7 @@ from pydantic import (
     model_validator,
 )
 
-IO_MODES = ("hypercall", "poll", "event", "hybrid")
+IO_MODES = ("hypercall", "poll", "event", "hybrid", "solo5-ring")
 NAME_RE = r"^[A-Za-z][A-Za-z0-9_-]{0,30}$"
 MAC_RE = r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$"
 ENDPOINT_RE = r"^[A-Za-z][A-Za-z0-9_-]{0,30}:.+$"  # NODE:IFNAME; the static checks judge IFNAME per node kind
@@ -159,9 +159,10 @@ class UnikernelNode(Strict):
                        "relative to the topology file")
     args: list[str] = Field(default_factory=list, description="extra guest arguments")
     memory: int = Field(default=32, ge=MEMORY_MIN_MIB, le=MEMORY_MAX_MIB, description="MiB")
-    io: Literal["hypercall", "poll", "event", "hybrid"] = Field(
-        default="hypercall", description="how packets cross to the monitor: hypercall (a VM exit per packet) or "
-        "shmstream rings served by a monitor IO thread that spins (poll), sleeps (event) or both (hybrid)")
+    io: Literal["hypercall", "poll", "event", "hybrid", "solo5-ring"] = Field(
+        default="hypercall", description="how packets cross to the monitor: hypercall (a VM exit per packet), "
+        "shmstream rings served by a monitor IO thread that spins (poll), sleeps (event) or both (hybrid), or "
+        "Solo5 0.12's own ring for Solo5 guests that use it (solo5-ring)")
     macs: dict[str, Annotated[str, Field(pattern=MAC_RE)]] = Field(
         default_factory=dict, description="MAC per guest NIC name")
     gateway: str | None = Field(default=None, description="default gateway passed as --gw")
