@@ -3,6 +3,7 @@
 #include "tb_string.h"
 #include "runtime.h"
 #include "shm_net.h"
+#include "solo5_ring.h"
 
 /* Transmit batching for the first few NICs: frames are copied, so the caller may reuse its buffer. */
 #define TB_NET_QUEUE_NICS  4
@@ -50,6 +51,8 @@ solo5_result_t solo5_net_read(solo5_handle_t handle, uint8_t *buf, size_t size, 
 {
     if (tb_shm_net_on(handle))
         return tb_shm_net_read(handle, buf, size, read_size);
+    if (tb_solo5_ring_on())
+        return tb_solo5_ring_read(handle, buf, size, read_size);
     struct hvt_hc_net_read r = { .handle = handle, .data = (uint64_t)(uintptr_t)buf, .len = size };
     tb_hypercall(HVT_HYPERCALL_NET_READ, &r);
     if (r.ret == SOLO5_R_OK && read_size)
@@ -59,6 +62,8 @@ solo5_result_t solo5_net_read(solo5_handle_t handle, uint8_t *buf, size_t size, 
 
 static solo5_result_t write_now(solo5_handle_t handle, const uint8_t *buf, size_t size)
 {
+    if (tb_solo5_ring_on() && size <= HVT_RING_BUF_SIZE)
+        return tb_solo5_ring_write(handle, buf, size);
     struct hvt_hc_net_write w = { .handle = handle, .data = (uint64_t)(uintptr_t)buf, .len = size };
     tb_hypercall(HVT_HYPERCALL_NET_WRITE, &w);
     return (solo5_result_t)w.ret;
