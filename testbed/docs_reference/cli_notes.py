@@ -1,0 +1,94 @@
+"""docs_reference.cli_notes: the hand-written parts of docs/cli.md: exit statuses and examples per command."""
+from __future__ import annotations
+
+INTRO = """\
+# CLI reference
+
+<!-- Generated from the argparse parsers (testbed/cli) and testbed/docs_reference/cli_notes.py by
+`{regenerate}`: edit those, not this file. -->
+
+`testbed` is installed by `pip install -e .` (or `bash ci/install.sh`); most commands need root,
+because they create network namespaces and open /dev/kvm. Run them from the checkout.
+
+`testbed --help`:
+"""
+
+EXIT_STATUSES = """\
+## Exit statuses
+
+| status | meaning |
+|---|---|
+| 0 | done: the topology is valid, the lab came up, every check passed |
+| 1 | failed: a check failed, the lab could not be brought up (the error names the cause), `down` left something behind, a build is missing, `compare` found a metric that got worse |
+| 2 | bad input: an invalid topology (every problem as `FILE:LINE:COL: field: message`), a malformed `--set`, an unknown option; nothing was created |
+| 130 | interrupted (Ctrl-C); the lab was taken down |
+| other | `testbed exec` returns the command's own status (126: not executable, 127: not found); `testbed monitor` returns the monitor's (see below) |
+"""
+
+COMMAND_NOTES = {
+    "up": {
+        "about": "Brings a topology up and returns, leaving it running; it prints the run id and its nodes.",
+        "examples": "testbed up topologies/pingpair.yaml\ntestbed exec host -- ping -c 3 10.0.0.2\n"
+                    "testbed console guest\ntestbed down",
+    },
+    "status": {
+        "about": "Lists the runs that are up, with their nodes; an orphaned run (its owner died) is marked.",
+        "examples": "testbed status\ntestbed status --json",
+    },
+    "exec": {
+        "about": "Replaces itself with the command, run inside the node's network namespace.",
+        "examples": "testbed exec host -- ip -br addr",
+    },
+    "console": {
+        "about": "Prints what a unikernel wrote to its console so far (`-f`: until its monitor exits).",
+        "examples": "testbed console guest",
+    },
+    "down": {
+        "about": "Removes exactly what a run recorded: namespaces, links, processes, files.",
+        "examples": "testbed down\ntestbed down --orphans",
+    },
+    "run": {
+        "about": "Up, traffic, checks, down, in one go; `--json` keeps the results, measured values and "
+                 "monitor statistics.",
+        "exit": "0 if every check passed, 1 if one failed or the lab could not come up, 2 for bad input.",
+        "examples": "testbed run topologies/pingpair.yaml\n"
+                    "testbed run topologies/udp-rx.yaml --set nodes.guest.io=event --json /tmp/udp-rx.json",
+    },
+    "validate": {
+        "about": "Loads and checks a topology, creating nothing.",
+        "exit": "0 valid, 2 invalid (each problem on stderr as `FILE:LINE:COL: field: message`).",
+        "examples": "testbed validate topologies/udp-rx.yaml --set nodes.guest.io=poll",
+    },
+    "schema": {
+        "about": "Prints the topology format as JSON Schema; [topology.md](topology.md) is the same "
+                 "format as prose.",
+        "examples": "testbed schema > /tmp/topology.schema.json",
+    },
+    "monitor": {
+        "about": "Execs the KVM monitor, tb-monitor; everything after `monitor` is the monitor's. GUEST is "
+                 "an ELF path or a built-in image name.",
+        "exit": "the monitor's (listed in its help above): the guest's own status, 1 for a bad image, "
+                "125 for a setup error, 126 when the guest faulted, 128+S when killed by signal S.",
+        "examples": "testbed monitor hello a b c\ntestbed monitor --mem=8 --stats=/tmp/hello.json hello",
+    },
+    "images": {
+        "about": "Lists the built-in guest images a topology can name in `image:`.",
+        "examples": "testbed images",
+    },
+    "experiment": {
+        "about": "Runs every variant of the topology's `sweep:` `repeat` times, each on a fresh lab, and "
+                 "writes a results file with a table of medians and ratios to the baseline.",
+        "exit": "0 when every round passed its checks, 1 otherwise, 2 for bad input.",
+        "examples": "testbed experiment topologies/udp-rx.yaml --repeat 1 --warmup 0 \\\n"
+                    "    --set traffic.1.udpgen.seconds=1 --json /tmp/udp-rx-sweep.json",
+    },
+    "report": {
+        "about": "Prints a results file's table again; `--plots DIR` writes PNG plots.",
+        "examples": "testbed report /tmp/udp-rx-sweep.json --plots /tmp/plots",
+    },
+    "compare": {
+        "about": "Compares two results files metric by metric, with a permutation test against the noise.",
+        "exit": "0 unless a metric got worse beyond the noise and the threshold (1).",
+        "examples": "testbed compare /tmp/udp-rx-sweep.json /tmp/udp-rx-sweep.json",
+    },
+}
