@@ -1,4 +1,4 @@
 """bench_cpu: CPU time a running process has used, to measure a window of a run (shared with testbed's traffic)."""
-from testbed.traffic.cpu import process_cpu_seconds
+from testbed.run.traffic.cpu import process_cpu_seconds
 
 __all__ = ["process_cpu_seconds"]

@@ -5,7 +5,7 @@ import json
 from pathlib import Path
 
 from testbed import paths
-from testbed.traffic.guest import nic_sum, number
+from testbed.run.traffic.guest import nic_sum, number
 
 
 def monitor_argv(image: str, guest_args: list[str], *, stats: Path, io: str | None = None,

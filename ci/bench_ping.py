@@ -5,7 +5,7 @@ import re
 
 import bench_procs
 from bench_lab import Lab
-from testbed.traffic.ping import percentile  # shared with testbed's ping traffic
+from testbed.run.traffic.ping import percentile  # shared with testbed's ping traffic
 
 _RTT = re.compile(r"icmp_seq=\d+ .*time=([0-9.]+) ms")
 

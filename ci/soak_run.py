@@ -22,7 +22,6 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import soak_audit
-
 from testbed.pytest_plugin import audit
 
 SOAK_BASE = Path("/run/testbed-soak")

@@ -1,4 +1,4 @@
-"""errors: TopologyError, raised for a bad topology with every problem as FILE:LINE:COL: path.to.field: message."""
+"""errors: what can go wrong, as exceptions the CLI maps to exit statuses: bad input (2) and lab failures (1)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -24,8 +24,9 @@ class Problem:
         return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
 
 
-class TopologyError(Exception):
-    """The topology cannot be used; `problems` lists every mistake found, one line each."""
+class TopologyError(ValueError):
+    """Bad input (exit status 2), found before anything was created: a file, an override or a plan that cannot be
+    used. `problems` lists every mistake, one line each, as FILE:LINE:COL: path.to.field: message where known."""
 
     def __init__(self, problems: list[str]):
         self.problems = list(problems)
@@ -34,3 +35,15 @@ class TopologyError(Exception):
     @classmethod
     def from_problems(cls, problems: list[Problem]) -> "TopologyError":
         return cls([str(p) for p in sorted(problems, key=Problem.sort_key)])
+
+
+class LabError(RuntimeError):
+    """Bringing up or driving a lab failed; everything created so far has been rolled back (for `up`)."""
+
+
+class NodeNotReady(LabError):
+    pass
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGTERM during `up`, turned into an exception so the rollback runs as for Ctrl-C."""

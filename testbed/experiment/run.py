@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from testbed.errors import TopologyError
 from testbed.experiment import results as r
 from testbed.experiment.environment import environment, topology_hash
 from testbed.experiment.variants import Variant, expand
 from testbed.lab import Lab, load_topology
-from testbed.lab_errors import InvalidTopology
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,7 @@ def plan(path: str | Path, overrides: dict | None = None, repeat: int | None = N
     """(topology, sweep, variants, skipped), every variant loaded once so bad overrides fail before any lab."""
     topology = load_topology(path, overrides)
     if topology.sweep is None:
-        raise InvalidTopology([f"{path}: no `sweep:` section: `testbed experiment` needs one (see README)"])
+        raise TopologyError([f"{path}: no `sweep:` section: `testbed experiment` needs one (see README)"])
     updates = {k: v for k, v in (("repeat", repeat), ("warmup", warmup)) if v is not None}
     sweep = topology.sweep.model_copy(update=updates)
     if sweep.baseline is None and sweep.baselines:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field
 
-from testbed.schema import Sweep
+from testbed.topology.schema import Sweep
 
 
 @dataclass(frozen=True)

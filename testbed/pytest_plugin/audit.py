@@ -80,9 +80,9 @@ def _run_dirs(roots: list[Path]) -> list[Path]:
 
 
 def _is_testbed_process(line: str) -> bool:
-    """A monitor (its program is tb-monitor) or a run's supervisor (python -m testbed.supervise)."""
+    """A monitor (its program is tb-monitor) or a run's supervisor (python -m testbed.apply.supervise)."""
     argv = line.split()
-    return bool(argv) and (argv[0].endswith("/tb-monitor") or argv[1:3] == ["-m", "testbed.supervise"])
+    return bool(argv) and (argv[0].endswith("/tb-monitor") or argv[1:3] == ["-m", "testbed.apply.supervise"])
 
 
 def _namespaces() -> list[str]:

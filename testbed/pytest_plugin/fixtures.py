@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from testbed import state
+from testbed.down import state
 from testbed.pytest_plugin import artifacts, audit, gates
 from testbed.pytest_plugin.recording import RecordingLab
 from testbed.pytest_plugin.session import SESSION_KEY

@@ -45,7 +45,7 @@ class Session:
 
 
 def _default_root() -> Path:
-    from testbed import state
+    from testbed.down import state
 
     return state.root()
 

@@ -14,7 +14,9 @@ SYSTEM_PYTHON = "/usr/bin/python3"  # what ci/install.sh builds the project venv
 
 
 def _modules() -> list[str]:
-    return sorted(info.name for info in pkgutil.walk_packages(testbed.__path__, "testbed."))
+    """Every module of the package but the `python -m` entry points, which would run a command."""
+    return sorted(info.name for info in pkgutil.walk_packages(testbed.__path__, "testbed.")
+                  if not info.name.endswith(".__main__"))
 
 
 def _bare_venv(tmp_path: Path) -> Path:

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from testbed import paths
+from testbed.errors import TopologyError
 from testbed.lab import Lab
-from testbed.lab_errors import InvalidTopology
 
 HOST_FILL = 0x5A  # what block-io expects in a file it is given
 
@@ -46,12 +46,12 @@ def test_lab_uses_a_given_file_and_keeps_it(kvm, tmp_path, run_prefix):
 
 
 def test_missing_file_without_create_is_refused(kvm, tmp_path, run_prefix):
-    with pytest.raises(InvalidTopology, match=r"block\.storage: .*absent\.img does not exist \(give create: BYTES"):
+    with pytest.raises(TopologyError, match=r"block\.storage: .*absent\.img does not exist \(give create: BYTES"):
         Lab.up(topology(tmp_path, "{storage: {path: absent.img}}"), name_prefix=run_prefix)
 
 
 def test_bad_sector_size_is_refused(tmp_path):
     from testbed.lab import load_topology
 
-    with pytest.raises(InvalidTopology, match="a power of two from 512 to 32768"):
+    with pytest.raises(TopologyError, match="a power of two from 512 to 32768"):
         load_topology(topology(tmp_path, "{storage: {path: x.img, sector_size: 1000}}"))

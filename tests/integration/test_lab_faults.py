@@ -14,8 +14,8 @@ import pytest
 from framework.lab import ended, start_cli, wait_paused
 from framework.netns import netns_inode
 from framework.waits import wait_for, wait_gone
+from testbed.down.state import RunDir
 from testbed.lab import Lab
-from testbed.state import RunDir
 
 CHAIN_NODES = 40
 
@@ -164,8 +164,8 @@ def _pinging(namespaces: list[str]) -> bool:
 def test_a_taken_namespace_name_fails_up_and_is_left_alone(root, topology_file, run_prefix, namespaces_of,
                                                           monkeypatch):
     """Names carry a random run id, so a clash is rare; when it happens the other owner's namespace survives."""
-    from testbed import planner
-    from testbed.netlink import namespaces
+    from testbed.apply import namespaces
+    from testbed.plan import planner
 
     run_id = f"{run_prefix}-x-000000"
     taken = planner.namespace_name(run_id, "b")

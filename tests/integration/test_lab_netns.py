@@ -7,8 +7,8 @@ from contextlib import ExitStack
 
 import pytest
 
+from testbed.errors import TopologyError
 from testbed.lab import Lab
-from testbed.lab_errors import InvalidTopology
 
 PAIR = """
 name: pair
@@ -98,7 +98,7 @@ def test_invalid_topology_exits_two_and_creates_nothing(root, testbed_cli, run_p
     assert "ghost" in done.stderr
     assert namespaces_of(run_prefix) == before
     assert list(state_root.iterdir()) == []
-    with pytest.raises(InvalidTopology):
+    with pytest.raises(TopologyError):
         Lab.up(bad, name_prefix=run_prefix)
 
 

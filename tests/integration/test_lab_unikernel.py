@@ -16,9 +16,9 @@ import pytest
 
 from framework.lab import BRIDGE3, PINGPAIR, REPO, cli_env, ended, start_cli, wait_paused
 from framework.waits import LineReader, wait_gone
+from testbed.down.state import RunDir
+from testbed.errors import NodeNotReady
 from testbed.lab import Lab
-from testbed.lab_errors import NodeNotReady
-from testbed.state import RunDir
 
 
 def test_pingpair_run_passes_with_stats(kvm, testbed_cli, tmp_path, run_prefix, namespaces_of):

@@ -6,6 +6,7 @@ import re
 
 from framework.monitor import EXIT_FAULT, run_monitor
 from testbed import paths
+
 HEX = r"0x[0-9a-f]+"
 
 

@@ -18,9 +18,9 @@ import pytest
 from framework.lab import PINGPAIR, cli_env, start_cli, wait_paused
 from framework.waits import LineReader
 from testbed import paths
-from testbed.lab_errors import NodeNotReady
-from testbed.pause import STAGES
-from testbed.procs import ProcessId
+from testbed.apply.pause import STAGES
+from testbed.apply.procs import ProcessId
+from testbed.errors import NodeNotReady
 
 
 def session_members(sid: int) -> list[str]:

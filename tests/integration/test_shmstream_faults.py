@@ -1,7 +1,6 @@
 """test_shmstream_faults: shmstream under stress and abuse: a guest that stops reading, a guest that corrupts its rings, a guest that never uses them."""
 from __future__ import annotations
 
-
 import pytest
 
 from framework.monitor import summary

@@ -13,6 +13,7 @@ import pytest
 
 from framework.lab import start_cli
 from framework.waits import wait_for
+
 NO_IPV6 = "{net.ipv6.conf.all.disable_ipv6: 1, net.ipv6.conf.default.disable_ipv6: 1}"
 FLOOD = f"""\
 name: flood

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from testbed import planner, readiness
-from testbed.loader import load_topology
+from testbed.apply import readiness
+from testbed.plan import planner
+from testbed.topology.load import load_topology
 
 
 def plan_of(tmp_path: Path, block: str, extra: str = ""):

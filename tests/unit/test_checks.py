@@ -7,10 +7,18 @@ import re
 import pytest
 from pydantic import ValidationError
 
-from testbed.checks import console, exit_status, monitor_stats, traffic
 from testbed.errors import TopologyError
-from testbed.loader import load_topology
-from testbed.schema import Check, ConsoleCheck, DeliveredCheck, ExitStatusCheck, MonitorCheck, RxRateCheck, Traffic
+from testbed.run.checks import console, exit_status, monitor_stats, traffic
+from testbed.topology.load import load_topology
+from testbed.topology.schema import (
+    Check,
+    ConsoleCheck,
+    DeliveredCheck,
+    ExitStatusCheck,
+    MonitorCheck,
+    RxRateCheck,
+    Traffic,
+)
 
 FIGURES = {"flood": {"sent_packets": 1000, "pps": 1000.0}, "sink": {"rx_packets": 990, "pps": 980.0}}
 STATS = {"vm_exits": 50, "nics": {"service0": {"rx_packets": 990, "tx_packets": 10, "rx_drops": 3, "tx_drops": 0}},
@@ -164,6 +172,6 @@ sweep:
 @pytest.mark.parametrize("rate, pps", [(20000, 20000), ("50k", 50000), ("1.5m", 1.5e6), ("300pps", 300),
                                        ("104mbit", 1e4), ("max", None)])
 def test_udpgen_rates_in_packets_per_second(rate, pps):
-    from testbed.traffic.udpgen import packets_per_second
+    from testbed.run.traffic.udpgen import packets_per_second
 
     assert packets_per_second(rate, 1258) == pps  # 1300-byte frames: 104 Mbit/s is 10k packets/s

@@ -8,6 +8,7 @@ import random
 import pytest
 from rich.console import Console
 
+from testbed.errors import TopologyError
 from testbed.experiment import results as r
 from testbed.experiment.compare import compare, higher_is_better
 from testbed.experiment.plots import write_plots
@@ -15,8 +16,7 @@ from testbed.experiment.report import variant_table
 from testbed.experiment.run import plan
 from testbed.experiment.stats import permutation_p, summarise
 from testbed.experiment.variants import expand
-from testbed.lab_errors import InvalidTopology
-from testbed.schema import Sweep
+from testbed.topology.schema import Sweep
 
 
 def test_summarise():
@@ -139,7 +139,7 @@ sweep:
 def test_a_bad_sweep_value_is_refused_before_any_lab(tmp_path):
     path = tmp_path / "lab.yaml"
     path.write_text(SWEEP_TOPOLOGY)
-    with pytest.raises(InvalidTopology) as caught:
+    with pytest.raises(TopologyError) as caught:
         plan(path, supported_io=("hypercall",))
     assert caught.value.problems == ["<override traffic.0.udpgen.size>: traffic.0.udpgen.size: "
                                      "Input should be less than or equal to 65507, got 70000"]

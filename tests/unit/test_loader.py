@@ -8,8 +8,8 @@ import pytest
 from pydantic import ValidationError
 
 from testbed.errors import TopologyError
-from testbed.loader import load_topology
-from testbed.schema import BridgeNode, NetnsNode, UnikernelNode
+from testbed.topology.load import load_topology
+from testbed.topology.schema import BridgeNode, NetnsNode, UnikernelNode
 
 PROBLEM_RE = re.compile(r"^(?P<file>[^:]+):(?P<line>\d+):(?P<col>\d+): (?P<path>[\w.-]+): (?P<message>.+)$")
 

@@ -5,11 +5,11 @@ import re
 from pathlib import Path
 
 import pytest
-from test_loader_fake_images import solo5_image  # a sibling module: tests/unit is on sys.path
 
+from test_loader_fake_images import solo5_image  # a sibling module: tests/unit is on sys.path
 from testbed import paths
 from testbed.errors import TopologyError
-from testbed.loader import load_topology
+from testbed.topology.load import load_topology
 
 HERE = Path(__file__).parent
 CORPUS = sorted((HERE / "bad_topologies").glob("*.yaml"))

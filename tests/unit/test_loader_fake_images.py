@@ -4,7 +4,7 @@ from __future__ import annotations
 import struct
 from pathlib import Path
 
-from testbed.validation.manifest import manifest_nics
+from testbed.topology.rules.manifest import manifest_nics
 
 MFT1, PT_NOTE, EHDR_SIZE, PHDR_SIZE = 0x3154464D, 4, 64, 56
 MFT_DEV_BLOCK_BASIC, MFT_DEV_NET_BASIC = 1, 2

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from testbed.errors import TopologyError
-from testbed.loader import load_topology
-from testbed.overrides import apply_overrides, parse_assignment
+from testbed.topology.load import load_topology
+from testbed.topology.overrides import apply_overrides, parse_assignment
 
 LAB = """\
 name: lab

@@ -1,8 +1,8 @@
 """The ping check's parsing and judgement on real iputils output (captured), no namespaces needed."""
 from __future__ import annotations
 
-from testbed.checks.ping import judge, parse
-from testbed.schema import PingCheck
+from testbed.run.checks.ping import judge, parse
+from testbed.topology.schema import PingCheck
 
 ALL_REPLIED = """PING 10.0.0.2 (10.0.0.2) 56(84) bytes of data.
 64 bytes from 10.0.0.2: icmp_seq=1 ttl=64 time=0.410 ms

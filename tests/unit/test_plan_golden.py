@@ -23,8 +23,9 @@ def golden_path(topology: Path) -> Path:
 
 def rendered_plan(topology: Path) -> str:
     """The Plan as stable JSON: a fixed run id, paths relative to the checkout and to the built images."""
-    from testbed import paths, planner
-    from testbed.loader import load_topology
+    from testbed import paths
+    from testbed.plan import planner
+    from testbed.topology.load import load_topology
 
     source = topology.relative_to(REPO).as_posix()
     plan = planner.make_plan(load_topology(topology), RUN_ID, source=source)

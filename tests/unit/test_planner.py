@@ -5,8 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from testbed import planner
-from testbed.schema import Topology
+from testbed.errors import TopologyError
+from testbed.plan import planner
+from testbed.topology.schema import Topology
 
 FAKE_IMAGE = Path("/images/fake.hvt")
 
@@ -72,7 +73,7 @@ def test_interface_names_fit_ifnamsiz_and_never_appear_in_the_root_namespace():
 
 
 def test_a_prefix_outside_the_allowed_characters_is_refused():
-    with pytest.raises(planner.PlanError):
+    with pytest.raises(TopologyError):
         planner.new_run_id("Bad Prefix")
 
 
@@ -151,13 +152,13 @@ def test_user_given_ip_argument_is_not_overridden():
 
 def test_missing_image_is_a_plan_error_before_anything_exists():
     topology = Topology.model_validate(PINGPAIR)
-    with pytest.raises(planner.PlanError, match="ping-serve"):
+    with pytest.raises(TopologyError, match="ping-serve"):
         planner.make_plan(topology, "r1", resolve_image=lambda image: None)
 
 
 def test_unknown_endpoint_node_is_a_plan_error():
     data = {**PINGPAIR, "links": [{"endpoints": ["host:eth0", "ghost:eth0"]}]}
-    with pytest.raises(planner.PlanError, match="ghost"):
+    with pytest.raises(TopologyError, match="ghost"):
         make(data)
 
 
@@ -168,5 +169,5 @@ def test_plan_round_trips_through_state_json():
 
 def test_a_subnet_too_small_for_its_endpoints_is_a_plan_error():
     data = {**PINGPAIR, "links": [{"endpoints": ["host:eth0", "guest:service0"], "subnet": "10.0.0.0/32"}]}
-    with pytest.raises(planner.PlanError, match="too few addresses"):
+    with pytest.raises(TopologyError, match="too few addresses"):
         make(data)

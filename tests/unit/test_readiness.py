@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from testbed.lab_errors import NodeNotReady
-from testbed.readiness import wait_ready
-from testbed.state import RunDir
+from testbed.apply.readiness import wait_ready
+from testbed.down.state import RunDir
+from testbed.errors import NodeNotReady
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import pytest
 from pydantic import ValidationError
 
 from testbed.cli import main
-from testbed.schema import ENDPOINT_RE, NODE_KINDS, Topology, json_schema
+from testbed.topology.schema import ENDPOINT_RE, NODE_KINDS, Topology, json_schema
 
 PINGPAIR = {
     "name": "pingpair",

@@ -5,12 +5,12 @@ from pathlib import Path
 
 import pytest
 
-from testbed import planner
-from testbed.schema import Topology
-from testbed.validation.addressing import plan_addresses
-from testbed.validation.endpoints import kernel_ifname_problem
-from testbed.validation.macs import mac_problem
-from testbed.validation.static import static_findings
+from testbed.plan import planner
+from testbed.topology.rules.addressing import plan_addresses
+from testbed.topology.rules.endpoints import kernel_ifname_problem
+from testbed.topology.rules.macs import mac_problem
+from testbed.topology.rules.static import static_findings
+from testbed.topology.schema import Topology
 
 MIXED = {
     "name": "mixed",

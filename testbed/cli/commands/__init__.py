@@ -1,0 +1,1 @@
+"""cli.commands: one module per `testbed` subcommand (or group of closely related ones)."""

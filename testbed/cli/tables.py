@@ -1,0 +1,69 @@
+"""cli.tables: what a running lab looks like, as rows for rich tables and as JSON for `--json`."""
+from __future__ import annotations
+
+from testbed.apply.procs import ProcessId
+from testbed.run.checks import CheckResult
+
+
+def node_rows(state: dict, plan: dict) -> list[dict]:
+    """One row per node: name, kind, namespace, pid, interfaces and addresses, state."""
+    processes = state.get("processes", {})
+    taps = {(m["node"], nic["name"]): f"{nic['tap']}@{nic['tap_namespace']}"
+            for m in plan.get("monitors", ()) for nic in m["nics"]}
+    rows = []
+    for node in plan["nodes"]:
+        record = processes.get(node["name"])
+        rows.append({
+            "node": node["name"], "kind": node["kind"], "namespace": node["namespace"],
+            "pid": record["pid"] if record else None,
+            "interfaces": [{"name": i["name"], "address": i["address"], "peer": i["peer"],
+                            "mechanism": i["mechanism"], "tap": taps.get((node["name"], i["name"]))}
+                           for i in node["interfaces"]],
+            "state": _node_state(node, record, state.get("phase")),
+        })
+    return rows
+
+
+def _node_state(node: dict, record: dict | None, phase: str | None) -> str:
+    if node["kind"] != "unikernel":
+        return phase or "?"
+    if record is None:
+        return "not started"
+    if record.get("exit") is not None:
+        return f"exited ({record['exit']})"
+    return "running" if ProcessId.from_json(record).alive() else "gone"
+
+
+def run_summary(state: dict, plan: dict, path: str) -> dict:
+    return {"run_id": state["run_id"], "topology": state["topology"], "source": state.get("source"),
+            "state_dir": path, "phase": state.get("phase"), "owner": state.get("owner"),
+            "nodes": node_rows(state, plan)}
+
+
+def print_nodes(summary: dict, console) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"run {summary['run_id']} · {summary['topology']} · {summary['state_dir']}")
+    for column in ("node", "kind", "namespace", "pid", "interfaces", "state"):
+        table.add_column(column)
+    for row in summary["nodes"]:
+        interfaces = "\n".join(_interface_text(i) for i in row["interfaces"]) or "-"
+        table.add_row(row["node"], row["kind"], row["namespace"], str(row["pid"] or "-"), interfaces, row["state"])
+    console.print(table)
+
+
+def _interface_text(interface: dict) -> str:
+    carrier = f"tap {interface['tap']}" if interface.get("tap") else interface["mechanism"]
+    return f"{interface['name']} {interface['address'] or '-'} → {interface['peer']} ({carrier})"
+
+
+def print_checks(results: list[CheckResult], console) -> None:
+    from rich.table import Table
+
+    table = Table(title="checks")
+    for column in ("check", "result", "measured"):
+        table.add_column(column)
+    for result in results:
+        verdict = "[green]pass[/green]" if result.passed else "[red]FAIL[/red]"
+        table.add_row(result.name, verdict, result.message)
+    console.print(table)

@@ -1,1 +1,0 @@
-"""commands: one module per `testbed` subcommand (or group of closely related ones)."""

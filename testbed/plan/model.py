@@ -1,0 +1,158 @@
+"""plan.model: the concrete, collision-free shape of one run (kernel names, addresses, monitor command lines) as frozen models."""
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+NodeKind = Literal["netns", "unikernel", "bridge"]
+Mechanism = Literal["veth", "tap", "guest"]
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Namespace(Frozen):
+    """A network namespace this run creates (one per node); `name` is its file under /run/netns."""
+
+    node: str
+    name: str
+
+
+class Bridge(Frozen):
+    namespace: str
+    ifname: str
+
+
+class Veth(Frozen):
+    """A veth pair created in one namespace with its peer placed directly in the other (no name in the root namespace)."""
+
+    namespace: str
+    ifname: str
+    peer_namespace: str
+    peer_ifname: str
+    mtu: int | None = None
+    master: str | None = None  # bridge to enslave this end to, in its namespace
+    peer_master: str | None = None
+
+
+class Tap(Frozen):
+    """A persistent TAP the monitor opens by name inside `namespace`."""
+
+    namespace: str
+    ifname: str
+    mtu: int | None = None
+    master: str | None = None
+
+
+class Address(Frozen):
+    namespace: str
+    ifname: str
+    address: str  # ADDR/PREFIX
+
+
+class RateLimit(Frozen):
+    """A tbf qdisc on the egress of one kernel interface."""
+
+    namespace: str
+    ifname: str
+    rate: str
+
+
+class Route(Frozen):
+    namespace: str
+    dst: str  # prefix or "default"
+    via: str
+
+
+class Sysctl(Frozen):
+    namespace: str
+    key: str
+    value: str
+
+
+class Interface(Frozen):
+    """One endpoint as the user sees it: the node's interface name, its address, what carries it."""
+
+    name: str
+    address: str | None
+    mechanism: Mechanism
+    peer: str  # NODE:IFNAME at the other end of the link
+    link: int  # index in topology.links
+
+
+class Nic(Frozen):
+    """A guest NIC and the TAP the monitor attaches it to."""
+
+    name: str
+    tap: str
+    tap_namespace: str
+    mac: str
+
+
+class Block(Frozen):
+    """A guest block device and its backing file; `create` (bytes) when the lab makes the file (and removes it)."""
+
+    name: str
+    path: str
+    sector_size: int
+    create: int | None = None
+
+
+class Monitor(Frozen):
+    """Everything needed to start one unikernel node's monitor."""
+
+    node: str
+    namespace: str
+    image: str  # resolved path to the guest ELF
+    memory: int
+    io: str
+    nics: tuple[Nic, ...]
+    guest_args: tuple[str, ...]
+    blocks: tuple[Block, ...] = ()
+    ready: str | None = None  # console text that marks the guest ready; None: a line starting with "ready:"
+
+    def argv(self, monitor_binary: str, stats_path: str) -> list[str]:
+        argv = [monitor_binary, f"--mem={self.memory}", f"--netns={self.namespace}", f"--io={self.io}",
+                f"--stats={stats_path}"]
+        for nic in self.nics:
+            argv.append(f"--net:{nic.name}={nic.tap}@{nic.tap_namespace}")
+            argv.append(f"--net-mac:{nic.name}={nic.mac}")
+        for block in self.blocks:
+            argv.append(f"--block:{block.name}={block.path}")
+            argv.append(f"--block-sector-size:{block.name}={block.sector_size}")
+        return [*argv, "--", self.image, *self.guest_args]
+
+
+class Node(Frozen):
+    name: str
+    kind: NodeKind
+    namespace: str
+    interfaces: tuple[Interface, ...]
+    commands: tuple[str, ...] = ()
+
+
+class Plan(Frozen):
+    run_id: str
+    topology: str  # the topology's name
+    source: str | None  # the YAML file it came from
+    nodes: tuple[Node, ...]
+    namespaces: tuple[Namespace, ...]
+    bridges: tuple[Bridge, ...]
+    veths: tuple[Veth, ...]
+    taps: tuple[Tap, ...]
+    addresses: tuple[Address, ...]
+    rate_limits: tuple[RateLimit, ...]
+    routes: tuple[Route, ...]
+    sysctls: tuple[Sysctl, ...]
+    monitors: tuple[Monitor, ...]
+
+    def node(self, name: str) -> Node:
+        for node in self.nodes:
+            if node.name == name:
+                return node
+        raise KeyError(f"no node {name!r} in topology {self.topology!r} (nodes: {', '.join(n.name for n in self.nodes)})")
+
+    def monitor(self, node: str) -> Monitor | None:
+        return next((m for m in self.monitors if m.node == node), None)

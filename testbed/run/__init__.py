@@ -1,0 +1,1 @@
+"""run: stage 4, driving a lab that is up: traffic generators and checks."""
