@@ -60,9 +60,9 @@ COMMAND_NOTES = {
         "examples": "testbed validate topologies/udp-rx.yaml --set nodes.guest.io=poll",
     },
     "schema": {
-        "about": "Prints the topology format as JSON Schema; [topology.md](topology.md) is the same "
-                 "format as prose.",
-        "examples": "testbed schema > /tmp/topology.schema.json",
+        "about": "Prints the topology format as JSON Schema; `--markdown` prints [topology.md](topology.md), "
+                 "the same format as a reference.",
+        "examples": "testbed schema > /tmp/topology.schema.json\ntestbed schema --markdown | less",
     },
     "monitor": {
         "about": "Execs the KVM monitor, tb-monitor; everything after `monitor` is the monitor's. GUEST is "

@@ -80,3 +80,10 @@ def test_the_code_map_lists_every_python_package():
     listed = set(_code_map_folders())
     missing = [package for package in packages if package not in listed]
     assert not missing, f"add {', '.join(missing)} to the code map in docs/architecture.md"
+
+
+def test_testbed_schema_markdown_prints_the_topology_reference(capsys):
+    from testbed.cli import main
+
+    assert main(["schema", "--markdown"]) == 0
+    assert capsys.readouterr().out == generated()[DOCS / "topology.md"]
