@@ -8,7 +8,7 @@ INTRO = """\
 `{regenerate}`: edit those, not this file. -->
 
 `testbed` is installed by `pip install -e .` (or `bash ci/install.sh`); most commands need root,
-because they create network namespaces and open /dev/kvm. Run them from the checkout.
+because they create network namespaces and open /dev/kvm.
 
 `testbed --help`:
 """
