@@ -83,11 +83,17 @@ def _section(name: str, definition: dict, used_in: list[str]) -> str:
     for field, prop in definition.get("properties", {}).items():
         default = "required" if field in required else _default_text(name, field, prop)
         lines.append(f"| `{field}` | {_cell(_type_text(_without_description(prop)))} | {_cell(default)} | "
-                     f"{_cell(_one_line(prop.get('description', '')))} |")
+                     f"{_cell(_one_line(_description(field, prop)))} |")
     example = MODEL_EXAMPLES.get(name)
     if example:
         lines += ["", "Example:", "", "```yaml", example.rstrip("\n"), "```"]
     return "\n".join(lines) + "\n"
+
+
+def _description(field: str, prop: dict) -> str:
+    if "description" not in prop and "const" in prop:  # a discriminator such as a node's kind
+        return f"selects this model: {field}: {prop['const']}"
+    return prop.get("description", "")
 
 
 def _without_description(prop: dict) -> dict:
