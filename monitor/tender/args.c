@@ -65,7 +65,7 @@ void tb_args_usage(FILE *out)
         "  --net-mac:NAME=MAC        MAC address of NAME (default: random, locally administered)\n"
         "  --block:NAME=PATH         attach manifest device NAME to the existing file PATH\n"
         "  --block-sector-size:NAME=N  sector size of NAME: a power of two, 512..32768 (default 512)\n"
-        "  --dumpcore=DIR            when the guest aborts (status 255), write its core to DIR/core.solo5-hvt.PID\n"
+        "  --dumpcore=DIR            when the guest aborts (255) or faults, write its core to DIR/core.solo5-hvt.PID\n"
         "  --netns=NAME              join /run/netns/NAME (after opening TAPs given with @NETNS)\n"
         "  --io=MODE                 network I/O mode: %s (default hypercall;\n"
         "                            solo5-ring: Solo5 0.12's shared ring, for Solo5 guests that use it)\n"
