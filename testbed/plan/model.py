@@ -5,6 +5,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from testbed.topology.schema import IoMode
+
 NodeKind = Literal["netns", "unikernel", "bridge"]
 Mechanism = Literal["veth", "tap", "guest"]
 
@@ -107,7 +109,7 @@ class Monitor(Frozen):
     namespace: str
     image: str  # resolved path to the guest ELF
     memory: int
-    io: str
+    io: IoMode
     nics: tuple[Nic, ...]
     guest_args: tuple[str, ...]
     blocks: tuple[Block, ...] = ()

@@ -17,7 +17,10 @@ from pydantic import (
     model_validator,
 )
 
+# The one list of network IO modes: the schema, the planner's --io= and the generated docs use it, and a test
+# holds it equal to the mode table the monitor prints in --help.
 IO_MODES = ("hypercall", "poll", "event", "hybrid", "solo5-ring")
+IoMode = Literal[IO_MODES]
 NAME_RE = r"^[A-Za-z][A-Za-z0-9_-]{0,30}$"
 MAC_RE = r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$"
 ENDPOINT_RE = r"^[A-Za-z][A-Za-z0-9_-]{0,30}:.+$"  # NODE:IFNAME; the static checks judge IFNAME per node kind
@@ -159,7 +162,7 @@ class UnikernelNode(Strict):
                        "relative to the topology file")
     args: list[str] = Field(default_factory=list, description="extra guest arguments")
     memory: int = Field(default=32, ge=MEMORY_MIN_MIB, le=MEMORY_MAX_MIB, description="MiB")
-    io: Literal["hypercall", "poll", "event", "hybrid", "solo5-ring"] = Field(
+    io: IoMode = Field(
         default="hypercall", description="how packets cross to the monitor: hypercall (a VM exit per packet), "
         "shmstream rings served by a monitor IO thread that spins (poll), sleeps (event) or both (hybrid), or "
         "Solo5 0.12's own ring for Solo5 guests that use it (solo5-ring)")
