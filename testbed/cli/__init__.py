@@ -59,11 +59,14 @@ def run_and_exit() -> None:
 
     Tearing down pydantic's and pyroute2's modules took ~0.1 s of a 0.4 s `testbed run`; nothing of ours waits
     for it (files are closed by their `with` blocks, no atexit hooks), so stdio is flushed and the process ends."""
-    status = main()
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except (BrokenPipeError, ValueError):  # a reader that went away (`testbed status | head`)
-            pass
+    try:
+        status = main()
+        sys.stdout.flush()
+    except BrokenPipeError:  # the reader went away (`testbed status | head`): end as a process killed by SIGPIPE
+        status = 128 + 13
+    try:
+        sys.stderr.flush()
+    except (BrokenPipeError, ValueError):
+        pass
     os._exit(status)
 
