@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import os
 import re
 import secrets
@@ -12,7 +11,8 @@ from pathlib import Path
 
 from testbed.errors import TopologyError
 from testbed.plan import model as p
-from testbed.topology.schema import BridgeNode, Link, NetnsNode, Topology, UnikernelNode
+from testbed.topology.rules.addressing import plan_addresses
+from testbed.topology.schema import BridgeNode, EndpointRef, Link, NetnsNode, Topology, UnikernelNode
 
 IFNAMSIZ = 15  # usable characters in a Linux interface name
 NAMESPACE_PREFIX = "tb-"
@@ -70,7 +70,6 @@ class _Planner:
     rate_limits: list[p.RateLimit] = field(default_factory=list)
     interfaces: dict[str, list[p.Interface]] = field(default_factory=dict)
     nics: dict[str, list[p.Nic]] = field(default_factory=dict)
-    bridge_pools: dict[str, list[str]] = field(default_factory=dict)
 
     def build(self, source: str | None) -> p.Plan:
         self._check_names()
@@ -124,53 +123,14 @@ class _Planner:
 
     # --- addresses
 
-    def _assign_addresses(self) -> dict[tuple[int, int], str | None]:
-        """Explicit addresses first, then the link's subnet in endpoint order, then the bridge's subnet in link order."""
-        assigned: dict[tuple[int, int], str | None] = {}
-        taken_on_bridge: dict[str, set[str]] = {}
-        for index, link in enumerate(self.topology.links):
-            hosts = _hosts(link.subnet, 2) if link.subnet else []
-            for end in self._endpoints(index, link):
-                address = self._link_address(index, link, end, hosts)
-                assigned[(index, end.position)] = address
-                bridge = self._bridge_across(index, link, end)
-                if bridge and address:
-                    taken_on_bridge.setdefault(bridge, set()).add(address.split("/")[0])
-        for index, link in enumerate(self.topology.links):
-            for end in self._endpoints(index, link):
-                bridge = self._bridge_across(index, link, end)
-                if assigned[(index, end.position)] is None and bridge and self.kind(end.node) != "bridge":
-                    assigned[(index, end.position)] = self._next_bridge_address(bridge, taken_on_bridge)
-        return assigned
-
-    def _link_address(self, index: int, link: Link, end: _Endpoint, hosts: list[str]) -> str | None:
-        """The endpoint's explicit address, else its host from the link's subnet; bridge ports have none."""
-        if self.kind(end.node) == "bridge":
-            return None
-        explicit = link.addresses[end.position] if link.addresses else None
-        if explicit or not link.subnet:
-            return explicit
-        if end.position >= len(hosts):
-            self.problems.append(f"links[{index}].subnet: {link.subnet} has too few addresses")
-            return None
-        return hosts[end.position]
-
-    def _bridge_across(self, index: int, link: Link, end: _Endpoint) -> str | None:
-        other = self._endpoints(index, link)[1 - end.position]
-        return other.node if self.kind(other.node) == "bridge" else None
-
-    def _next_bridge_address(self, bridge: str, taken: dict[str, set[str]]) -> str | None:
-        subnet = self.topology.nodes[bridge].subnet
-        if subnet is None:
-            return None
-        network = ipaddress.ip_network(subnet)
-        pool = self.bridge_pools.setdefault(bridge, [str(h) for h in network.hosts()])
-        while pool:
-            host = pool.pop(0)
-            if host not in taken.get(bridge, set()):
-                return f"{host}/{network.prefixlen}"
-        self.problems.append(f"nodes.{bridge}.subnet: {subnet} has too few addresses for the endpoints on it")
-        return None
+    def _assign_addresses(self) -> dict[EndpointRef, str]:
+        """The address plan the static checks judged (one computation for both); a short subnet is a problem."""
+        addresses = plan_addresses(self.topology)
+        for segment in addresses.short:
+            path = ".".join(map(str, segment.subnet_path))
+            self.problems.append(f"{path}: {segment.subnet} has too few addresses for the endpoints on "
+                                 f"{segment.title}")
+        return {end: str(address) for end, address in addresses.of_endpoint().items()}
 
     # --- links
 
@@ -188,7 +148,7 @@ class _Planner:
                 return candidate
         return f"br{len(ports)}"
 
-    def _plan_link(self, index: int, link: Link, addresses: dict[tuple[int, int], str | None]) -> None:
+    def _plan_link(self, index: int, link: Link, addresses: dict[EndpointRef, str]) -> None:
         a, b = self._endpoints(index, link)
         kinds = {self.kind(a.node), self.kind(b.node)}
         if "unikernel" not in kinds:
@@ -204,7 +164,7 @@ class _Planner:
             mechanism = "tap" if self.kind(peer.node) == "unikernel" else "veth"
             if self.kind(end.node) == "unikernel":
                 mechanism = "guest"
-            address = addresses[(index, end.position)]
+            address = addresses.get((end.node, end.ifname))
             self.interfaces.setdefault(end.node, []).append(p.Interface(
                 name=end.ifname, address=address, mechanism=mechanism,
                 peer=f"{peer.node}:{peer.ifname}", link=index))
@@ -299,12 +259,3 @@ class _Planner:
                      for name, node in self.topology.nodes.items() if isinstance(node, NetnsNode)
                      for key, value in node.sysctls.items())
 
-
-def _hosts(subnet: str, count: int) -> list[str]:
-    network = ipaddress.ip_network(subnet)
-    hosts = []
-    for host in network.hosts():
-        hosts.append(f"{host}/{network.prefixlen}")
-        if len(hosts) == count:
-            break
-    return hosts

@@ -59,9 +59,12 @@ class Assigned:
 
 @dataclass
 class AddressPlan:
+    """Every endpoint's address, computed once: the static checks judge it and the planner configures it."""
+
     segments: list[Segment]
     assigned: list[Assigned] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
+    short: list[Segment] = field(default_factory=list)  # segments whose subnet ran out of hosts
 
     def of_node(self, node: str) -> list[IPInterface]:
         return [a.address for a in self.assigned if a.end.node == node]
@@ -175,6 +178,7 @@ def _assign(segment: Segment, plan: AddressPlan) -> None:
         address = ipaddress.ip_interface(f"{host}/{segment.subnet.prefixlen}")
         plan.assigned.append(Assigned(member.end, address, segment.subnet_path, False))
     if len(hosts) < len(automatic):
+        plan.short.append(segment)
         have = len(usable_hosts(segment.subnet, needed))
         plan.findings.append(Finding(segment.subnet_path, f"{segment.subnet} has {have} host address"
                                      f"{'es' if have != 1 else ''}, too few for the {needed} endpoints on "
@@ -189,7 +193,7 @@ def _bridge_hosts(segment: Segment, automatic: list[Member]) -> tuple[dict[Membe
 
 
 def _link_hosts(segment: Segment, automatic: list[Member]) -> tuple[dict[Member, object], int]:
-    """Endpoint N takes host N, whether or not the other end is explicit (as the planner does)."""
+    """Endpoint N takes host N, whether or not the other end is explicit."""
     pool = usable_hosts(segment.subnet, 2)
     hosts = {m: pool[m.position] for m in automatic if m.position < len(pool)}
     return hosts, max((m.position + 1 for m in automatic), default=0)
