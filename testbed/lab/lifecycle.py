@@ -221,12 +221,12 @@ class Lab:
         if not interfaces:
             raise LabError(f"node {node} has no address")
         neighbours = self._neighbours(towards) if towards else set()
-        preferred = [i for i in interfaces if i.peer.partition(":")[0] in neighbours]
+        preferred = [i for i in interfaces if i.peer.node in neighbours]
         return (preferred or interfaces)[0].address.split("/")[0]
 
     def _neighbours(self, node: str) -> set[str]:
         """The node itself and the bridges it is on: an interface whose peer is one of these shares its segment."""
-        peers = {i.peer.partition(":")[0] for i in self.plan.node(node).interfaces}
+        peers = {i.peer.node for i in self.plan.node(node).interfaces}
         return {node} | {peer for peer in peers if self.plan.node(peer).kind == "bridge"}
 
     # --- driving it

@@ -5,7 +5,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from testbed.topology.schema import IoMode
+from testbed.topology.schema import EndpointField, IoMode
 
 NodeKind = Literal["netns", "unikernel", "bridge"]
 Mechanism = Literal["veth", "tap", "guest"]
@@ -80,7 +80,7 @@ class Interface(Frozen):
     name: str
     address: str | None
     mechanism: Mechanism
-    peer: str  # NODE:IFNAME at the other end of the link
+    peer: EndpointField  # the other end of the link (NODE:IFNAME in JSON)
     link: int  # index in topology.links
 
 

@@ -50,14 +50,6 @@ def guest_mac(run_id: str, node: str, nic: str) -> str:
 
 
 @dataclass
-class _Endpoint:
-    node: str
-    ifname: str
-    position: int  # 0 or 1 within its link
-    link_index: int
-
-
-@dataclass
 class _Planner:
     topology: Topology
     run_id: str
@@ -101,8 +93,8 @@ class _Planner:
     def _check_names(self) -> None:
         seen: set[tuple[str, str]] = set()
         for index, link in enumerate(self.topology.links):
-            for endpoint in self._endpoints(index, link):
-                where = f"links[{index}]: endpoint {endpoint.node}:{endpoint.ifname}"
+            for endpoint in link.endpoints:
+                where = f"links[{index}]: endpoint {endpoint}"
                 if endpoint.node not in self.topology.nodes:
                     self.problems.append(f"{where}: no node {endpoint.node!r}")
                 if len(endpoint.ifname) > IFNAMSIZ:
@@ -112,14 +104,6 @@ class _Planner:
                 seen.add((endpoint.node, endpoint.ifname))
         if self.problems:
             raise TopologyError(self.problems)
-
-    @staticmethod
-    def _endpoints(index: int, link: Link) -> list[_Endpoint]:
-        ends = []
-        for position, text in enumerate(link.endpoints):
-            node, _, ifname = text.partition(":")
-            ends.append(_Endpoint(node, ifname, position, index))
-        return ends
 
     # --- addresses
 
@@ -141,15 +125,15 @@ class _Planner:
 
     def _bridge_device(self, bridge: str) -> str:
         """The bridge node's own name when it fits and no port is called that; ports use the user's names."""
-        ports = {end.ifname for i, link in enumerate(self.topology.links)
-                 for end in self._endpoints(i, link) if end.node == bridge}
+        ports = {end.ifname for link in self.topology.links
+                 for end in link.endpoints if end.node == bridge}
         for candidate in (bridge, DEFAULT_BRIDGE_DEVICE, "bridge0"):
             if len(candidate) <= IFNAMSIZ and candidate not in ports:
                 return candidate
         return f"br{len(ports)}"
 
     def _plan_link(self, index: int, link: Link, addresses: dict[EndpointRef, str]) -> None:
-        a, b = self._endpoints(index, link)
+        a, b = link.endpoints
         kinds = {self.kind(a.node), self.kind(b.node)}
         if "unikernel" not in kinds:
             self._veth(link, a, b)
@@ -164,31 +148,31 @@ class _Planner:
             mechanism = "tap" if self.kind(peer.node) == "unikernel" else "veth"
             if self.kind(end.node) == "unikernel":
                 mechanism = "guest"
-            address = addresses.get((end.node, end.ifname))
+            address = addresses.get(end)
             self.interfaces.setdefault(end.node, []).append(p.Interface(
                 name=end.ifname, address=address, mechanism=mechanism,
-                peer=f"{peer.node}:{peer.ifname}", link=index))
+                peer=peer, link=index))
             if address and self.kind(end.node) == "netns":
                 self.addresses.append(p.Address(namespace=self.ns(end.node), ifname=end.ifname, address=address))
 
-    def _master(self, end: _Endpoint) -> str | None:
+    def _master(self, end: EndpointRef) -> str | None:
         if self.kind(end.node) != "bridge":
             return None
         return self._bridge_device(end.node)
 
-    def _veth(self, link: Link, a: _Endpoint, b: _Endpoint) -> None:
+    def _veth(self, link: Link, a: EndpointRef, b: EndpointRef) -> None:
         self.veths.append(p.Veth(
             namespace=self.ns(a.node), ifname=a.ifname, peer_namespace=self.ns(b.node), peer_ifname=b.ifname,
             mtu=link.mtu, master=self._master(a), peer_master=self._master(b)))
         self._rate_limit(link, self.ns(a.node), a.ifname)
         self._rate_limit(link, self.ns(b.node), b.ifname)
 
-    def _tap(self, link: Link, end: _Endpoint, master: str | None, ifname: str | None = None) -> None:
+    def _tap(self, link: Link, end: EndpointRef, master: str | None, ifname: str | None = None) -> None:
         ifname = ifname or end.ifname
         self.taps.append(p.Tap(namespace=self.ns(end.node), ifname=ifname, mtu=link.mtu, master=master))
         self._rate_limit(link, self.ns(end.node), ifname)
 
-    def _guest_pair(self, index: int, link: Link, a: _Endpoint, b: _Endpoint) -> None:
+    def _guest_pair(self, index: int, link: Link, a: EndpointRef, b: EndpointRef) -> None:
         """Two unikernels meet on a private bridge in the first one's namespace, one TAP each."""
         namespace, bridge = self.ns(a.node), f"br{index}"
         self.bridges.append(p.Bridge(namespace=namespace, ifname=bridge))
@@ -200,7 +184,7 @@ class _Planner:
         if link.rate:
             self.rate_limits.append(p.RateLimit(namespace=namespace, ifname=ifname, rate=link.rate))
 
-    def _attach_nic(self, guest: _Endpoint, tap: str, tap_namespace: str) -> None:
+    def _attach_nic(self, guest: EndpointRef, tap: str, tap_namespace: str) -> None:
         node = self.topology.nodes[guest.node]
         mac = node.macs.get(guest.ifname) or guest_mac(self.run_id, guest.node, guest.ifname)
         self.nics.setdefault(guest.node, []).append(

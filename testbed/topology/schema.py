@@ -12,6 +12,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PlainSerializer,
     ValidationInfo,
     field_validator,
     model_validator,
@@ -61,13 +62,22 @@ class Route(Strict):
 
 
 class EndpointRef(NamedTuple):
+    """A link endpoint, parsed once from its NODE:IFNAME text (and written back as that text)."""
+
     node: str
     ifname: str
+
+    def __str__(self) -> str:
+        return f"{self.node}:{self.ifname}"
 
 
 def split_endpoint(text: str) -> EndpointRef:
     node, _, ifname = text.partition(":")
     return EndpointRef(node, ifname)
+
+
+def _endpoint_from_text(value: object) -> object:
+    return split_endpoint(value) if isinstance(value, str) else value
 
 
 def _endpoint_text(value: object) -> object:
@@ -111,7 +121,11 @@ def _require_one_kind(model: BaseModel, kinds, what: str) -> None:
 
 Address = Annotated[str, AfterValidator(_interface_with_prefix), Field(description="ADDR/PREFIX")]
 # The pattern before the BeforeValidator, or pydantic leaves it out of the JSON Schema.
-Endpoint = Annotated[str, Field(pattern=ENDPOINT_RE, description="NODE:IFNAME"), BeforeValidator(_endpoint_text)]
+# Checked as text (the pattern and the YAML-mapping hint keep their messages), then parsed into an EndpointRef.
+Endpoint = Annotated[str, Field(pattern=ENDPOINT_RE, description="NODE:IFNAME"), BeforeValidator(_endpoint_text),
+                     AfterValidator(split_endpoint), PlainSerializer(str, return_type=str)]
+# An endpoint already checked (the Plan's peers): NODE:IFNAME text in JSON, an EndpointRef in Python.
+EndpointField = Annotated[EndpointRef, BeforeValidator(_endpoint_from_text), PlainSerializer(str, return_type=str)]
 
 
 class NetnsNode(Strict):
@@ -220,7 +234,8 @@ class Link(Strict):
 
     @property
     def ends(self) -> tuple[EndpointRef, EndpointRef]:
-        return split_endpoint(self.endpoints[0]), split_endpoint(self.endpoints[1])
+        """The typed endpoints (the same objects as `endpoints`, which the schema parses)."""
+        return self.endpoints
 
     @field_validator("subnet")
     @classmethod

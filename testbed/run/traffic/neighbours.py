@@ -14,9 +14,9 @@ def guest_facing(lab, source: str, guest: str):
     guest_node = lab.plan.node(guest)
     for nic in monitor.nics:
         interface = next(i for i in guest_node.interfaces if i.name == nic.name)
-        segment = {guest, interface.peer.partition(":")[0]}  # the guest itself, or the bridge it is on
+        segment = {guest, interface.peer.node}  # the guest itself, or the bridge it is on
         for mine in lab.plan.node(source).interfaces:
-            if mine.peer.partition(":")[0] in segment:
+            if mine.peer.node in segment:
                 return mine.name, nic
     return None
 

@@ -96,7 +96,7 @@ def _segments(topology: Topology) -> tuple[list[Segment], list[Finding]]:
                for name, node in topology.nodes.items() if node.kind == "bridge"}
     links: list[Segment] = []
     for index, link in enumerate(topology.links):
-        if any(end.node not in topology.nodes for end in link.ends):
+        if any(end.node not in topology.nodes for end in link.endpoints):
             continue  # reported by the endpoint checks
         members = [_member(link, index, position) for position in (0, 1)]
         bridged = [m for m in members if m.end.node in bridges]
@@ -114,8 +114,8 @@ def _segments(topology: Topology) -> tuple[list[Segment], list[Finding]]:
 def _member(link: Link, index: int, position: int) -> Member:
     text = link.addresses[position] if link.addresses else None
     if text is None:
-        return Member(link.ends[position], position, None, ("links", index, "endpoints", position))
-    return Member(link.ends[position], position, ipaddress.ip_interface(text), ("links", index, "addresses", position))
+        return Member(link.endpoints[position], position, None, ("links", index, "endpoints", position))
+    return Member(link.endpoints[position], position, ipaddress.ip_interface(text), ("links", index, "addresses", position))
 
 
 def _bridge_link_problems(link: Link, index: int, bridge: Member) -> list[Finding]:
@@ -124,7 +124,7 @@ def _bridge_link_problems(link: Link, index: int, bridge: Member) -> list[Findin
         findings.append(Finding(("links", index, "subnet"), f"a link to bridge {bridge.end.node} shares the "
                                 f"bridge's subnet: set subnet on the bridge node (nodes.{bridge.end.node}.subnet)"))
     if bridge.explicit is not None:
-        findings.append(Finding(bridge.path, f"{bridge.end.node}:{bridge.end.ifname} is a bridge port, which takes "
+        findings.append(Finding(bridge.path, f"{bridge.end} is a bridge port, which takes "
                                 "no address (a bridge is L2): address the node at the other end"))
     return findings
 
@@ -221,7 +221,7 @@ def _check_duplicates(plan: AddressPlan) -> None:
         if earlier is assigned or not (assigned.explicit or earlier.explicit):
             continue
         here, other = (assigned, earlier) if assigned.explicit else (earlier, assigned)
-        message = f"{here.address.ip} is also the address of {other.end.node}:{other.end.ifname}"
+        message = f"{here.address.ip} is also the address of {other.end}"
         if not other.explicit:
             message += ", which takes it from the subnet (endpoints without an address take its hosts in order)"
         plan.findings.append(Finding(here.path, message, see=other.path))

@@ -18,7 +18,7 @@ def check_endpoints(topology: Topology) -> Iterator[Finding]:
     first_use: dict[EndpointRef, DataPath] = {}
     for index, link in enumerate(topology.links):
         yield from _link_shape(topology, index, link)
-        for position, end in enumerate(link.ends):
+        for position, end in enumerate(link.endpoints):
             path = ("links", index, "endpoints", position)
             node = topology.nodes.get(end.node)
             if node is None:
@@ -26,14 +26,14 @@ def check_endpoints(topology: Topology) -> Iterator[Finding]:
                 continue
             yield from _ifname(node.kind, end, path)
             if end in first_use:
-                yield Finding(path, f"{end.node}:{end.ifname} is already on another link: an interface joins one "
+                yield Finding(path, f"{end} is already on another link: an interface joins one "
                               "link (to join more, put a bridge node between them)", see=first_use[end])
             else:
                 first_use[end] = path
 
 
 def _link_shape(topology: Topology, index: int, link: Link) -> Iterator[Finding]:
-    a, b = link.ends
+    a, b = link.endpoints
     path = ("links", index, "endpoints")
     if a.node == b.node:
         yield Finding(path, f"a link from {a.node} to itself: a link joins two different nodes")

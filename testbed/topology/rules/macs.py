@@ -13,7 +13,7 @@ def check_macs(topology: Topology) -> Iterator[Finding]:
     for name, node in topology.nodes.items():
         if node.kind != "unikernel":
             continue
-        nics = [end.ifname for link in topology.links for end in link.ends if end.node == name]
+        nics = [end.ifname for link in topology.links for end in link.endpoints if end.node == name]
         for nic, mac in node.macs.items():
             path = ("nodes", name, "macs", nic)
             if nic not in nics:

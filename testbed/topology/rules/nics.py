@@ -20,7 +20,7 @@ def check_nics(topology: Topology) -> Iterator[Finding]:
         if declared is None:
             continue  # no image, or no manifest to read: reported elsewhere or by the monitor
         linked = [(index, position, end.ifname) for index, link in enumerate(topology.links)
-                  for position, end in enumerate(link.ends) if end.node == name]
+                  for position, end in enumerate(link.endpoints) if end.node == name]
         misnamed = [(i, p, nic) for i, p, nic in linked if nic not in declared]
         for index, position, nic in misnamed:
             if MANIFEST_NAME_RE.match(nic):  # a malformed name is reported by the endpoint checks
@@ -36,4 +36,4 @@ def check_nics(topology: Topology) -> Iterator[Finding]:
 
 
 def _some_endpoint_names_an_unknown_node(topology: Topology) -> bool:
-    return any(end.node not in topology.nodes for link in topology.links for end in link.ends)
+    return any(end.node not in topology.nodes for link in topology.links for end in link.endpoints)

@@ -17,7 +17,7 @@ def check_sysctls(topology: Topology) -> Iterator[Finding]:
     for name, node in topology.nodes.items():
         if node.kind != "netns":
             continue
-        ifnames = {end.ifname for link in topology.links for end in link.ends if end.node == name}
+        ifnames = {end.ifname for link in topology.links for end in link.endpoints if end.node == name}
         for key in node.sysctls:
             problem = sysctl_problem(key, ifnames)
             if problem:
