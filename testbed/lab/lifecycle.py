@@ -24,7 +24,7 @@ from testbed.run.checks import CheckResult
 from testbed.run.checks.ping import PingResult, judge, ping
 from testbed.topology.load import load_topology
 from testbed.topology.rules.addressing import is_ip
-from testbed.topology.schema import Check, PingCheck, Topology
+from testbed.topology.schema import Check, PingCheck
 
 READY_TIMEOUT_SECONDS = 20.0
 SUPERVISOR_START_TIMEOUT_SECONDS = 10.0
@@ -38,7 +38,6 @@ class Lab:
         self.plan = plan
         self.run = run
         self._final_stats: dict[str, dict | None] | None = None
-        self._topology: Topology | None = None
         self.traffic: dict[str, dict] | None = None  # figures of the topology's `traffic:` once run_traffic() ran
         self._supervisor: subprocess.Popen | None = None  # kept so its exit status is collected (no zombie)
         self.timings = PhaseTimer()
@@ -63,7 +62,6 @@ class Lab:
                 lab = cls(plan, RunDir.create(plan.run_id, {
                     "run_id": plan.run_id, "topology": plan.topology, "source": source, "overrides": overrides,
                     "phase": "creating", "owner": ProcessId.me().to_json()}, plan=plan.model_dump(mode="json")))
-                lab._topology = topology
                 lab.timings = timings
                 lab._bring_up(ready_timeout)
             except BaseException as exc:
@@ -279,8 +277,7 @@ class Lab:
         if self.traffic is None:
             from testbed.run.traffic.schedule import run_traffic
 
-            topology = self._topology_model()
-            self.traffic = run_traffic(self, topology.traffic, on_event) if topology and topology.traffic else {}
+            self.traffic = run_traffic(self, list(self.plan.traffic), on_event) if self.plan.traffic else {}
         return self.traffic
 
     def run_checks(self) -> list[CheckResult]:
@@ -290,16 +287,7 @@ class Lab:
             self.run_traffic()
         except TrafficError as exc:  # the checks would judge figures that do not exist: report why instead
             return [CheckResult(kind="traffic", name="traffic", passed=False, message=str(exc), spec={}, measured={})]
-        return [self.check(check) for check in self._checks()]
-
-    def _topology_model(self) -> Topology | None:
-        if self._topology is None and self.plan.source:
-            self._topology = load_topology(self.plan.source, self.run.read().get("overrides"))
-        return self._topology
-
-    def _checks(self) -> list[Check]:
-        topology = self._topology_model()
-        return list(topology.checks) if topology else []
+        return [self.check(check) for check in self.plan.checks]
 
     def _unikernel(self, node: str) -> None:
         if self.plan.node(node).kind != "unikernel":

@@ -5,7 +5,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from testbed.topology.schema import EndpointField, IoMode
+from testbed.topology.schema import Check, EndpointField, IoMode, Traffic
 
 NodeKind = Literal["netns", "unikernel", "bridge"]
 Mechanism = Literal["veth", "tap", "guest"]
@@ -149,6 +149,10 @@ class Plan(Frozen):
     routes: tuple[Route, ...]
     sysctls: tuple[Sysctl, ...]
     monitors: tuple[Monitor, ...]
+    # The topology's own validated models, so a lab attached later runs them without reading the file again.
+    # Defaults: a lab brought up before the Plan carried them can still be attached and taken down.
+    traffic: tuple[Traffic, ...] = ()
+    checks: tuple[Check, ...] = ()
 
     def node(self, name: str) -> Node:
         for node in self.nodes:

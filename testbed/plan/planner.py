@@ -80,6 +80,7 @@ class _Planner:
             bridges=tuple(self.bridges), veths=tuple(self.veths), taps=tuple(self.taps),
             addresses=tuple(self.addresses), rate_limits=tuple(self.rate_limits),
             routes=self._routes(), sysctls=self._sysctls(), monitors=monitors,
+            traffic=tuple(self.topology.traffic), checks=tuple(self.topology.checks),
         )
 
     def ns(self, node: str) -> str:

@@ -262,13 +262,13 @@ class PingCheck(Strict):
     max_rtt_ms: float | None = Field(default=None, gt=0, description="bound on the median round trip")
     timeout: float = Field(default=10, gt=0, description="seconds")
 
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, serialize_by_alias=True)
 
 
 class FromTo(Strict):
-    """Base of specs with a `from` field (a Python keyword, so `from_` in code)."""
+    """Base of specs with a `from` field (a Python keyword, so `from_` in code; `from` when written out)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, serialize_by_alias=True)
 
 
 def _regex(pattern: str) -> None:

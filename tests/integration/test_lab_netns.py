@@ -70,6 +70,16 @@ def test_lab_up_ping_exec_and_down_twice(root, pair, run_prefix, state_root, nam
     assert not state_dir.exists()
 
 
+def test_an_attached_lab_runs_the_checks_its_plan_carries_without_the_file(root, topology_file, run_prefix):
+    """The checks come from the lab's state, not from the file again: it may have changed or gone since up."""
+    path = topology_file("split", SPLIT)
+    with Lab.up(path, overrides={"checks.1.ping.to": "b"}, name_prefix=run_prefix) as lab:
+        path.unlink()
+        attached = Lab.attach(lab.run_id)
+        results = attached.run_checks()
+        assert [(r.name, r.passed) for r in results] == [("ping a -> b", True), ("ping a -> b", True)]
+
+
 def test_run_exit_zero_and_json_holds_measured_values(root, pair, testbed_cli, tmp_path, run_prefix, namespaces_of):
     out = tmp_path / "result.json"
     done = testbed_cli("run", str(pair), "--json", str(out), "--prefix", run_prefix)

@@ -171,3 +171,15 @@ def test_a_subnet_too_small_for_its_endpoints_is_a_plan_error():
     data = {**PINGPAIR, "links": [{"endpoints": ["host:eth0", "guest:service0"], "subnet": "10.0.0.0/32"}]}
     with pytest.raises(TopologyError, match="too few addresses"):
         make(data)
+
+
+def test_the_plan_carries_the_topologys_checks_and_traffic_through_state_json():
+    """An attached lab runs them from its state.json: the topology file may have changed or gone since up."""
+    data = {**PINGPAIR, "traffic": [{"name": "rtt", "ping": {"from": "host", "to": "guest", "count": 5}}],
+            "checks": [{"ping": {"from": "host", "to": "guest"}}, {"delivered": {"from": "rtt", "to": "rtt",
+                                                                                "min_ratio": 0.9}}]}
+    topology = Topology.model_validate(data)
+    written = make(data).model_dump(mode="json")
+    assert written["checks"][0]["ping"]["from"] == "host"  # the YAML's word, not from_
+    read = type(make(data)).model_validate(written)
+    assert read.checks == tuple(topology.checks) and read.traffic == tuple(topology.traffic)
