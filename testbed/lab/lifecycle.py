@@ -21,7 +21,8 @@ from testbed.lab.signals import interrupt_on_signals, signals_ignored
 from testbed.plan import planner
 from testbed.plan.model import Node, Plan
 from testbed.run.checks import CheckResult
-from testbed.run.checks.ping import PingResult, judge, ping
+from testbed.run.checks.ping import judge, ping
+from testbed.run.iputils import PingResult
 from testbed.topology.load import load_topology
 from testbed.topology.rules.addressing import is_ip
 from testbed.topology.schema import Check, PingCheck

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from testbed.run.checks.ping import judge, parse
+from testbed.run.iputils import percentile, ping_argv
 from testbed.topology.schema import PingCheck
 
 ALL_REPLIED = """PING 10.0.0.2 (10.0.0.2) 56(84) bytes of data.
@@ -59,3 +60,18 @@ def test_rtt_bound_is_on_the_median():
     assert judge(spec(max_rtt_ms=0.35), result).passed
     failed = judge(spec(max_rtt_ms=0.2), result)
     assert not failed.passed and failed.measured["rtt_median_ms"] == 0.3
+
+
+def test_the_check_and_the_traffic_runner_send_exactly_count_echoes_without_a_deadline():
+    """One command line for both: -w would keep pinging a slow peer until COUNT replies came back."""
+    paced = ping_argv("10.0.0.2", 5, 0.01, 56, 2)
+    assert paced == ["ping", "-n", "-c", "5", "-i", "0.01", "-s", "56", "-W", "2", "10.0.0.2"]
+    flood = ping_argv("10.0.0.2", 500, 0.01, 1000, 0.5, flood=True)
+    assert "-f" in flood and "-i" not in flood and "-w" not in flood and flood[-3:] == ["-W", "0.5", "10.0.0.2"]
+
+
+def test_rtt_percentiles_are_nearest_rank_in_the_check_and_the_traffic_figures():
+    rtts = tuple(float(ms) for ms in range(1, 61))
+    assert (percentile(rtts, 50), percentile(rtts, 99), percentile(rtts, 100)) == (30.0, 60.0, 60.0)
+    result = parse("", "a", "b", 1, 0).model_copy(update={"rtt_ms": rtts})
+    assert result.rtt_p99_ms == percentile(rtts, 99) and percentile((), 99) is None
