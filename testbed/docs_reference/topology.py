@@ -11,7 +11,7 @@ from testbed.topology import schema
 INTRO = """\
 # Topology reference
 
-<!-- Generated from testbed/topology/schema.py by `{regenerate}`: edit the models' descriptions there, not this file. -->
+<!-- Generated from testbed/topology/schema/ by `{regenerate}`: edit the models' descriptions there, not this file. -->
 
 A topology is a YAML file. `testbed validate FILE` checks one without creating anything and
 reports every problem as `FILE:LINE:COL: path.to.field: message`; `testbed schema` prints the

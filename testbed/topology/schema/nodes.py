@@ -1,0 +1,132 @@
+"""topology.schema.nodes: the node kinds (netns, unikernel, bridge) as a discriminated union, and their parts."""
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+from typing import Annotated, Literal, Union, get_args
+
+from pydantic import Field, ValidationInfo, field_validator, model_validator
+
+from testbed.topology.schema.common import MAC_RE, Strict, optional_address, optional_subnet
+
+# The one list of network IO modes: the schema, the planner's --io= and the generated docs use it, and a test
+# holds it equal to the mode table the monitor prints in --help.
+IO_MODES = ("hypercall", "poll", "event", "hybrid", "solo5-ring")
+IoMode = Literal[IO_MODES]
+MEMORY_MIN_MIB = 4
+MEMORY_MAX_MIB = 4096  # the monitor's limit, as solo5-hvt's
+SECTOR_SIZE_MIN, SECTOR_SIZE_MAX = 512, 32768  # the monitor's --block-sector-size range
+
+
+class Route(Strict):
+    """A static route in a netns node."""
+
+    dst: str = Field(description="destination prefix, e.g. 10.1.0.0/24 or default")
+    via: str = Field(description="gateway address")
+
+    @field_validator("dst")
+    @classmethod
+    def _dst(cls, value: str) -> str:
+        if value != "default":
+            ipaddress.ip_network(value, strict=False)
+        return value
+
+    @field_validator("via")
+    @classmethod
+    def _via(cls, value: str) -> str:
+        ipaddress.ip_address(value)
+        return value
+
+
+class NetnsNode(Strict):
+    """A Linux host: its own network namespace that runs commands and traffic tools."""
+
+    kind: Literal["netns"]
+    sysctls: dict[str, str | int] = Field(default_factory=dict, description="net.* sysctls set in the node's "
+                                          "namespace, e.g. net.ipv4.ip_forward: 1")
+    routes: list[Route] = Field(default_factory=list, description="static routes added after the links are up")
+    commands: list[str] = Field(default_factory=list, description="shell commands run in the node after up")
+
+
+class BlockDevice(Strict):
+    """A guest block device: a file the monitor attaches with --block (and --block-sector-size)."""
+
+    path: str = Field(description="backing file, relative to the topology file")
+    sector_size: int = Field(default=SECTOR_SIZE_MIN, description="bytes: a power of two, 512..32768")
+    create: int | None = Field(default=None, gt=0, description="bytes: create the file this size (zeros) when it "
+                               "does not exist; the lab then removes it at down")
+
+    @field_validator("path")
+    @classmethod
+    def _path_beside_topology(cls, value: str, info: ValidationInfo) -> str:
+        base_dir = (info.context or {}).get("base_dir")
+        if base_dir is not None and not Path(value).is_absolute():
+            return str(Path(base_dir, value))
+        return value
+
+    @field_validator("sector_size")
+    @classmethod
+    def _sector_size(cls, value: int) -> int:
+        if not SECTOR_SIZE_MIN <= value <= SECTOR_SIZE_MAX or value & (value - 1):
+            raise ValueError(f"a power of two from {SECTOR_SIZE_MIN} to {SECTOR_SIZE_MAX}, e.g. sector_size: 4096")
+        return value
+
+    @model_validator(mode="after")
+    def _whole_sectors(self) -> "BlockDevice":
+        if self.create is not None and self.create % self.sector_size:
+            raise ValueError(f"create: {self.create} bytes is not a whole number of {self.sector_size}-byte sectors")
+        return self
+
+
+class UnikernelNode(Strict):
+    """A guest ELF run by the testbed monitor, in its own namespace."""
+
+    kind: Literal["unikernel"]
+    image: str = Field(description="built-in image name (see `testbed images`) or a path to an ELF file, "
+                       "relative to the topology file")
+    args: list[str] = Field(default_factory=list, description="extra guest arguments")
+    memory: int = Field(default=32, ge=MEMORY_MIN_MIB, le=MEMORY_MAX_MIB, description="MiB")
+    io: IoMode = Field(
+        default="hypercall", description="how packets cross to the monitor: hypercall (a VM exit per packet), "
+        "shmstream rings served by a monitor IO thread that spins (poll), sleeps (event) or both (hybrid), or "
+        "Solo5 0.12's own ring for Solo5 guests that use it (solo5-ring)")
+    macs: dict[str, Annotated[str, Field(pattern=MAC_RE)]] = Field(
+        default_factory=dict, description="MAC per guest NIC name")
+    gateway: str | None = Field(default=None, description="default gateway passed as --gw")
+    block: dict[Annotated[str, Field(pattern=r"^[A-Za-z0-9]{1,67}$")], BlockDevice] = Field(
+        default_factory=dict, description="block devices by the guest manifest's name")
+    auto_args: bool = Field(default=True, description="pass --ip (first addressed NIC) and --gw; false for images "
+                            "that take other arguments, e.g. Solo5's own")
+    ready: str | None = Field(default=None, min_length=1, description="console text that marks the guest ready "
+                              "(default: a line starting with 'ready:'), for images that print no such line")
+
+    @field_validator("image")
+    @classmethod
+    def _image_beside_topology(cls, value: str, info: ValidationInfo) -> str:
+        """A relative path is relative to the topology file (as in containerlab), not to the caller's cwd."""
+        base_dir = (info.context or {}).get("base_dir")
+        if base_dir is not None and "/" in value and not Path(value).is_absolute():
+            return str(Path(base_dir, value))
+        return value
+
+    @field_validator("gateway")
+    @classmethod
+    def _gateway(cls, value: str | None) -> str | None:
+        return optional_address(value)
+
+
+class BridgeNode(Strict):
+    """An L2 segment that links can end on."""
+
+    kind: Literal["bridge"]
+    subnet: str | None = Field(default=None, description="addresses for endpoints on this bridge")
+
+    @field_validator("subnet")
+    @classmethod
+    def _subnet(cls, value: str | None) -> str | None:
+        return optional_subnet(value)
+
+
+NODE_MODELS = (NetnsNode, UnikernelNode, BridgeNode)
+NODE_KINDS = tuple(get_args(model.model_fields["kind"].annotation)[0] for model in NODE_MODELS)
+Node = Annotated[Union[NODE_MODELS], Field(discriminator="kind")]
