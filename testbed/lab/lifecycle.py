@@ -223,6 +223,10 @@ class Lab:
         preferred = [i for i in interfaces if i.peer.node in neighbours]
         return (preferred or interfaces)[0].address.split("/")[0]
 
+    def target_address(self, target: str, towards: str) -> str:
+        """A ping or traffic target: an IP as given, or the node's address on the segment it shares with `towards`."""
+        return target if is_ip(target) else self.address(target, towards=towards)
+
     def _neighbours(self, node: str) -> set[str]:
         """The node itself and the bridges it is on: an interface whose peer is one of these shares its segment."""
         peers = {i.peer.node for i in self.plan.node(node).interfaces}
@@ -233,7 +237,7 @@ class Lab:
     def ping(self, src: str, dst: str, count: int = 10, interval: float = 0.01, size: int = 56,
              timeout: float = 10.0) -> PingResult:
         source = self.plan.node(src)
-        destination = dst if is_ip(dst) else self.address(dst, towards=src)
+        destination = self.target_address(dst, towards=src)
         return ping(source.namespace, src, destination, count=count, interval=interval, size=size, timeout=timeout)
 
     def exec(self, node: str, argv: list[str], timeout: float | None = None, **kwargs) -> subprocess.CompletedProcess:

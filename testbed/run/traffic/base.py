@@ -1,8 +1,6 @@
 """run.traffic.base: what every generator or receiver offers the scheduler, and the helpers they share."""
 from __future__ import annotations
 
-import ipaddress
-
 from testbed.errors import LabError
 
 
@@ -34,19 +32,13 @@ class Runner:
         pass
 
     def stop(self) -> None:
-        """Stop whatever it started; safe to call twice and after a failure."""
+        """Stop whatever it started; safe to call twice and after a failure. By default: its tool `process`, if any."""
+        process = getattr(self, "process", None)
+        if process is not None:
+            process.stop()
 
     def result(self, window_s: float) -> dict:
         raise NotImplementedError
-
-
-def target_address(lab, source: str, target: str) -> str:
-    """An IP as given, or the node's address on the segment it shares with `source`."""
-    try:
-        ipaddress.ip_address(target)
-        return target
-    except ValueError:
-        return lab.address(target, towards=source)
 
 
 def per(value: float | None, count: float | None, scale: float = 1.0) -> float | None:

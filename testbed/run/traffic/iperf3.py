@@ -5,7 +5,7 @@ import json
 import time
 
 from testbed.apply import nsenter
-from testbed.run.traffic.base import Runner, TrafficError, target_address
+from testbed.run.traffic.base import Runner, TrafficError
 from testbed.run.traffic.process import ToolProcess
 
 LISTEN_TIMEOUT_SECONDS = 10.0
@@ -44,7 +44,7 @@ class Iperf3(Runner):
                 raise TrafficError(f"{self.name}: iperf3 server did not listen on port {spec.port}: "
                                    f"{self.server.tail()}")
             time.sleep(0.02)
-        argv = ["iperf3", "-c", target_address(self.lab, spec.client, spec.server), "-p", str(spec.port),
+        argv = ["iperf3", "-c", self.lab.target_address(spec.server, towards=spec.client), "-p", str(spec.port),
                 "-t", f"{spec.seconds:g}", "-J"]
         if spec.protocol == "udp":
             argv.append("-u")

@@ -2,23 +2,19 @@
 from __future__ import annotations
 
 from testbed.run.iputils import parse, percentile, ping_argv, run_bound, summary_rtts
-from testbed.run.traffic.base import Runner, target_address
+from testbed.run.traffic.base import Runner
 from testbed.run.traffic.process import ToolProcess
 
 
 class Ping(Runner):
     def start(self) -> None:
         spec = self.spec
-        self.destination = target_address(self.lab, spec.from_, spec.to)
+        self.destination = self.lab.target_address(spec.to, towards=spec.from_)
         argv = ping_argv(self.destination, spec.count, spec.interval, spec.size, spec.timeout, flood=spec.flood)
         self.process = ToolProcess(argv, self.lab.plan.node(spec.from_).namespace)
 
     def wait(self) -> None:
         self.process.wait(run_bound(self.spec.count, self.spec.interval, self.spec.timeout))
-
-    def stop(self) -> None:
-        if hasattr(self, "process"):
-            self.process.stop()
 
     def result(self, window_s: float) -> dict:
         output = "".join(self.process.lines)

@@ -35,10 +35,6 @@ class Tapread(Runner):
     def window_ended(self) -> None:
         self.cpu[1] = process_cpu_seconds(self.process.pid)
 
-    def stop(self) -> None:
-        if hasattr(self, "process"):
-            self.process.stop()
-
     def result(self, window_s: float) -> dict:
         report = last_with(self.process.lines, "rx_packets")
         if report is None:

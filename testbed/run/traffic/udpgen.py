@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 
 from testbed.paths import tool_path
-from testbed.run.traffic.base import Runner, TrafficError, target_address
+from testbed.run.traffic.base import Runner, TrafficError
 from testbed.run.traffic.jsonlines import last_with
 from testbed.run.traffic.neighbours import pin_guest_neighbour
 from testbed.run.traffic.process import ToolProcess
@@ -38,7 +38,7 @@ class Udpgen(Runner):
     def start(self) -> None:
         spec = self.spec
         node = self.lab.plan.node(spec.from_)
-        address = target_address(self.lab, spec.from_, spec.to)
+        address = self.lab.target_address(spec.to, towards=spec.from_)
         # A guest's MAC is known from the plan: pinning it means no ARP exchange at the start of a flood
         # (packets queued behind it are dropped) and a reader without ARP (the raw-TAP ceiling) still receives.
         pin_guest_neighbour(self.lab, spec.from_, spec.to, address)
@@ -52,10 +52,6 @@ class Udpgen(Runner):
 
     def wait(self) -> None:
         self.status = self.process.wait(expected_seconds(self.spec) + SLACK_SECONDS)
-
-    def stop(self) -> None:
-        if hasattr(self, "process"):
-            self.process.stop()
 
     def result(self, window_s: float) -> dict:
         report = last_with(self.process.lines, "sent_packets")

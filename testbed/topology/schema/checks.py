@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator, model_validator
 
-from testbed.topology.schema.common import FromTo, Strict, check_regex, require_one_kind, set_kinds
+from testbed.topology.schema.common import FromTo, OneKind, Strict, check_regex
 
 
 class PingCheck(FromTo):
@@ -102,8 +102,10 @@ class CommandCheck(Strict):
         return value
 
 
-class Check(Strict):
+class Check(OneKind):
     """One check; exactly one kind key is set."""
+
+    WHAT = "a check"
 
     ping: PingCheck | None = Field(default=None, description="reachability and round trip by ping")
     delivered: DeliveredCheck | None = Field(default=None, description="packets a traffic receiver counted")
@@ -112,17 +114,4 @@ class Check(Strict):
     exit_status: ExitStatusCheck | None = Field(default=None, description="a guest's exit status")
     console: ConsoleCheck | None = Field(default=None, description="a guest's console output")
     command: CommandCheck | None = Field(default=None, description="a command's status and output")
-
-    @model_validator(mode="after")
-    def _one_kind(self):
-        require_one_kind(self, type(self).model_fields, "a check")
-        return self
-
-    @property
-    def kind(self) -> str:
-        return set_kinds(self, type(self).model_fields)[0]
-
-    @property
-    def spec(self):
-        return getattr(self, self.kind)
 

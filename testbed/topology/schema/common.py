@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from pathlib import Path
+from typing import ClassVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationInfo, model_validator
 
 NAME_RE = r"^[A-Za-z][A-Za-z0-9_-]{0,30}$"
 MAC_RE = r"^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$"
@@ -34,14 +36,42 @@ def optional_address(value: str | None) -> str | None:
     return value
 
 
-def set_kinds(model: BaseModel, kinds) -> list[str]:
-    """The kind keys an item has set (one-of-several models: checks, traffic items)."""
-    return [name for name in kinds if getattr(model, name) is not None]
+class OneKind(Strict):
+    """Base of an item with exactly one kind key set (a check, a traffic item): `kind` names it, `spec` is its value.
+
+    Every field is a kind key but those in SHARED (fields every kind has, e.g. a traffic item's name)."""
+
+    SHARED: ClassVar[tuple[str, ...]] = ()
+    WHAT: ClassVar[str] = "an item"  # for the error message
+
+    @classmethod
+    def kinds(cls) -> tuple[str, ...]:
+        return tuple(name for name in cls.model_fields if name not in cls.SHARED)
+
+    @model_validator(mode="after")
+    def _one_kind(self):
+        if len(self._set_kinds()) != 1:
+            raise ValueError(f"{self.WHAT} has exactly one kind, one of: {', '.join(self.kinds())}")
+        return self
+
+    def _set_kinds(self) -> list[str]:
+        return [name for name in self.kinds() if getattr(self, name) is not None]
+
+    @property
+    def kind(self) -> str:
+        return self._set_kinds()[0]
+
+    @property
+    def spec(self):
+        return getattr(self, self.kind)
 
 
-def require_one_kind(model: BaseModel, kinds, what: str) -> None:
-    if len(set_kinds(model, kinds)) != 1:
-        raise ValueError(f"{what} has exactly one kind, one of: {', '.join(kinds)}")
+def beside_topology(path: str, info: ValidationInfo) -> str:
+    """A relative path is relative to the topology file (as in containerlab), not to the caller's cwd."""
+    base_dir = (info.context or {}).get("base_dir")
+    if base_dir is not None and not Path(path).is_absolute():
+        return str(Path(base_dir, path))
+    return path
 
 
 def check_regex(pattern: str) -> None:

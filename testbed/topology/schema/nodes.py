@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 import ipaddress
-from pathlib import Path
 from typing import Annotated, Literal, Union, get_args
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from testbed.topology.schema.common import MAC_RE, Strict, optional_address, optional_subnet
+from testbed.topology.schema.common import MAC_RE, Strict, beside_topology, optional_address, optional_subnet
 
 # The one list of network IO modes: the schema, the planner's --io= and the generated docs use it, and a test
 # holds it equal to the mode table the monitor prints in --help.
@@ -59,10 +58,7 @@ class BlockDevice(Strict):
     @field_validator("path")
     @classmethod
     def _path_beside_topology(cls, value: str, info: ValidationInfo) -> str:
-        base_dir = (info.context or {}).get("base_dir")
-        if base_dir is not None and not Path(value).is_absolute():
-            return str(Path(base_dir, value))
-        return value
+        return beside_topology(value, info)
 
     @field_validator("sector_size")
     @classmethod
@@ -103,11 +99,8 @@ class UnikernelNode(Strict):
     @field_validator("image")
     @classmethod
     def _image_beside_topology(cls, value: str, info: ValidationInfo) -> str:
-        """A relative path is relative to the topology file (as in containerlab), not to the caller's cwd."""
-        base_dir = (info.context or {}).get("base_dir")
-        if base_dir is not None and "/" in value and not Path(value).is_absolute():
-            return str(Path(base_dir, value))
-        return value
+        """A name without a slash is a built-in image, not a path."""
+        return beside_topology(value, info) if "/" in value else value
 
     @field_validator("gateway")
     @classmethod

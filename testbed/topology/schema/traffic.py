@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from testbed.topology.schema.common import NAME_RE, FromTo, Strict, require_one_kind, set_kinds
+from testbed.topology.schema.common import NAME_RE, FromTo, OneKind, Strict
 
 PACKET_RATE_RE = re.compile(r"^(max|\d+(\.\d+)?[km]?(pps)?|\d+(\.\d+)?[kmg]?(bit|bps))$", re.IGNORECASE)
 
@@ -91,8 +91,11 @@ class CountersTraffic(Strict):
     interface: str = Field(description="an interface name inside the node")
 
 
-class Traffic(Strict):
+class Traffic(OneKind):
     """One traffic item; exactly one kind key besides name, delay."""
+
+    SHARED = ("name", "delay")
+    WHAT = "a traffic item"
 
     name: str = Field(pattern=NAME_RE, description="referred to by checks and in results")
     delay: float = Field(default=0, ge=0, description="seconds after the traffic phase starts")
@@ -103,19 +106,6 @@ class Traffic(Strict):
     tapread: TapreadTraffic | None = Field(default=None, description="read a guest's TAP directly")
     counters: CountersTraffic | None = Field(default=None, description="a netns interface's kernel counters")
 
-    @model_validator(mode="after")
-    def _one_kind(self):
-        require_one_kind(self, TRAFFIC_KINDS, "a traffic item")
-        return self
 
-    @property
-    def kind(self) -> str:
-        return set_kinds(self, TRAFFIC_KINDS)[0]
-
-    @property
-    def spec(self):
-        return getattr(self, self.kind)
-
-
-TRAFFIC_KINDS = ("udpgen", "ping", "iperf3", "app", "tapread", "counters")
+TRAFFIC_KINDS = Traffic.kinds()  # udpgen, ping, iperf3, app, tapread, counters
 
