@@ -35,6 +35,25 @@ def _bounded(kind, low: float, high: float = float("inf"), low_open: bool = True
     return parse
 
 
+def _sizes(text: str) -> list[int]:
+    """Comma-separated node counts; empty for none."""
+    try:
+        sizes = [int(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of node counts") from None
+    if any(n < 2 for n in sizes):
+        raise argparse.ArgumentTypeError(f"{text}: every size must be at least 2 nodes")
+    return sizes
+
+
+def _shapes(text: str) -> list[str]:
+    shapes = [s.strip() for s in text.split(",") if s.strip()]
+    bad = [s for s in shapes if s not in ("chain", "star")]
+    if bad:
+        raise argparse.ArgumentTypeError(f"{bad[0]!r} is not a shape (chain, star)")
+    return shapes
+
+
 def _positive(kind):
     return _bounded(kind, 0)
 
@@ -63,9 +82,19 @@ def build_parser() -> argparse.ArgumentParser:
     startup.add_argument("--rounds", type=_positive(int), default=10)
     startup.add_argument("--install-rounds", type=_bounded(int, 0, low_open=False), default=3, metavar="N",
                          help="re-runs of ci/install.sh with nothing changed (0: skip)")
+    scale = sub.add_parser("scale", help="up/down of generated chains and stars (netns, unikernel) vs the kernel floor")
+    scale.add_argument("--shapes", type=_shapes, default=["chain", "star"], help="netns shapes: chain,star")
+    scale.add_argument("--netns-sizes", type=_sizes, default=[50, 200, 1000], metavar="N,N",
+                       help="netns node counts (e.g. 50,200,1000,10000; empty: none)")
+    scale.add_argument("--unikernel-sizes", type=_sizes, default=[10, 50], metavar="N,N",
+                       help="unikernel star sizes (e.g. 10,50,100; empty: none)")
+    scale.add_argument("--rounds", type=_positive(int), default=1)
+    scale.add_argument("--no-floor", dest="floor", action="store_false", help="skip the kernel floor")
+    scale.add_argument("--plot", type=Path, default=Path("results/bench-scale.png"), metavar="PNG",
+                       help="time vs nodes plot (default results/bench-scale.png)")
     show = sub.add_parser("show", help="print the tables of a results JSON written earlier")
     show.add_argument("path", type=Path)
-    for p in (boot, rx, startup):
+    for p in (boot, rx, startup, scale):
         p.add_argument("--json", type=Path, metavar="PATH", help="write results here "
                        "(default results/bench-BENCH.json)")
     return parser
@@ -97,7 +126,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     _unwind_on_signals()
     err = Console(stderr=True)
-    module = {"boot": "bench_boot", "udp-rx": "bench_udp_rx", "startup": "bench_startup"}[args.bench]
+    module = {"boot": "bench_boot", "udp-rx": "bench_udp_rx", "startup": "bench_startup",
+              "scale": "bench_scale"}[args.bench]
     runner = importlib.import_module(module)
     load_before = bench_report.loadavg()
     try:

@@ -108,7 +108,48 @@ def startup_tables(result: dict) -> list[Table]:
     return [commands, phases]
 
 
-TABLES = {"udp-rx": udp_rx_tables, "boot": lambda result: [boot_table(result)], "startup": startup_tables}
+SCALE_COLUMNS = [
+    ("up_s", "up s", "{:.2f}"), ("up_per_node_ms", "up ms/node", "{:.2f}"), ("floor_up_s", "floor up s", "{:.2f}"),
+    ("up_x_floor", "up × floor", "{:.1f}"), ("down_s", "down s", "{:.2f}"),
+    ("down_per_node_ms", "down ms/node", "{:.2f}"), ("floor_down_s", "floor down s", "{:.2f}"),
+    ("down_x_floor", "down × floor", "{:.1f}"), ("peak_rss_mib", "peak RSS MiB", "{:.0f}"),
+    ("monitor_rss_mib", "RSS/monitor MiB", "{:.1f}"),
+]
+
+
+def _phase_table(title: str, rows: list[dict], key: str) -> Table:
+    # Phases that took no measurable time in any row (no bridges, no sysctls, ...) are left out.
+    names = [name for name in dict.fromkeys(name for r in rows for name in r.get(key, {}))
+             if any(r[key].get(name, 0.0) >= 0.0005 for r in rows)]
+    table = Table(title=title)
+    table.add_column("shape")
+    table.add_column("nodes", justify="right")
+    for name in names:
+        table.add_column(name, justify="right")
+    for r in rows:
+        table.add_row(r["shape"], str(r["nodes"]), *(f"{r[key].get(n, 0.0):.3f}" for n in names))
+    return table
+
+
+def scale_tables(result: dict) -> list[Table]:
+    rows = result["rows"]
+    caption = ("floor = the same namespaces, veths and TAPs made and removed in the plainest loop, same run; "
+               "peak RSS = the orchestrator process; RSS/monitor = median VmRSS of a running monitor; "
+               f"unikernel spokes: {result['guest']}" + (f"; plot: {result['plot']}" if result.get("plot") else ""))
+    table = Table(title=f"scale: up and down, medians of {result['rounds']} round(s)", caption=caption)
+    table.add_column("shape", style="bold")
+    table.add_column("nodes", justify="right")
+    for _, header, _ in SCALE_COLUMNS:
+        table.add_column(header, justify="right")
+    for r in rows:
+        cells = [fmt.format(r[key]) if r.get(key) is not None else "—" for key, _, fmt in SCALE_COLUMNS]
+        table.add_row(r["shape"], str(r["nodes"]), *cells)
+    return [table, _phase_table("scale: where `up` goes (seconds)", rows, "up_phases"),
+            _phase_table("scale: where `down` goes (seconds)", rows, "down_phases")]
+
+
+TABLES = {"udp-rx": udp_rx_tables, "boot": lambda result: [boot_table(result)], "startup": startup_tables,
+          "scale": scale_tables}
 
 
 def show(result: dict, console: Console) -> None:

@@ -13,8 +13,10 @@ TBF_LATENCY = "50ms"
 MIN_BURST_BYTES = 4096
 
 
-def apply(plan: Plan, record: Recorder, handles: Handles, forget: Recorder | None = None) -> None:
-    """forget(kind, **fields) withdraws a record when creation proved the name was someone else's."""
+def apply(plan: Plan, record: Recorder, handles: Handles, forget: Recorder | None = None,
+          mark: Callable[[str], None] = lambda phase: None) -> None:
+    """forget(kind, **fields) withdraws a record when creation proved the name was someone else's;
+    mark(phase) is called as each kind of object is done (the lab's phase timings)."""
     for namespace in plan.namespaces:
         record("netns", name=namespace.name, node=namespace.node)
         try:
@@ -23,33 +25,42 @@ def apply(plan: Plan, record: Recorder, handles: Handles, forget: Recorder | Non
             if forget:
                 forget("netns", name=namespace.name, node=namespace.node)
             raise
+    mark("namespaces")
     pause.point("namespaces")
     for namespace in plan.namespaces:
         _set_up(handles, namespace.name, "lo")
+    mark("loopbacks")
     for bridge in plan.bridges:
         record("bridge", namespace=bridge.namespace, ifname=bridge.ifname)
         handles[bridge.namespace].link("add", ifname=bridge.ifname, kind="bridge")
         _set_up(handles, bridge.namespace, bridge.ifname)
+    mark("bridges")
     for veth in plan.veths:
         _add_veth(handles, record, veth)
+    mark("veths")
     for tap in plan.taps:
         record("tap", namespace=tap.namespace, ifname=tap.ifname)
         handle = handles[tap.namespace]
         with namespaces.inside(tap.namespace):  # pyroute2 opens /dev/net/tun in the calling thread's namespace
             handle.link("add", ifname=tap.ifname, kind="tuntap", mode="tap")
         _configure(handles, tap.namespace, tap.ifname, tap.mtu, tap.master)
+    mark("taps")
     for address in plan.addresses:
         ip, prefix = address.address.split("/")
         handles[address.namespace].addr("add", index=handles.index(address.namespace, address.ifname),
                                         address=ip, prefixlen=int(prefix))
+    mark("addresses")
     for limit in plan.rate_limits:
         handles[limit.namespace].tc("add", "tbf", index=handles.index(limit.namespace, limit.ifname),
                                     rate=limit.rate, burst=_burst(limit.rate), latency=TBF_LATENCY)
+    mark("rate limits")
     for route in plan.routes:
         dst = "0.0.0.0/0" if route.dst == "default" else route.dst
         handles[route.namespace].route("add", dst=dst, gateway=route.via)
+    mark("routes")
     for sysctl in plan.sysctls:
         nsenter.call_in(sysctl.namespace, lambda s=sysctl: _write_sysctl(s.key, s.value))
+    mark("sysctls")
 
 
 def _add_veth(handles: Handles, record: Recorder, veth) -> None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import signal
+from collections.abc import Callable
 
 from testbed.apply.procs import ProcessId
 from testbed.down import state as run_state
@@ -24,19 +25,24 @@ def stop_processes(run: RunDir) -> None:
             monitor.wait_gone(2.0)
 
 
-def destroy(run: RunDir) -> list[str]:
-    """Tear a run down completely; safe to call twice and from two processes at once. Returns problems left."""
+def destroy(run: RunDir, mark: Callable[[str], None] = lambda phase: None) -> list[str]:
+    """Tear a run down completely; safe to call twice and from two processes at once. Returns problems left.
+    mark(phase) is called as each step ends (the lab's down timings)."""
     try:
         with run.teardown_lock():
             if not run.exists():
                 return []
             stop_processes(run)
+            mark("stop processes")
             namespaces = [o["name"] for o in run.read()["objects"] if o["kind"] == "netns"]
             kill_processes_in(namespaces)
+            mark("kill processes in namespaces")
             problems = remove_namespaces(list(reversed(namespaces)))
+            mark("remove namespaces")
             remove_files([o["path"] for o in run.read()["objects"] if o["kind"] == "file"])
             if not problems:
                 run.remove()
+            mark("files and state")
             return problems
     except FileNotFoundError:  # another `down` removed the directory while we waited for the lock
         return []

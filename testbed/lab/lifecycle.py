@@ -42,6 +42,7 @@ class Lab:
         self.traffic: dict[str, dict] | None = None  # figures of the topology's `traffic:` once run_traffic() ran
         self._supervisor: subprocess.Popen | None = None  # kept so its exit status is collected (no zombie)
         self.timings = PhaseTimer()
+        self.down_timings = PhaseTimer()  # restarted by down()
 
     # --- life cycle
 
@@ -92,8 +93,8 @@ class Lab:
         # The supervisor's interpreter starts on the other core while the links are made.
         self._spawn_supervisor()
         with Handles() as handles:
-            apply(self.plan, self.run.record, handles, forget=self.run.forget)
-        self.timings.mark("links")
+            apply(self.plan, self.run.record, handles, forget=self.run.forget, mark=self.timings.mark)
+        self.timings.mark("close handles")
         self._create_block_files()
         pause.point("links")
         self._release_supervisor()
@@ -175,18 +176,20 @@ class Lab:
         keep: first copy the run's files (state.json, consoles, final stats, logs) there: a failed test's artefacts."""
         if not self.run.exists():
             return []
+        self.down_timings = PhaseTimer()
         with signals_ignored():  # a second Ctrl-C must not cut a teardown short
             try:
                 teardown.stop_processes(self.run)
             except FileNotFoundError:
                 return []
+            self.down_timings.mark("stop processes")
             self._final_stats = {m.node: self._read_stats(m.node) for m in self.plan.monitors}
             if keep is not None:
                 try:
                     shutil.copytree(self.run.path, keep, dirs_exist_ok=True, ignore=shutil.ignore_patterns("*.lock"))
                 except OSError:  # artefacts are best effort; the teardown is not
                     pass
-            problems = teardown.destroy(self.run)
+            problems = teardown.destroy(self.run, mark=self.down_timings.mark)
             if self._supervisor is not None:
                 self._supervisor.poll()  # collect our child's exit status: no zombie for the rest of the session
             return problems
