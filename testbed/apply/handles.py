@@ -11,6 +11,7 @@ from testbed.apply import namespaces
 class Handles:
     def __init__(self) -> None:
         self._open: dict[str, IPRoute] = {}
+        self._indexes: dict[str, dict[str, int]] = {}  # namespace -> ifname -> ifindex, from one dump
 
     def __getitem__(self, namespace: str) -> IPRoute:
         """A netlink socket stays bound to the namespace it was created in: create it there, then come back.
@@ -23,10 +24,16 @@ class Handles:
         return handle
 
     def index(self, namespace: str, ifname: str) -> int:
-        found = self[namespace].link_lookup(ifname=ifname)
-        if not found:
-            raise LookupError(f"{namespace}: no interface {ifname!r}")
-        return found[0]
+        """One dump of the namespace's links answers every later lookup there (one round trip per namespace, not
+        per interface); a name missing from it (made since) dumps again. Only names this run made are looked
+        up, and they are never renamed or re-created within an `up`."""
+        known = self._indexes.get(namespace, {})
+        if ifname not in known:
+            known = self._indexes[namespace] = {link.get_attr("IFLA_IFNAME"): link["index"]
+                                                for link in self[namespace].get_links()}
+            if ifname not in known:
+                raise LookupError(f"{namespace}: no interface {ifname!r}")
+        return known[ifname]
 
     def close(self) -> None:
         """Close every handle: an open handle pins its namespace, which would outlive `down`."""

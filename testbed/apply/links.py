@@ -8,38 +8,36 @@ from testbed.apply import namespaces, nsenter, pause
 from testbed.apply.handles import Handles
 from testbed.plan.model import Plan
 
-Recorder = Callable[..., None]  # record(kind, **fields): write-ahead, called before each object exists
+Recorder = Callable[[str, list[dict]], None]  # record(kind, [fields, ...]): write-ahead, before any of them exists
+Forgetter = Callable[..., None]  # forget(kind, **fields)
+LOOPBACK_INDEX = 1
+NAMESPACE_WORKERS = 4
 TBF_LATENCY = "50ms"
 MIN_BURST_BYTES = 4096
 
 
-def apply(plan: Plan, record: Recorder, handles: Handles, forget: Recorder | None = None,
+def apply(plan: Plan, record: Recorder, handles: Handles, forget: Forgetter | None = None,
           mark: Callable[[str], None] = lambda phase: None) -> None:
-    """forget(kind, **fields) withdraws a record when creation proved the name was someone else's;
+    """record(kind, [fields, ...]) writes a kind's objects ahead of creating them, in one state write;
+    forget(kind, **fields) withdraws a record when creation proved the name was someone else's;
     mark(phase) is called as each kind of object is done (the lab's phase timings)."""
-    for namespace in plan.namespaces:
-        record("netns", name=namespace.name, node=namespace.node)
-        try:
-            namespaces.create(namespace.name)
-        except FileExistsError:  # not ours: the rollback must not remove it
-            if forget:
-                forget("netns", name=namespace.name, node=namespace.node)
-            raise
+    _create_namespaces(plan, record, forget)
     mark("namespaces")
     pause.point("namespaces")
-    for namespace in plan.namespaces:
-        _set_up(handles, namespace.name, "lo")
+    for namespace in plan.namespaces:  # lo is always ifindex 1 in a new namespace: no lookup
+        handles[namespace.name].link("set", index=LOOPBACK_INDEX, state="up")
     mark("loopbacks")
+    record("bridge", [{"namespace": b.namespace, "ifname": b.ifname} for b in plan.bridges])
     for bridge in plan.bridges:
-        record("bridge", namespace=bridge.namespace, ifname=bridge.ifname)
-        handles[bridge.namespace].link("add", ifname=bridge.ifname, kind="bridge")
-        _set_up(handles, bridge.namespace, bridge.ifname)
+        handles[bridge.namespace].link("add", ifname=bridge.ifname, kind="bridge", state="up")
     mark("bridges")
+    record("veth", [{"namespace": v.namespace, "ifname": v.ifname, "peer_namespace": v.peer_namespace,
+                     "peer_ifname": v.peer_ifname} for v in plan.veths])
     for veth in plan.veths:
-        _add_veth(handles, record, veth)
+        _add_veth(handles, veth)
     mark("veths")
+    record("tap", [{"namespace": t.namespace, "ifname": t.ifname} for t in plan.taps])
     for tap in plan.taps:
-        record("tap", namespace=tap.namespace, ifname=tap.ifname)
         handle = handles[tap.namespace]
         with namespaces.inside(tap.namespace):  # pyroute2 opens /dev/net/tun in the calling thread's namespace
             handle.link("add", ifname=tap.ifname, kind="tuntap", mode="tap")
@@ -63,18 +61,35 @@ def apply(plan: Plan, record: Recorder, handles: Handles, forget: Recorder | Non
     mark("sysctls")
 
 
-def _add_veth(handles: Handles, record: Recorder, veth) -> None:
-    """Create the pair in one namespace with the peer born in the other, so no name ever exists in the root namespace."""
-    record("veth", namespace=veth.namespace, ifname=veth.ifname,
-           peer_namespace=veth.peer_namespace, peer_ifname=veth.peer_ifname)
+def _create_namespaces(plan: Plan, record: Recorder, forget: Forgetter | None) -> None:
+    """All recorded first, then made from several threads; a name that already existed is someone else's."""
+    record("netns", [{"name": n.name, "node": n.node} for n in plan.namespaces])
+    failures = namespaces.create_all([n.name for n in plan.namespaces], workers=NAMESPACE_WORKERS)
+    if not failures:
+        return
+    nodes = {n.name: n.node for n in plan.namespaces}
+    for name, error in failures:
+        if isinstance(error, FileExistsError) and forget:  # not ours: the rollback must not remove it
+            forget("netns", name=name, node=nodes[name])
+    raise failures[0][1]
+
+
+def _add_veth(handles: Handles, veth) -> None:
+    """Create the pair in one namespace with the peer born in the other, so no name ever exists in the root
+    namespace; this end is born up with its MTU, the peer born with its MTU and set up by name (no lookups)."""
     fd = os.open(nsenter.netns_path(veth.peer_namespace), os.O_RDONLY | os.O_CLOEXEC)
+    peer = {"ifname": veth.peer_ifname, "net_ns_fd": fd, **({"mtu": veth.mtu} if veth.mtu else {})}
     try:
-        handles[veth.namespace].link("add", ifname=veth.ifname, kind="veth",
-                                     peer={"ifname": veth.peer_ifname, "net_ns_fd": fd})
+        handles[veth.namespace].link("add", ifname=veth.ifname, kind="veth", state="up", peer=peer,
+                                     **({"mtu": veth.mtu} if veth.mtu else {}))
     finally:
         os.close(fd)
-    _configure(handles, veth.namespace, veth.ifname, veth.mtu, veth.master)
-    _configure(handles, veth.peer_namespace, veth.peer_ifname, veth.mtu, veth.peer_master)
+    if veth.master:
+        _configure(handles, veth.namespace, veth.ifname, None, veth.master)
+    if veth.peer_master:
+        _configure(handles, veth.peer_namespace, veth.peer_ifname, None, veth.peer_master)
+    else:
+        handles[veth.peer_namespace].link("set", ifname=veth.peer_ifname, state="up")
 
 
 def _configure(handles: Handles, namespace: str, ifname: str, mtu: int | None, master: str | None) -> None:
@@ -85,10 +100,6 @@ def _configure(handles: Handles, namespace: str, ifname: str, mtu: int | None, m
     if master:
         changes["master"] = handles.index(namespace, master)
     handles[namespace].link("set", index=index, **changes)
-
-
-def _set_up(handles: Handles, namespace: str, ifname: str) -> None:
-    handles[namespace].link("set", index=handles.index(namespace, ifname), state="up")
 
 
 def _write_sysctl(key: str, value: str) -> None:

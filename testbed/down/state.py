@@ -81,6 +81,12 @@ class RunDir:
         """Called before (or, where the kernel picks the id, right after) creating an object, so a crash leaves a trace."""
         self.update(lambda state: state["objects"].append({"kind": kind, **fields}))
 
+    def record_all(self, kind: str, entries: list[dict]) -> None:
+        """record() for many objects in one rewrite, before any of them exists (one write per object made
+        `up` quadratic in the number of nodes: state.json grows with each)."""
+        if entries:
+            self.update(lambda state: state["objects"].extend({"kind": kind, **fields} for fields in entries))
+
     def forget(self, kind: str, **fields) -> None:
         """Withdraw a record whose object turned out not to be ours (its name was taken)."""
         entry = {"kind": kind, **fields}

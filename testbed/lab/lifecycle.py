@@ -93,7 +93,7 @@ class Lab:
         # The supervisor's interpreter starts on the other core while the links are made.
         self._spawn_supervisor()
         with Handles() as handles:
-            apply(self.plan, self.run.record, handles, forget=self.run.forget, mark=self.timings.mark)
+            apply(self.plan, self.run.record_all, handles, forget=self.run.forget, mark=self.timings.mark)
         self.timings.mark("close handles")
         self._create_block_files()
         pause.point("links")
