@@ -4,6 +4,8 @@ from __future__ import annotations
 from testbed.apply.procs import ProcessId
 from testbed.run.checks import CheckResult
 
+TROUBLED_SHOWN = 10  # unikernels not running named in a summary
+
 
 def node_rows(state: dict, plan: dict) -> list[dict]:
     """One row per node: name, kind, namespace, pid, interfaces and addresses, state."""
@@ -50,6 +52,26 @@ def print_nodes(summary: dict, console) -> None:
         interfaces = "\n".join(_interface_text(i) for i in row["interfaces"]) or "-"
         table.add_row(row["node"], row["kind"], row["namespace"], str(row["pid"] or "-"), interfaces, row["state"])
     console.print(table)
+
+
+def print_summary(summary: dict, console) -> None:
+    """A run in a few lines, however many nodes: counts by kind and state; unikernels not running are named."""
+    counts: dict[tuple[str, str], int] = {}
+    for row in summary["nodes"]:
+        key = (row["kind"], row["state"])
+        counts[key] = counts.get(key, 0) + 1
+    kinds = dict.fromkeys(kind for kind, _ in counts)
+    by_kind = "; ".join(f"{kind}: " + ", ".join(f"{n} {state}" for (k, state), n in counts.items() if k == kind)
+                        for kind in kinds)
+    links = sum(len(row["interfaces"]) for row in summary["nodes"]) // 2
+    console.print(f"[bold]run {summary['run_id']}[/bold] · {summary['topology']} · {summary['state_dir']}")
+    console.print(f"  {len(summary['nodes'])} nodes, {links} links · {by_kind}")
+    troubled = [row for row in summary["nodes"] if row["kind"] == "unikernel" and row["state"] != "running"]
+    for row in troubled[:TROUBLED_SHOWN]:
+        console.print(f"  {row['node']}: {row['state']}")
+    if len(troubled) > TROUBLED_SHOWN:
+        console.print(f"  … and {len(troubled) - TROUBLED_SHOWN} more not running")
+    console.print(f"  (every node: testbed status {summary['run_id']} --nodes; as JSON: --json)")
 
 
 def _interface_text(interface: dict) -> str:

@@ -27,13 +27,16 @@ EXIT_STATUSES = """\
 
 COMMAND_NOTES = {
     "up": {
-        "about": "Brings a topology up and returns, leaving it running; it prints the run id and its nodes.",
+        "about": "Brings a topology up and returns, leaving it running; it prints the run id and its nodes "
+                 "(above 20 nodes a summary, as `status` does; `--nodes` for every node).",
         "examples": "testbed up topologies/pingpair.yaml\ntestbed exec host -- ping -c 3 10.0.0.2\n"
                     "testbed console guest\ntestbed down",
     },
     "status": {
-        "about": "Lists the runs that are up, with their nodes; an orphaned run (its owner died) is marked.",
-        "examples": "testbed status\ntestbed status --json",
+        "about": "Lists the runs that are up, with their nodes; an orphaned run (its owner died) is marked. "
+                 "A run of more than 20 nodes is summarised (counts by kind and state, the unikernels not "
+                 "running by name) unless `--nodes` asks for every node; `--json` always has every node.",
+        "examples": "testbed status\ntestbed status RUN_ID --nodes\ntestbed status --json",
     },
     "exec": {
         "about": "Replaces itself with the command, run inside the node's network namespace.",

@@ -6,6 +6,7 @@ import sys
 import time
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
+TABLE_UP_TO_NODES = 20  # above this, `status` and `up` print a summary unless --nodes asks for every node
 
 
 def register(sub) -> None:
@@ -13,12 +14,14 @@ def register(sub) -> None:
     up.add_argument("file")
     up.add_argument("--json", action="store_true", help="print the run as JSON instead of a table")
     up.add_argument("--prefix", help="run-id prefix (e.g. a CI worker name)")
+    _add_nodes(up)
     _add_set(up)
     up.set_defaults(func=cmd_up)
 
     status = sub.add_parser("status", help="show running labs")
     status.add_argument("run", nargs="?", help="one run id (default: every run)")
-    status.add_argument("--json", action="store_true")
+    status.add_argument("--json", action="store_true", help="every run and node as JSON (whatever the size)")
+    _add_nodes(status)
     status.set_defaults(func=cmd_status)
 
     exec_ = sub.add_parser("exec", help="run a command inside a node's namespace")
@@ -47,6 +50,11 @@ def register(sub) -> None:
     run.set_defaults(func=cmd_run)
 
 
+def _add_nodes(parser) -> None:
+    parser.add_argument("--nodes", action="store_true", help=f"a table of every node (the default up to "
+                        f"{TABLE_UP_TO_NODES} nodes; above, a summary: counts by kind and state, unikernels not running)")
+
+
 def _add_set(parser) -> None:
     parser.add_argument("--set", action="append", default=[], metavar="PATH=VALUE",
                         help="override a field, e.g. nodes.guest.io=event or checks.0.ping.count=20 (YAML value)")
@@ -58,6 +66,15 @@ def _console(stderr: bool = False):
     from rich.console import Console
 
     return Console(stderr=stderr, highlight=False)
+
+
+def _print_run(summary: dict, details: bool) -> None:
+    from testbed.cli.tables import print_nodes, print_summary
+
+    if details or len(summary["nodes"]) <= TABLE_UP_TO_NODES:
+        print_nodes(summary, _console())
+    else:
+        print_summary(summary, _console())
 
 
 def _fail(message: str, status: int = EXIT_FAILED) -> int:
@@ -86,7 +103,7 @@ def _up(args):
 
 
 def cmd_up(args) -> int:
-    from testbed.cli.tables import print_nodes, run_summary
+    from testbed.cli.tables import run_summary
 
     lab, status = _up(args)
     if lab is None:
@@ -100,13 +117,13 @@ def cmd_up(args) -> int:
     if args.json:
         print(json.dumps(summary, indent=1))
     else:
-        print_nodes(summary, _console())
+        _print_run(summary, details=args.nodes)
         print(f"down with: testbed down {lab.run_id}")
     return EXIT_OK
 
 
 def cmd_status(args) -> int:
-    from testbed.cli.tables import print_nodes, run_summary
+    from testbed.cli.tables import run_summary
     from testbed.down import state
     from testbed.down.teardown import owner_alive
 
@@ -128,7 +145,7 @@ def cmd_status(args) -> int:
     if not summaries:
         print("no runs")
     for summary in summaries:
-        print_nodes(summary, _console())
+        _print_run(summary, details=args.nodes)
         if not summary["owner_alive"]:
             print(f"  (orphaned: its owner died; `testbed down {summary['run_id']}` or `testbed down --orphans`)")
     return EXIT_OK
