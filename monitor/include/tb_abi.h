@@ -13,7 +13,7 @@
 /*
  * Shared by the monitor (tender/) and the guest runtime (guest/runtime/).
  * Guest pointers are plain uint64_t guest-physical addresses on both sides:
- * the monitor never dereferences them without a bounds check (see tender/mem.c).
+ * the monitor never dereferences them without a bounds check (see tender/core/mem.c).
  */
 
 /* ---- Solo5 hvt ABI, version 2 (facts from Solo5's include/hvt_abi.h) ---- */
@@ -58,7 +58,7 @@ struct hvt_boot_info {
         uint64_t hypercall_mmio; /* base of the ring-3 hypercall window */
         uint64_t user_cs;        /* selectors (RPL 3) for the drop to ring 3 */
         uint64_t user_ss;
-        uint64_t shm_gpa;        /* shmstream region (issue 4); 0 when absent */
+        uint64_t shm_gpa;        /* shmstream region (tb_ring.h); 0 when absent */
         uint64_t shm_size;
         uint64_t reserved[9];
     } ext;
@@ -169,12 +169,12 @@ _Static_assert(sizeof(struct mft_entry) == 104, "mft_entry layout");
 
 #define TB_BOOT_EXT_MAGIC        TB_U64(0x3130305458454254) /* "TBEXT001" */
 #define TB_FEATURE_RING3         (TB_U64(1) << 0) /* GDT user segments, TSS, IDT, U-bit pages, MMIO hypercalls */
-#define TB_FEATURE_SHMSTREAM     (TB_U64(1) << 1) /* shared-memory rings (issue 4) */
+#define TB_FEATURE_SHMSTREAM     (TB_U64(1) << 1) /* shmstream: shared-memory rings (tb_ring.h) */
 
 /* Ring-3 hypercall: a store of the argument's gpa to TB_HYPERCALL_MMIO_BASE + (n << 3). */
 #define TB_HYPERCALL_MMIO_BASE   0x100000000ULL
 #define TB_HYPERCALL_ADDR(n)     (TB_HYPERCALL_MMIO_BASE + ((uint64_t)(n) << 3))
-/* Doorbells (KVM_IOEVENTFD-bound stores) start here, one 8-byte slot per NIC (issue 4). */
+/* Doorbells (KVM_IOEVENTFD-bound stores) start here, one 8-byte slot per NIC (shmstream). */
 #define TB_DOORBELL_MMIO_BASE    (TB_HYPERCALL_MMIO_BASE + 0x1000)
 
 /* Port used by the monitor's ring-0 fault stubs: the value is the gpa of a struct tb_fault_frame. */

@@ -10,7 +10,7 @@
 #define MAX_BATCH 1024             /* the kernel's UIO_MAXIOV caps one sendmmsg */
 #define MAX_PAYLOAD 65507          /* largest IPv4 UDP payload */
 #define L2_OVERHEAD (14 + 20 + 8)  /* Ethernet + IPv4 + UDP headers around the payload */
-#define DEFAULT_SIZE (1300 - L2_OVERHEAD) /* 1300-byte frames, as in the seed */
+#define DEFAULT_SIZE (1300 - L2_OVERHEAD) /* 1300-byte frames: the project's reference frame size */
 #define SEQ_BYTES 8
 #define MAX_GSO 64                 /* the kernel's UDP_MAX_SEGMENTS */
 #ifndef UDP_SEGMENT

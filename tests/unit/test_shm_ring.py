@@ -1,4 +1,4 @@
-"""test_shm_ring: compiles the shmstream ring (tb_ring.h + tender/shm_ring.c) with a two-thread host harness and checks it."""
+"""test_shm_ring: compiles the shmstream ring (tb_ring.h + tender/net/shm_ring.c) with a two-thread host harness and checks it."""
 from __future__ import annotations
 
 import json
@@ -19,8 +19,8 @@ def harness(tmp_path_factory) -> Path:
     exe = tmp_path_factory.mktemp("shm_ring") / "shm_ring_harness"
     subprocess.run(
         ["gcc", "-O2", "-g", "-Wall", "-Wextra", "-Werror", "-std=gnu11", "-pthread",
-         f"-I{MONITOR / 'include'}", f"-I{MONITOR / 'tender'}",
-         str(Path(__file__).with_name("shm_ring_harness.c")), str(MONITOR / "tender" / "shm_ring.c"),
+         f"-I{MONITOR / 'include'}", f"-I{MONITOR / 'tender' / 'net'}",
+         str(Path(__file__).with_name("shm_ring_harness.c")), str(MONITOR / "tender" / "net" / "shm_ring.c"),
          "-o", str(exe)],
         check=True,
     )
