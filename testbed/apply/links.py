@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
-from testbed.apply import namespaces, nsenter, pause
+from testbed.apply import namespaces, nsenter, pause, rtnl
 from testbed.apply.handles import Handles
 from testbed.plan.model import Plan
 
@@ -24,17 +24,18 @@ def apply(plan: Plan, record: Recorder, handles: Handles, forget: Forgetter | No
     _create_namespaces(plan, record, forget)
     mark("namespaces")
     pause.point("namespaces")
-    for namespace in plan.namespaces:  # lo is always ifindex 1 in a new namespace: no lookup
-        handles[namespace.name].link("set", index=LOOPBACK_INDEX, state="up")
-    mark("loopbacks")
     record("bridge", [{"namespace": b.namespace, "ifname": b.ifname} for b in plan.bridges])
     for bridge in plan.bridges:
         handles[bridge.namespace].link("add", ifname=bridge.ifname, kind="bridge", state="up")
     mark("bridges")
     record("veth", [{"namespace": v.namespace, "ifname": v.ifname, "peer_namespace": v.peer_namespace,
                      "peer_ifname": v.peer_ifname} for v in plan.veths])
+    _add_veths(plan.veths)
     for veth in plan.veths:
-        _add_veth(handles, veth)
+        if veth.master:
+            _configure(handles, veth.namespace, veth.ifname, None, veth.master)
+        if veth.peer_master:
+            _configure(handles, veth.peer_namespace, veth.peer_ifname, None, veth.peer_master)
     mark("veths")
     record("tap", [{"namespace": t.namespace, "ifname": t.ifname} for t in plan.taps])
     for tap in plan.taps:
@@ -43,19 +44,12 @@ def apply(plan: Plan, record: Recorder, handles: Handles, forget: Forgetter | No
             handle.link("add", ifname=tap.ifname, kind="tuntap", mode="tap")
         _configure(handles, tap.namespace, tap.ifname, tap.mtu, tap.master)
     mark("taps")
-    for address in plan.addresses:
-        ip, prefix = address.address.split("/")
-        handles[address.namespace].addr("add", index=handles.index(address.namespace, address.ifname),
-                                        address=ip, prefixlen=int(prefix))
-    mark("addresses")
+    _configure_namespaces(plan)
+    mark("interfaces up, addresses, routes")
     for limit in plan.rate_limits:
         handles[limit.namespace].tc("add", "tbf", index=handles.index(limit.namespace, limit.ifname),
                                     rate=limit.rate, burst=_burst(limit.rate), latency=TBF_LATENCY)
     mark("rate limits")
-    for route in plan.routes:
-        dst = "0.0.0.0/0" if route.dst == "default" else route.dst
-        handles[route.namespace].route("add", dst=dst, gateway=route.via)
-    mark("routes")
     for sysctl in plan.sysctls:
         nsenter.call_in(sysctl.namespace, lambda s=sysctl: _write_sysctl(s.key, s.value))
     mark("sysctls")
@@ -74,22 +68,52 @@ def _create_namespaces(plan: Plan, record: Recorder, forget: Forgetter | None) -
     raise failures[0][1]
 
 
-def _add_veth(handles: Handles, veth) -> None:
-    """Create the pair in one namespace with the peer born in the other, so no name ever exists in the root
-    namespace; this end is born up with its MTU, the peer born with its MTU and set up by name (no lookups)."""
-    fd = os.open(nsenter.netns_path(veth.peer_namespace), os.O_RDONLY | os.O_CLOEXEC)
-    peer = {"ifname": veth.peer_ifname, "net_ns_fd": fd, **({"mtu": veth.mtu} if veth.mtu else {})}
-    try:
-        handles[veth.namespace].link("add", ifname=veth.ifname, kind="veth", state="up", peer=peer,
-                                     **({"mtu": veth.mtu} if veth.mtu else {}))
-    finally:
-        os.close(fd)
-    if veth.master:
-        _configure(handles, veth.namespace, veth.ifname, None, veth.master)
-    if veth.peer_master:
-        _configure(handles, veth.peer_namespace, veth.peer_ifname, None, veth.peer_master)
-    else:
-        handles[veth.peer_namespace].link("set", ifname=veth.peer_ifname, state="up")
+def _add_veths(veths) -> None:
+    """Every pair sent from our own namespace in batches, each end born in its own namespace with its MTU: no name ever
+    exists in the root namespace, and no per-namespace socket is needed. Namespace files are opened per batch."""
+    for start in range(0, len(veths), rtnl.MAX_PER_SEND):
+        chunk = veths[start:start + rtnl.MAX_PER_SEND]
+        fds: dict[str, int] = {}
+        try:
+            batch = rtnl.Batch()
+            for veth in chunk:
+                for name in (veth.namespace, veth.peer_namespace):
+                    if name not in fds:
+                        fds[name] = os.open(nsenter.netns_path(name), os.O_RDONLY | os.O_CLOEXEC)
+                batch.add_veth(veth.ifname, fds[veth.namespace], veth.peer_ifname, fds[veth.peer_namespace], veth.mtu)
+            with rtnl.Socket(None) as sock:
+                sock.send_batch(batch)
+        finally:
+            for fd in fds.values():
+                os.close(fd)
+
+
+def _configure_namespaces(plan: Plan) -> None:
+    """Per namespace, one batch of requests in one round trip: lo and veth peers up, addresses, routes (in
+    that order: a route's gateway must be on an interface that is up and addressed)."""
+    batches: dict[str, list] = {n.name: [] for n in plan.namespaces}  # namespace -> [(Batch method, args)]
+    for namespace in batches:
+        batches[namespace].append(("set_up", "lo"))
+    for veth in plan.veths:
+        if not veth.peer_master:  # a peer on a bridge was set up with its master
+            batches[veth.peer_namespace].append(("set_up", veth.peer_ifname))
+    for address in plan.addresses:
+        batches[address.namespace].append(("add_address", address.ifname, address.address))
+    for route in plan.routes:
+        batches[route.namespace].append(("add_route", route.dst, route.via))
+    for namespace, steps in batches.items():
+        with rtnl.Socket(namespace) as sock:
+            named = [step[1] for step in steps if step[0] != "add_route" and step[1] != "lo"]
+            indexes = sock.link_indexes() if named else {"lo": LOOPBACK_INDEX}
+            batch = rtnl.Batch()
+            for method, *args in steps:
+                if method == "add_route":
+                    batch.add_route(*args)
+                    continue
+                if args[0] not in indexes:
+                    raise LookupError(f"{namespace}: no interface {args[0]!r}")
+                getattr(batch, method)(indexes[args[0]], *args)
+            sock.send_batch(batch)
 
 
 def _configure(handles: Handles, namespace: str, ifname: str, mtu: int | None, master: str | None) -> None:
