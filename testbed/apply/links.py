@@ -31,18 +31,12 @@ def apply(plan: Plan, record: Recorder, handles: Handles, forget: Forgetter | No
     record("veth", [{"namespace": v.namespace, "ifname": v.ifname, "peer_namespace": v.peer_namespace,
                      "peer_ifname": v.peer_ifname} for v in plan.veths])
     _add_veths(plan.veths)
-    for veth in plan.veths:
-        if veth.master:
-            _configure(handles, veth.namespace, veth.ifname, None, veth.master)
-        if veth.peer_master:
-            _configure(handles, veth.peer_namespace, veth.peer_ifname, None, veth.peer_master)
     mark("veths")
     record("tap", [{"namespace": t.namespace, "ifname": t.ifname} for t in plan.taps])
     for tap in plan.taps:
         handle = handles[tap.namespace]
         with namespaces.inside(tap.namespace):  # pyroute2 opens /dev/net/tun in the calling thread's namespace
             handle.link("add", ifname=tap.ifname, kind="tuntap", mode="tap")
-        _configure(handles, tap.namespace, tap.ifname, tap.mtu, tap.master)
     mark("taps")
     _configure_namespaces(plan)
     mark("interfaces up, addresses, routes")
@@ -89,41 +83,40 @@ def _add_veths(veths) -> None:
 
 
 def _configure_namespaces(plan: Plan) -> None:
-    """Per namespace, one batch of requests in one round trip: lo and veth peers up, addresses, routes (in
-    that order: a route's gateway must be on an interface that is up and addressed)."""
-    batches: dict[str, list] = {n.name: [] for n in plan.namespaces}  # namespace -> [(Batch method, args)]
-    for namespace in batches:
-        batches[namespace].append(("set_up", "lo"))
-    for veth in plan.veths:
-        if not veth.peer_master:  # a peer on a bridge was set up with its master
-            batches[veth.peer_namespace].append(("set_up", veth.peer_ifname))
+    """Per namespace, one batch of requests in one round trip: lo, veth peers and TAPs up (with their MTU and
+    bridge), addresses, routes (in that order: a route's gateway must be on an interface that is up and
+    addressed)."""
+    ups: dict[str, list[tuple[str, int | None, str | None]]] = {n.name: [("lo", None, None)] for n in plan.namespaces}
+    for veth in plan.veths:  # this end was born up: only a bridge to join (the peer could not be born up)
+        if veth.master:
+            ups[veth.namespace].append((veth.ifname, None, veth.master))
+        ups[veth.peer_namespace].append((veth.peer_ifname, None, veth.peer_master))
+    for tap in plan.taps:
+        ups[tap.namespace].append((tap.ifname, tap.mtu, tap.master))
+    addresses: dict[str, list[tuple[str, str]]] = {}
     for address in plan.addresses:
-        batches[address.namespace].append(("add_address", address.ifname, address.address))
+        addresses.setdefault(address.namespace, []).append((address.ifname, address.address))
+    routes: dict[str, list] = {}
     for route in plan.routes:
-        batches[route.namespace].append(("add_route", route.dst, route.via))
-    for namespace, steps in batches.items():
+        routes.setdefault(route.namespace, []).append(route)
+    for namespace, interfaces in ups.items():
         with rtnl.Socket(namespace) as sock:
-            named = [step[1] for step in steps if step[0] != "add_route" and step[1] != "lo"]
+            named = len(interfaces) > 1 or namespace in addresses
             indexes = sock.link_indexes() if named else {"lo": LOOPBACK_INDEX}
+
+            def index(ifname: str) -> int:
+                if ifname not in indexes:
+                    raise LookupError(f"{namespace}: no interface {ifname!r}")
+                return indexes[ifname]
+
             batch = rtnl.Batch()
-            for method, *args in steps:
-                if method == "add_route":
-                    batch.add_route(*args)
-                    continue
-                if args[0] not in indexes:
-                    raise LookupError(f"{namespace}: no interface {args[0]!r}")
-                getattr(batch, method)(indexes[args[0]], *args)
+            for ifname, mtu, master in interfaces:
+                batch.set_up(index(ifname), ifname, mtu, index(master) if master else None)
+            for ifname, address in addresses.get(namespace, ()):
+                batch.add_address(index(ifname), ifname, address)
+            for route in routes.get(namespace, ()):
+                batch.add_route(route.dst, route.via)
             sock.send_batch(batch)
-
-
-def _configure(handles: Handles, namespace: str, ifname: str, mtu: int | None, master: str | None) -> None:
-    index = handles.index(namespace, ifname)
-    changes = {"state": "up"}
-    if mtu:
-        changes["mtu"] = mtu
-    if master:
-        changes["master"] = handles.index(namespace, master)
-    handles[namespace].link("set", index=index, **changes)
 
 
 def _write_sysctl(key: str, value: str) -> None:

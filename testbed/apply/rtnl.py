@@ -23,7 +23,7 @@ RTATTR = struct.Struct("=HH")  # length, type
 NLMSG_ERROR, NLMSG_DONE = 2, 3
 RTM_NEWLINK, RTM_GETLINK, RTM_NEWADDR, RTM_NEWROUTE = 16, 18, 20, 24
 NLM_F_REQUEST, NLM_F_ACK, NLM_F_DUMP, NLM_F_EXCL, NLM_F_CREATE = 0x1, 0x4, 0x300, 0x200, 0x400
-IFLA_IFNAME, IFLA_MTU, IFLA_LINKINFO, IFLA_NET_NS_FD = 3, 4, 18, 28
+IFLA_IFNAME, IFLA_MTU, IFLA_MASTER, IFLA_LINKINFO, IFLA_NET_NS_FD = 3, 4, 10, 18, 28
 IFLA_INFO_KIND, IFLA_INFO_DATA, VETH_INFO_PEER = 1, 2, 1
 IFA_ADDRESS, IFA_LOCAL = 1, 2
 RTA_DST, RTA_GATEWAY = 1, 5
@@ -144,8 +144,13 @@ class Batch:
     def __init__(self) -> None:
         self.requests: list[tuple[int, int, bytes, str]] = []
 
-    def set_up(self, index: int, name: str) -> None:
+    def set_up(self, index: int, name: str, mtu: int | None = None, master: int | None = None) -> None:
+        """Up, with its MTU and enslaved to the bridge whose index is `master` when given."""
         body = IFINFOMSG.pack(socket.AF_UNSPEC, 0, index, IFF_UP, IFF_UP)
+        if mtu:
+            body += _attr(IFLA_MTU, struct.pack("=I", mtu))
+        if master:
+            body += _attr(IFLA_MASTER, struct.pack("=I", master))
         self.requests.append((RTM_NEWLINK, 0, body, f"setting {name} up"))
 
     def add_veth(self, ifname: str, namespace_fd: int, peer_ifname: str, peer_namespace_fd: int,
