@@ -54,25 +54,33 @@ class Supervisor:
     def start_monitors(self) -> None:
         with open(self.run.path / "launch.json") as f:
             launches = json.load(f)
-        for launch in launches:
-            self._start(launch["node"], launch["argv"])
-        self.run.update(lambda state: state.__setitem__("supervisor_started", True))
+        started = {launch["node"]: self._start(launch["node"], launch["argv"]) for launch in launches}
 
-    def _start(self, node: str, argv: list[str]) -> None:
+        # One state write for all (one per monitor rewrote a growing state.json each time). Recording after the
+        # start is safe: a monitor dies with us (PR_SET_PDEATHSIG), so none outlives a crash here unrecorded.
+        def record(state: dict) -> None:
+            state["processes"].update(started)
+            state["supervisor_started"] = True
+        self.run.update(record)
+
+    def _start(self, node: str, argv: list[str]) -> dict:
         with open(self.run.console_path(node), "ab", buffering=0) as console:
             process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=console, stderr=subprocess.STDOUT,
                                        preexec_fn=_monitor_preexec, close_fds=True)  # noqa: PLW1509 (no threads here)
         identity = ProcessId.of(process.pid) or ProcessId(process.pid, 0)
         self.children[process.pid] = (node, process)
-        self.run.update(lambda state: state["processes"].__setitem__(
-            node, {**identity.to_json(), "argv": argv, "exit": None}))
+        return {**identity.to_json(), "argv": argv, "exit": None}
 
     def reap(self) -> None:
+        """Collect the monitors that exited and record their statuses in one state write."""
+        exited = {}
         for pid, (node, process) in list(self.children.items()):
             status = process.poll()
             if status is not None:
                 del self.children[pid]
-                self.run.update(lambda state, n=node, s=status: state["processes"][n].__setitem__("exit", s))
+                exited[node] = status
+        if exited:
+            self.run.update(lambda state: [state["processes"][n].__setitem__("exit", s) for n, s in exited.items()])
 
     def stop(self) -> None:
         for _, process in self.children.values():
