@@ -219,7 +219,10 @@ def measure_floor(topology: str, state_dir: str) -> dict:
 def _worker_main(argv: list[str]) -> int:
     mode, topology, state_dir = argv
     sys.path.insert(0, str(HERE.parent))
-    result = measure_lab(topology) if mode == "lab" else measure_floor(topology, state_dir)
+    try:
+        result = measure_lab(topology) if mode == "lab" else measure_floor(topology, state_dir)
+    except KeyboardInterrupt:  # Ctrl-C reached the whole group: the lab rolled back, the bench says so
+        return 130
     print(json.dumps(result))
     return 0
 
