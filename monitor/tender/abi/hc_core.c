@@ -1,13 +1,14 @@
-/* hc_core.c: the WALLTIME, PUTS and HALT hypercalls. */
+/* hc_core.c: the core module: the WALLTIME, PUTS and HALT hypercalls. */
 #include <errno.h>
 #include <stdio.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "hypercall.h"
+#include "module.h"
 #include "stop.h"
 
-void tb_hc_walltime(struct tb_vm *vm, uint64_t gpa)
+static void tb_hc_walltime(struct tb_vm *vm, uint64_t gpa)
 {
     struct hvt_hc_walltime *wt = TB_HC_ARG(vm, gpa, struct hvt_hc_walltime, HVT_HYPERCALL_WALLTIME);
     struct timespec now;
@@ -16,7 +17,7 @@ void tb_hc_walltime(struct tb_vm *vm, uint64_t gpa)
 }
 
 /* The guest's console is our stdout; a closed stdout is not the guest's fault, so errors are ignored. */
-void tb_hc_puts(struct tb_vm *vm, uint64_t gpa)
+static void tb_hc_puts(struct tb_vm *vm, uint64_t gpa)
 {
     struct hvt_hc_puts *p = TB_HC_ARG(vm, gpa, struct hvt_hc_puts, HVT_HYPERCALL_PUTS);
     uint64_t len = p->len;
@@ -32,7 +33,7 @@ void tb_hc_puts(struct tb_vm *vm, uint64_t gpa)
     }
 }
 
-void tb_hc_halt(struct tb_vm *vm, uint64_t gpa)
+static void tb_hc_halt(struct tb_vm *vm, uint64_t gpa)
 {
     struct hvt_hc_halt *h = TB_HC_ARG(vm, gpa, struct hvt_hc_halt, HVT_HYPERCALL_HALT);
     int status = h->exit_status;
@@ -40,3 +41,15 @@ void tb_hc_halt(struct tb_vm *vm, uint64_t gpa)
     snprintf(reason, sizeof reason, "halt: guest exited with status %d", status);
     tb_stop(vm, status & 0xff, reason);
 }
+
+static const struct tb_hypercall_def hypercalls[] = {
+    { HVT_HYPERCALL_WALLTIME, "walltime", tb_hc_walltime },
+    { HVT_HYPERCALL_PUTS, "puts", tb_hc_puts },
+    { HVT_HYPERCALL_HALT, "halt", tb_hc_halt },
+};
+
+const struct tb_module tb_module_core = {
+    .name = "core",
+    .hypercalls = hypercalls,
+    .hypercall_count = TB_COUNT(hypercalls),
+};

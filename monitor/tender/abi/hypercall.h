@@ -1,4 +1,4 @@
-/* hypercall.h: the hypercall table shared by the PIO (ring 0) and MMIO (ring 3) paths, and argument checks. */
+/* hypercall.h: the dispatcher of the hypercall table the modules fill, and the argument checks every handler uses. */
 #ifndef TB_HYPERCALL_H
 #define TB_HYPERCALL_H
 
@@ -6,10 +6,10 @@
 
 #include "vm.h"
 
-/* Runs hypercall n with its argument struct at gpa; stops the guest when n is unknown. */
+/* Runs hypercall n with its argument struct at gpa; stops the guest when no module registered n. */
 void tb_hypercall_dispatch(struct tb_vm *vm, uint64_t n, uint64_t gpa);
-/* Lower-case name of a supported hypercall, NULL otherwise. */
-const char *tb_hypercall_name(uint64_t n);
+/* Lower-case name of a registered hypercall, NULL otherwise. */
+const char *tb_hypercall_name(const struct tb_vm *vm, uint64_t n);
 
 /* Host pointer to the hypercall's argument struct; stops the guest when it is not inside guest RAM. */
 void *tb_hc_arg(struct tb_vm *vm, uint64_t gpa, uint64_t size, uint64_t n);
@@ -22,15 +22,5 @@ enum tb_access { TB_READ, TB_WRITE };
 void *tb_hc_buffer(struct tb_vm *vm, uint64_t gpa, uint64_t len, uint64_t n, enum tb_access access);
 
 #define TB_HC_ARG(vm, gpa, type, n) ((type *)tb_hc_arg((vm), (gpa), sizeof(type), (n)))
-
-/* The handlers (hc_core.c, hc_poll.c, hc_net.c, hc_block.c). */
-void tb_hc_walltime(struct tb_vm *vm, uint64_t gpa);
-void tb_hc_puts(struct tb_vm *vm, uint64_t gpa);
-void tb_hc_poll(struct tb_vm *vm, uint64_t gpa);
-void tb_hc_net_write(struct tb_vm *vm, uint64_t gpa);
-void tb_hc_net_read(struct tb_vm *vm, uint64_t gpa);
-void tb_hc_block_write(struct tb_vm *vm, uint64_t gpa);
-void tb_hc_block_read(struct tb_vm *vm, uint64_t gpa);
-void tb_hc_halt(struct tb_vm *vm, uint64_t gpa);
 
 #endif /* TB_HYPERCALL_H */

@@ -1,15 +1,13 @@
-/* block.c: opens each --block file, checks its size against the sector size, binds it to its manifest handle. */
+/* block.c: opens each --block file, checks its size against the sector size, binds it to its manifest handle; reports it. */
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "args.h"
 #include "block.h"
+#include "json.h"
 #include "log.h"
 #include "manifest.h"
-
-struct tb_block tb_blocks[MFT_MAX_ENTRIES];
-unsigned tb_block_count;
-static struct tb_block *by_handle[MFT_MAX_ENTRIES];
 
 /* The file's size; a block device's size would need an ioctl, so only regular files are taken. */
 static uint64_t file_size(int fd, const char *path)
@@ -33,14 +31,17 @@ static void check_size(const struct tb_block *b)
                      b->sector_size, b->arg->path);
 }
 
-void tb_block_open(const struct tb_config *cfg, const struct tb_manifest *mft)
+void tb_block_open(struct tb_vm *vm, const struct tb_manifest *mft)
 {
+    const struct tb_config *cfg = vm->cfg;
+    struct tb_blocks *blocks = tb_xcalloc(1, sizeof *blocks);
+    vm->blocks = blocks;
     for (unsigned i = 0; i < cfg->block_count; i++) {
         const struct tb_block_arg *arg = &cfg->blocks[i];
         int handle = tb_manifest_index(mft, arg->name);
         if (handle < 0) /* tb_manifest_match ran first */
             tb_die("--block:%s: no such device in the manifest", arg->name);
-        struct tb_block *b = &tb_blocks[tb_block_count++];
+        struct tb_block *b = &blocks->devs[blocks->count++];
         b->arg = arg;
         b->handle = (unsigned)handle;
         /* Never O_CREAT: the file is the caller's (the orchestrator creates it when asked). */
@@ -50,11 +51,38 @@ void tb_block_open(const struct tb_config *cfg, const struct tb_manifest *mft)
         b->capacity = file_size(b->fd, arg->path);
         b->sector_size = arg->sector_size ? arg->sector_size : TB_SECTOR_MIN;
         check_size(b);
-        by_handle[handle] = b;
+        blocks->by_handle[handle] = b;
     }
 }
 
-struct tb_block *tb_block_for_handle(uint64_t handle)
+void tb_block_install(struct tb_vm *vm, struct mft *guest_copy)
 {
-    return handle < MFT_MAX_ENTRIES ? by_handle[handle] : NULL;
+    for (unsigned i = 0; i < vm->blocks->count; i++) {
+        const struct tb_block *b = &vm->blocks->devs[i];
+        struct mft_entry *e = &guest_copy->e[b->handle];
+        e->u.block_basic.capacity = b->capacity;
+        e->u.block_basic.block_size = (uint16_t)b->sector_size;
+        e->attached = 1;
+    }
+}
+
+void tb_block_stats(const struct tb_vm *vm, FILE *f)
+{
+    const struct tb_blocks *blocks = vm->blocks;
+    unsigned count = blocks ? blocks->count : 0;
+    fprintf(f, "  \"blocks\": {");
+    for (unsigned i = 0; i < count; i++) {
+        const struct tb_block *b = &blocks->devs[i];
+        fprintf(f, "%s\n    ", i ? "," : "");
+        tb_json_string(f, b->arg->name);
+        fprintf(f, ": {\"path\": ");
+        tb_json_string(f, b->arg->path);
+        fprintf(f,
+                ", \"capacity\": %llu, \"sector_size\": %u, \"reads\": %llu, \"read_bytes\": %llu, "
+                "\"writes\": %llu, \"write_bytes\": %llu, \"refused\": %llu}",
+                (unsigned long long)b->capacity, b->sector_size, (unsigned long long)b->st.reads,
+                (unsigned long long)b->st.read_bytes, (unsigned long long)b->st.writes,
+                (unsigned long long)b->st.write_bytes, (unsigned long long)b->st.refused);
+    }
+    fprintf(f, "%s},\n", count ? "\n  " : "");
 }

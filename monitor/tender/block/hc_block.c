@@ -1,10 +1,12 @@
-/* hc_block.c: the BLOCK_WRITE and BLOCK_READ hypercalls: whole sectors inside the device, straight to/from its file. */
+/* hc_block.c: the block module: the BLOCK_WRITE and BLOCK_READ hypercalls, whole sectors inside the device, to/from its file. */
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "args.h"
 #include "block.h"
 #include "hypercall.h"
+#include "module.h"
 #include "stop.h"
 
 /*
@@ -12,9 +14,9 @@
  * inside the device: Solo5's bindings only ever ask for that, and anything
  * else (an overflowing offset + len included) gets EINVAL, not a fault.
  */
-static struct tb_block *check_request(uint64_t handle, uint64_t offset, uint64_t len)
+static struct tb_block *check_request(struct tb_vm *vm, uint64_t handle, uint64_t offset, uint64_t len)
 {
-    struct tb_block *b = tb_block_for_handle(handle);
+    struct tb_block *b = tb_block_for_handle(vm, handle);
     if (!b)
         return NULL;
     if (len == 0 || len % b->sector_size || offset % b->sector_size || offset >= b->capacity
@@ -33,11 +35,11 @@ static TB_NORETURN void io_failed(struct tb_vm *vm, const struct tb_block *b, co
                   b->arg->path, why);
 }
 
-void tb_hc_block_write(struct tb_vm *vm, uint64_t gpa)
+static void tb_hc_block_write(struct tb_vm *vm, uint64_t gpa)
 {
     struct hvt_hc_block_write *w = TB_HC_ARG(vm, gpa, struct hvt_hc_block_write, HVT_HYPERCALL_BLOCK_WRITE);
     uint64_t offset = w->offset, len = w->len;
-    struct tb_block *b = check_request(w->handle, offset, len);
+    struct tb_block *b = check_request(vm, w->handle, offset, len);
     if (!b) {
         w->ret = SOLO5_R_EINVAL;
         return;
@@ -54,11 +56,11 @@ void tb_hc_block_write(struct tb_vm *vm, uint64_t gpa)
     w->ret = SOLO5_R_OK;
 }
 
-void tb_hc_block_read(struct tb_vm *vm, uint64_t gpa)
+static void tb_hc_block_read(struct tb_vm *vm, uint64_t gpa)
 {
     struct hvt_hc_block_read *r = TB_HC_ARG(vm, gpa, struct hvt_hc_block_read, HVT_HYPERCALL_BLOCK_READ);
     uint64_t offset = r->offset, len = r->len;
-    struct tb_block *b = check_request(r->handle, offset, len);
+    struct tb_block *b = check_request(vm, r->handle, offset, len);
     if (!b) {
         r->ret = SOLO5_R_EINVAL;
         return;
@@ -74,3 +76,17 @@ void tb_hc_block_read(struct tb_vm *vm, uint64_t gpa)
     b->st.read_bytes += len;
     r->ret = SOLO5_R_OK;
 }
+
+static const struct tb_hypercall_def hypercalls[] = {
+    { HVT_HYPERCALL_BLOCK_WRITE, "block_write", tb_hc_block_write },
+    { HVT_HYPERCALL_BLOCK_READ, "block_read", tb_hc_block_read },
+};
+
+const struct tb_module tb_module_block = {
+    .name = "block",
+    .open = tb_block_open,
+    .install = tb_block_install,
+    .stats = tb_block_stats,
+    .hypercalls = hypercalls,
+    .hypercall_count = TB_COUNT(hypercalls),
+};

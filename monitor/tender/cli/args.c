@@ -54,6 +54,8 @@ static void shm_flags_usage(FILE *out)
 
 void tb_args_usage(FILE *out)
 {
+    char modes[256];
+    tb_io_mode_names(modes, sizeof modes);
     fprintf(out,
         "usage: tb-monitor [OPTIONS] [--] GUEST [GUEST ARGS...]\n"
         "Runs the Solo5 hvt (ABI 2) unikernel GUEST on KVM; GUEST ARGS become its command line.\n"
@@ -72,7 +74,7 @@ void tb_args_usage(FILE *out)
         "  --stats=PATH              write run statistics as JSON to PATH at exit\n"
         "  --help                    print this help and exit 0\n"
         "shmstream tuning (--io=poll|event|hybrid):\n",
-        TB_MEM_MIN_MIB, TB_MEM_MAX_MIB, DEFAULT_MEM_MIB, tb_io_mode_names());
+        TB_MEM_MIN_MIB, TB_MEM_MAX_MIB, DEFAULT_MEM_MIB, modes);
     shm_flags_usage(out);
     fprintf(out,
         "\n"
@@ -272,8 +274,11 @@ static int parse_option(struct tb_config *cfg, const char *arg)
         copy_name(cfg->netns, sizeof cfg->netns, arg + 8, strlen(arg + 8), "namespace name", arg);
         check_netns_name(cfg->netns, arg);
     } else if (!strncmp(arg, "--io=", 5)) {
-        if (!tb_io_mode_find(arg + 5))
-            tb_die("%s: unknown I/O mode (available: %s)", arg, tb_io_mode_names());
+        if (!tb_io_mode_find(arg + 5)) {
+            char modes[256];
+            tb_io_mode_names(modes, sizeof modes);
+            tb_die("%s: unknown I/O mode (available: %s)", arg, modes);
+        }
         cfg->io_mode = arg + 5;
     } else if (!strncmp(arg, "--stats=", 8) && arg[8])
         cfg->stats_path = arg + 8;

@@ -12,23 +12,21 @@
 #include <sys/user.h>
 #include <unistd.h>
 
+#include "args.h"
 #include "dumpcore.h"
 #include "log.h"
 
 #define PAGE 4096ULL
 
-static int dir_fd = -1;
-static const char *dir_path;
-
-void tb_dumpcore_setup(const struct tb_config *cfg)
+void tb_dumpcore_setup(struct tb_vm *vm)
 {
-    if (!cfg->dumpcore_dir)
+    const char *dir_path = vm->cfg->dumpcore_dir;
+    if (!dir_path)
         return;
-    dir_path = cfg->dumpcore_dir;
-    dir_fd = open(dir_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dir_fd < 0)
+    vm->dumpcore_dir_fd = open(dir_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (vm->dumpcore_dir_fd < 0)
         tb_die_errno("--dumpcore=%s", dir_path);
-    if (faccessat(dir_fd, ".", W_OK, AT_EACCESS) < 0)
+    if (faccessat(vm->dumpcore_dir_fd, ".", W_OK, AT_EACCESS) < 0)
         tb_die_errno("--dumpcore=%s: directory not writable", dir_path);
 }
 
@@ -63,7 +61,7 @@ struct core_head {
 
 static int write_head(int fd, const struct tb_vm *vm, uint64_t *mem_offset)
 {
-    static struct core_head h;
+    struct core_head h;
     memset(&h, 0, sizeof h);
     if (fill_prstatus(vm, &h.st) < 0)
         return -1;
@@ -117,6 +115,8 @@ static int write_memory(int fd, const struct tb_vm *vm, uint64_t offset, uint64_
 
 void tb_dumpcore_write(struct tb_vm *vm)
 {
+    int dir_fd = vm->dumpcore_dir_fd;
+    const char *dir_path = vm->cfg->dumpcore_dir;
     if (dir_fd < 0)
         return;
     char name[64];

@@ -5,7 +5,7 @@
 #include "vm.h"
 
 /* Opens and checks --dumpcore's directory before the guest runs; dies when it is not a writable directory. */
-void tb_dumpcore_setup(const struct tb_config *cfg);
+void tb_dumpcore_setup(struct tb_vm *vm);
 /* Writes DIR/core.solo5-hvt.PID when --dumpcore was given; failures are warnings (the run is ending anyway). */
 void tb_dumpcore_write(struct tb_vm *vm);
 

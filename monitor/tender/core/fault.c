@@ -4,7 +4,6 @@
 
 #include "fault.h"
 #include "mem.h"
-#include "stats.h"
 #include "stop.h"
 
 static const char *const vector_names[32] = {
@@ -29,7 +28,7 @@ static const char *vector_name(uint64_t v)
 
 void tb_fault_report(struct tb_vm *vm, uint64_t frame_gpa)
 {
-    tb_stats.fault_reports++;
+    vm->count.fault_reports++;
     /* A ring-0 guest can `outl` here itself: the frame address is as untrusted as any hypercall's. */
     const struct tb_fault_frame *p = tb_guest_range_any(vm, frame_gpa, sizeof *p);
     if (!p)

@@ -56,12 +56,18 @@ void tb_warn(const char *fmt, ...)
     va_end(ap);
 }
 
-const char *tb_printable(const char *s)
+void *tb_xcalloc(size_t count, size_t size)
 {
-    static char bufs[4][4 * 68 + 1];
-    static unsigned next;
-    char *out = bufs[next++ % 4];
-    size_t used = 0, room = sizeof bufs[0];
+    void *p = calloc(count, size);
+    if (!p)
+        tb_die("out of memory");
+    return p;
+}
+
+const char *tb_printable(struct tb_printable *buf, const char *s)
+{
+    char *out = buf->s;
+    size_t used = 0, room = sizeof buf->s;
     for (; *s && used + 5 <= room; s++) {
         unsigned char c = (unsigned char)*s;
         if (c >= 0x20 && c < 0x7f && c != '\\')

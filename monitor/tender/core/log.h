@@ -2,6 +2,8 @@
 #ifndef TB_LOG_H
 #define TB_LOG_H
 
+#include <stddef.h>
+
 #define TB_NORETURN __attribute__((noreturn))
 #define TB_PRINTF(a, b) __attribute__((format(printf, a, b)))
 
@@ -16,7 +18,14 @@ TB_NORETURN TB_PRINTF(1, 2) void tb_die_errno(const char *fmt, ...);
 /* "tb-monitor: warning: <message>", and go on. */
 TB_PRINTF(1, 2) void tb_warn(const char *fmt, ...);
 
-/* `s` with bytes outside printable ASCII as \xNN, for quoting untrusted names; valid until the 4th next call. */
-const char *tb_printable(const char *s);
+/* Room for a quoted manifest name: 67 bytes of \xNN and the NUL. */
+struct tb_printable {
+    char s[4 * 68 + 1];
+};
+/* `s` with bytes outside printable ASCII as \xNN, for quoting untrusted names; written into and returning buf->s. */
+const char *tb_printable(struct tb_printable *buf, const char *s);
+
+/* calloc, or "tb-monitor: out of memory" and exit TB_EXIT_CONFIG. */
+void *tb_xcalloc(size_t count, size_t size);
 
 #endif /* TB_LOG_H */

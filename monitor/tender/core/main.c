@@ -1,16 +1,13 @@
 /* main.c: tb-monitor: runs one Solo5 hvt (ABI 2) unikernel on KVM, its application in ring 3 when the guest supports it. */
 #include "args.h"
-#include "block.h"
 #include "bootinfo.h"
 #include "dumpcore.h"
 #include "elf.h"
-#include "exitcodes.h"
+#include "io.h"
 #include "kvm.h"
 #include "manifest.h"
-#include "net.h"
-#include "netns.h"
+#include "modules.h"
 #include "signals.h"
-#include "solo5_ring.h"
 #include "stats.h"
 #include "vcpu.h"
 #include "x86_64.h"
@@ -25,35 +22,29 @@
  * Every error is one line on stderr starting with "tb-monitor: ".
  */
 
-/* Order matters: TAPs named with @NETNS are opened before joining --netns, the others after. */
-static void open_nics(const struct tb_config *cfg, const struct tb_manifest *mft)
-{
-    tb_net_open(cfg, mft, TB_NET_FOREIGN);
-    if (cfg->netns[0])
-        tb_netns_enter(cfg->netns, "--netns");
-    tb_net_open(cfg, mft, TB_NET_LOCAL);
-}
-
 int main(int argc, char **argv)
 {
-    static struct tb_config cfg;
+    /* Both live as long as the process: main never returns, the run ends in tb_stop's exit(). */
+    struct tb_config cfg = { 0 };
+    struct tb_vm vm;
     struct tb_image img;
     struct tb_manifest mft;
 
-    tb_stats_start();
+    tb_vm_init(&vm, &cfg);
+    tb_stats_start(&vm);
     tb_args_parse(&cfg, argc, argv);
     tb_elf_read(&img, cfg.guest);
     tb_manifest_read(&img, &mft);
     tb_manifest_match(&mft, &cfg);
 
-    struct tb_vm vm = { .cfg = &cfg, .io = tb_io_mode_find(cfg.io_mode) };
-    tb_block_open(&cfg, &mft);
-    tb_dumpcore_setup(&cfg);
+    vm.io = tb_io_mode_find(cfg.io_mode);
+    tb_modules_register(&vm);
+    tb_modules_open(&vm, &mft);
+    tb_dumpcore_setup(&vm);
     tb_kvm_create(&vm, (uint64_t)cfg.mem_mib << 20);
     tb_elf_load(&img, &vm);
     tb_kvm_map_memory(&vm);
-    open_nics(&cfg, &mft);
-    tb_solo5_ring_setup(&vm);
+    tb_modules_attach(&vm, &mft);
     tb_manifest_install(&vm, &mft);
     tb_boot_info_write(&vm, cfg.cmdline);
     tb_x86_setup_memory(&vm);

@@ -9,8 +9,13 @@
 #include "stop.h"
 
 static const int stop_signals[] = { SIGTERM, SIGINT, SIGHUP };
+/*
+ * The monitor's one mutable file-scope variable: a signal handler gets no
+ * argument to reach the VM through, and a stop signal taken during POLL's
+ * epoll_pwait2 is consumed by the handler (no longer pending), so this is
+ * where it has to be remembered. Only the handler writes it.
+ */
 static volatile sig_atomic_t caught;
-static sigset_t wait_mask;
 
 static void on_signal(int sig)
 {
@@ -24,7 +29,7 @@ static void set_vcpu_mask(struct tb_vm *vm)
         struct kvm_signal_mask head;
         uint64_t bits;
     } mask = { .head.len = sizeof(uint64_t) };
-    memcpy(&mask.bits, &wait_mask, sizeof mask.bits);
+    memcpy(&mask.bits, &vm->wait_mask, sizeof mask.bits);
     if (ioctl(vm->vcpu_fd, KVM_SET_SIGNAL_MASK, &mask) < 0)
         tb_die_errno("KVM_SET_SIGNAL_MASK");
 }
@@ -40,16 +45,11 @@ void tb_signals_init(struct tb_vm *vm)
         sigaction(stop_signals[i], &sa, NULL);
     }
     signal(SIGPIPE, SIG_IGN);
-    if (sigprocmask(SIG_BLOCK, &stops, &wait_mask) < 0)
+    if (sigprocmask(SIG_BLOCK, &stops, &vm->wait_mask) < 0)
         tb_die_errno("sigprocmask");
     for (size_t i = 0; i < sizeof stop_signals / sizeof stop_signals[0]; i++)
-        sigdelset(&wait_mask, stop_signals[i]);
+        sigdelset(&vm->wait_mask, stop_signals[i]);
     set_vcpu_mask(vm);
-}
-
-const sigset_t *tb_signals_wait_mask(void)
-{
-    return &wait_mask;
 }
 
 /* A signal that interrupted KVM_RUN stays pending (blocked again on return): take it here. */

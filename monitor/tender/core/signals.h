@@ -6,10 +6,8 @@
 
 #include "vm.h"
 
-/* Blocks the stop signals except inside KVM_RUN and POLL waits; ignores SIGPIPE. */
+/* Blocks the stop signals except inside KVM_RUN and POLL waits (vm->wait_mask); ignores SIGPIPE. */
 void tb_signals_init(struct tb_vm *vm);
-/* The mask to wait with (stop signals unblocked). */
-const sigset_t *tb_signals_wait_mask(void);
 /* Stops the run with 128 + signal when a stop signal arrived. */
 void tb_signals_check(struct tb_vm *vm);
 

@@ -7,6 +7,7 @@
 
 #include "dumpcore.h"
 #include "exitcodes.h"
+#include "io.h"
 #include "stats.h"
 #include "stop.h"
 

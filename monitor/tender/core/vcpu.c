@@ -1,4 +1,4 @@
-/* vcpu.c: the KVM_RUN loop: PIO and MMIO hypercalls, fault-stub reports, and every other exit as a guest fault. */
+/* vcpu.c: the KVM_RUN loop: PIO and MMIO hypercalls, registered ports, fault-stub reports, every other exit a guest fault. */
 #include <errno.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -6,15 +6,24 @@
 #include "fault.h"
 #include "hypercall.h"
 #include "signals.h"
-#include "solo5_ring.h"
-#include "stats.h"
 #include "stop.h"
 #include "vcpu.h"
 
 /* Hypercall slots up to the doorbells: any store here names a hypercall, known or not. */
 #define HYPERCALL_WINDOW (TB_DOORBELL_MMIO_BASE - TB_HYPERCALL_MMIO_BASE)
 
-/* `outl` from ring 0: Solo5 guests (port 0x500 + n) and our fault stubs. */
+/* A port a module registered (Solo5's ring kick); 0 when none did. */
+static int run_port(struct tb_vm *vm, uint16_t port, uint32_t value)
+{
+    for (unsigned i = 0; i < vm->port_count; i++)
+        if (vm->ports[i].port == port) {
+            vm->ports[i].fn(vm, value);
+            return 1;
+        }
+    return 0;
+}
+
+/* `outl` from ring 0: Solo5 guests (port 0x500 + n), our fault stubs, the modules' ports. */
 static void handle_pio(struct tb_vm *vm)
 {
     struct kvm_run *run = vm->run;
@@ -26,10 +35,8 @@ static void handle_pio(struct tb_vm *vm)
     memcpy(&value, (uint8_t *)run + run->io.data_offset, sizeof value);
     if (port == TB_FAULT_PIO_PORT)
         tb_fault_report(vm, value);
-    if (port == HVT_RING_KICK_PIO_BASE) {
-        tb_solo5_ring_kick(vm);
+    if (run_port(vm, port, value))
         return;
-    }
     if (port < HVT_HYPERCALL_PIO_BASE || port >= HVT_HYPERCALL_PIO_BASE + HVT_HYPERCALL_MAX)
         tb_guest_fault(vm, "port I/O to unknown port 0x%x", port);
     tb_hypercall_dispatch(vm, port - HVT_HYPERCALL_PIO_BASE, value);
@@ -89,7 +96,7 @@ void tb_vcpu_run(struct tb_vm *vm)
             tb_signals_check(vm);
             continue;
         }
-        tb_stats.userspace_exits++;
+        vm->count.userspace_exits++;
         handle_exit(vm);
     }
 }

@@ -3,11 +3,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "args.h"
+#include "elf.h"
 #include "log.h"
 #include "manifest.h"
 #include "mem.h"
-#include "block.h"
-#include "net.h"
+#include "module.h"
 
 static void check_abi(const struct tb_image *img)
 {
@@ -39,8 +40,8 @@ static void check_entry(const struct tb_image *img, const struct mft_entry *e, u
     if (!e->name[0])
         tb_die_solo5("%s: malformed manifest: entry %u has an empty name", img->path, i);
     if (!is_device(e))
-        tb_die_solo5("%s: malformed manifest: entry '%s' has unknown type %u", img->path, tb_printable(e->name),
-                     e->type);
+        tb_die_solo5("%s: malformed manifest: entry '%s' has unknown type %u", img->path,
+                     tb_printable(&(struct tb_printable){ 0 }, e->name), e->type);
 }
 
 static void check_entries(const struct tb_image *img, const struct mft *m)
@@ -49,7 +50,8 @@ static void check_entries(const struct tb_image *img, const struct mft *m)
         check_entry(img, &m->e[i], i);
         for (unsigned j = 0; j < i; j++)
             if (is_device(&m->e[i]) && is_device(&m->e[j]) && !strcmp(m->e[i].name, m->e[j].name))
-                tb_die_solo5("%s: malformed manifest: name '%s' appears twice", img->path, tb_printable(m->e[i].name));
+                tb_die_solo5("%s: malformed manifest: name '%s' appears twice", img->path,
+                             tb_printable(&(struct tb_printable){ 0 }, m->e[i].name));
     }
 }
 
@@ -128,32 +130,24 @@ void tb_manifest_match(const struct tb_manifest *mft, const struct tb_config *cf
         const struct mft_entry *e = &mft->m->e[i];
         if (!is_device(e) || configured(cfg, e))
             continue;
+        struct tb_printable name;
+        tb_printable(&name, e->name);
         if (e->type == MFT_DEV_NET_BASIC)
-            tb_die("the guest needs network device '%s': give --net:%s=TAPIF", tb_printable(e->name),
-                   tb_printable(e->name));
-        tb_die("the guest needs block device '%s': give --block:%s=PATH", tb_printable(e->name),
-               tb_printable(e->name));
+            tb_die("the guest needs network device '%s': give --net:%s=TAPIF", name.s, name.s);
+        tb_die("the guest needs block device '%s': give --block:%s=PATH", name.s, name.s);
     }
 }
 
+/* The modules fill in their own devices' entries: this file knows no device. */
 void tb_manifest_install(struct tb_vm *vm, const struct tb_manifest *mft)
 {
     struct mft *copy = tb_low(vm, TB_MFT_GPA);
     memcpy(copy, mft->m, mft->size);
     for (unsigned i = 0; i < copy->entries; i++) {
-        struct mft_entry *e = &copy->e[i];
-        memset(&e->b, 0, sizeof e->b);
-        e->attached = 0;
-        const struct tb_nic *nic = tb_nic_for_handle(i);
-        const struct tb_block *blk = tb_block_for_handle(i);
-        if (nic) {
-            memcpy(e->u.net_basic.mac, nic->mac, sizeof nic->mac);
-            e->u.net_basic.mtu = nic->mtu;
-            e->attached = 1;
-        } else if (blk) {
-            e->u.block_basic.capacity = blk->capacity;
-            e->u.block_basic.block_size = (uint16_t)blk->sector_size;
-            e->attached = 1;
-        }
+        memset(&copy->e[i].b, 0, sizeof copy->e[i].b);
+        copy->e[i].attached = 0;
     }
+    for (const struct tb_module *const *m = vm->modules; *m; m++)
+        if ((*m)->install)
+            (*m)->install(vm, copy);
 }

@@ -4,10 +4,11 @@
 
 #include <stddef.h>
 
-#include "args.h"
-#include "elf.h"
 #include "tb_abi.h"
 #include "vm.h"
+
+struct tb_config;
+struct tb_image;
 
 struct tb_manifest {
     struct mft *m;  /* a validated, malloc'ed copy of the image's manifest */
@@ -20,7 +21,7 @@ void tb_manifest_read(const struct tb_image *img, struct tb_manifest *out);
 void tb_manifest_match(const struct tb_manifest *mft, const struct tb_config *cfg);
 /* Index of the entry called `name`, or -1. */
 int tb_manifest_index(const struct tb_manifest *mft, const char *name);
-/* Copies the manifest to TB_MFT_GPA with attached, mac and mtu filled in from the open NICs. */
+/* Copies the manifest to TB_MFT_GPA, every entry detached; then each module's install hook fills in its devices. */
 void tb_manifest_install(struct tb_vm *vm, const struct tb_manifest *mft);
 
 #endif /* TB_MANIFEST_H */

@@ -7,7 +7,7 @@
 
 static const struct tb_io_mode modes[] = {
     { .name = "hypercall" },
-    { .name = "solo5-ring" }, /* Solo5 0.12's own ring, for Solo5 guests: solo5_ring.c, set up before boot */
+    { .name = "solo5-ring" }, /* Solo5 0.12's own ring, for Solo5 guests: net/solo5_ring.c, set up by its module before boot */
     { .name = "poll", .setup = tb_shm_setup_poll, .teardown = tb_shm_teardown },
     { .name = "event", .setup = tb_shm_setup_event, .teardown = tb_shm_teardown },
     { .name = "hybrid", .setup = tb_shm_setup_hybrid, .teardown = tb_shm_teardown },
@@ -21,14 +21,12 @@ const struct tb_io_mode *tb_io_mode_find(const char *name)
     return NULL;
 }
 
-const char *tb_io_mode_names(void)
+void tb_io_mode_names(char *buf, size_t size)
 {
-    static char names[256];
-    if (!names[0])
-        for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++) {
-            if (i)
-                strncat(names, ", ", sizeof names - strlen(names) - 1);
-            strncat(names, modes[i].name, sizeof names - strlen(names) - 1);
-        }
-    return names;
+    buf[0] = '\0';
+    for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++) {
+        if (i)
+            strncat(buf, ", ", size - strlen(buf) - 1);
+        strncat(buf, modes[i].name, size - strlen(buf) - 1);
+    }
 }

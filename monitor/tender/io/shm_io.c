@@ -6,6 +6,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "args.h"
+#include "log.h"
+#include "net.h"
 #include "shm.h"
 #include "stats.h"
 #include "stop.h"
@@ -205,7 +208,7 @@ static inline void cpu_relax(void)
 void *tb_shm_io_main(void *arg)
 {
     struct shm_state *s = arg;
-    tb_stats_register_thread("io");
+    tb_stats_register_thread(s->vm->stats, "io");
     __atomic_store_n(&s->started, 1, __ATOMIC_RELEASE);
 
     uint64_t idle_since = 0;

@@ -2,17 +2,17 @@
 #include <errno.h>
 #include <unistd.h>
 
+#include "hc_net.h"
 #include "hypercall.h"
 #include "net.h"
 #include "shm.h"
-#include "stop.h"
 
 void tb_hc_net_write(struct tb_vm *vm, uint64_t gpa)
 {
     struct hvt_hc_net_write *w = TB_HC_ARG(vm, gpa, struct hvt_hc_net_write, HVT_HYPERCALL_NET_WRITE);
-    struct tb_nic *nic = tb_nic_for_handle(w->handle);
+    struct tb_nic *nic = tb_nic_for_handle(vm, w->handle);
     uint64_t len = w->len;
-    if (!nic || len > tb_nic_max_frame(nic) || tb_shm_attached(w->handle)) { /* an attached TAP is the IO thread's */
+    if (!nic || len > tb_nic_max_frame(nic) || tb_shm_attached(vm, w->handle)) { /* an attached TAP is the IO thread's */
         w->ret = SOLO5_R_EINVAL;
         return;
     }
@@ -33,9 +33,9 @@ void tb_hc_net_write(struct tb_vm *vm, uint64_t gpa)
 void tb_hc_net_read(struct tb_vm *vm, uint64_t gpa)
 {
     struct hvt_hc_net_read *r = TB_HC_ARG(vm, gpa, struct hvt_hc_net_read, HVT_HYPERCALL_NET_READ);
-    struct tb_nic *nic = tb_nic_for_handle(r->handle);
+    struct tb_nic *nic = tb_nic_for_handle(vm, r->handle);
     uint64_t len = r->len;
-    if (!nic || tb_shm_attached(r->handle)) {
+    if (!nic || tb_shm_attached(vm, r->handle)) {
         r->ret = SOLO5_R_EINVAL;
         return;
     }

@@ -1,15 +1,18 @@
-/* net.c: opens each --net TAP (in its namespace when given), binds it to its manifest handle, picks its MAC. */
+/* net.c: opens each --net TAP (in its namespace when given), binds it to its manifest handle, picks its MAC; reports it. */
 #include <string.h>
 #include <sys/random.h>
 
+#include "args.h"
+#include "json.h"
 #include "log.h"
 #include "manifest.h"
 #include "net.h"
 #include "netns.h"
 
-struct tb_nic tb_nics[MFT_MAX_ENTRIES];
-unsigned tb_nic_count;
-static struct tb_nic *by_handle[MFT_MAX_ENTRIES];
+enum phase {
+    FOREIGN, /* the TAPs given as TAPIF@NETNS: opened before joining --netns */
+    LOCAL,   /* the others: opened in the monitor's final namespace */
+};
 
 /* A random unicast, locally administered address, unless --net-mac gave one. */
 static void choose_mac(struct tb_nic *nic)
@@ -23,9 +26,9 @@ static void choose_mac(struct tb_nic *nic)
     nic->mac[0] = (uint8_t)((nic->mac[0] & 0xfc) | 0x02);
 }
 
-static void open_one(const struct tb_net_arg *arg, int handle)
+static void open_one(struct tb_net *net, const struct tb_net_arg *arg, int handle)
 {
-    struct tb_nic *nic = &tb_nics[tb_nic_count++];
+    struct tb_nic *nic = &net->nics[net->count++];
     nic->arg = arg;
     nic->handle = (unsigned)handle;
     if (arg->netns[0]) {
@@ -37,23 +40,62 @@ static void open_one(const struct tb_net_arg *arg, int handle)
         nic->fd = tb_tap_open(arg->ifname, NULL, &nic->mtu);
     }
     choose_mac(nic);
-    by_handle[handle] = nic;
+    net->by_handle[handle] = nic;
 }
 
-void tb_net_open(const struct tb_config *cfg, const struct tb_manifest *mft, enum tb_net_phase phase)
+static void open_phase(struct tb_net *net, const struct tb_config *cfg, const struct tb_manifest *mft, enum phase phase)
 {
     for (unsigned i = 0; i < cfg->net_count; i++) {
         const struct tb_net_arg *arg = &cfg->nets[i];
-        if ((arg->netns[0] != 0) != (phase == TB_NET_FOREIGN))
+        if ((arg->netns[0] != 0) != (phase == FOREIGN))
             continue;
         int handle = tb_manifest_index(mft, arg->name);
         if (handle < 0) /* tb_manifest_match ran first */
             tb_die("--net:%s: no such device in the manifest", arg->name);
-        open_one(arg, handle);
+        open_one(net, arg, handle);
     }
 }
 
-struct tb_nic *tb_nic_for_handle(uint64_t handle)
+/* Order matters: TAPs named with @NETNS are opened before joining --netns (the whole monitor's), the others after. */
+void tb_net_attach(struct tb_vm *vm, const struct tb_manifest *mft)
 {
-    return handle < MFT_MAX_ENTRIES ? by_handle[handle] : NULL;
+    struct tb_net *net = tb_xcalloc(1, sizeof *net);
+    net->poll_epfd = -1;
+    vm->net = net;
+    open_phase(net, vm->cfg, mft, FOREIGN);
+    if (vm->cfg->netns[0])
+        tb_netns_enter(vm->cfg->netns, "--netns");
+    open_phase(net, vm->cfg, mft, LOCAL);
+}
+
+void tb_net_install(struct tb_vm *vm, struct mft *guest_copy)
+{
+    for (unsigned i = 0; i < vm->net->count; i++) {
+        const struct tb_nic *nic = &vm->net->nics[i];
+        struct mft_entry *e = &guest_copy->e[nic->handle];
+        memcpy(e->u.net_basic.mac, nic->mac, sizeof nic->mac);
+        e->u.net_basic.mtu = nic->mtu;
+        e->attached = 1;
+    }
+}
+
+void tb_net_stats(const struct tb_vm *vm, FILE *f)
+{
+    const struct tb_net *net = vm->net;
+    unsigned count = net ? net->count : 0;
+    fprintf(f, "  \"nics\": {");
+    for (unsigned i = 0; i < count; i++) {
+        const struct tb_nic *n = &net->nics[i];
+        fprintf(f, "%s\n    ", i ? "," : "");
+        tb_json_string(f, n->arg->name);
+        fprintf(f, ": {\"tap\": ");
+        tb_json_string(f, n->arg->ifname);
+        fprintf(f,
+                ", \"rx_packets\": %llu, \"rx_bytes\": %llu, \"rx_drops\": %llu, "
+                "\"tx_packets\": %llu, \"tx_bytes\": %llu, \"tx_drops\": %llu}",
+                (unsigned long long)n->st.rx_packets, (unsigned long long)n->st.rx_bytes,
+                (unsigned long long)n->st.rx_drops, (unsigned long long)n->st.tx_packets,
+                (unsigned long long)n->st.tx_bytes, (unsigned long long)n->st.tx_drops);
+    }
+    fprintf(f, "%s},\n", count ? "\n  " : "");
 }

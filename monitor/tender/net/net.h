@@ -3,10 +3,13 @@
 #define TB_NET_H
 
 #include <stdint.h>
+#include <stdio.h>
 
-#include "args.h"
+#include "tb_abi.h"
+#include "vm.h"
 
 struct tb_manifest;
+struct tb_net_arg;
 
 struct tb_nic_stats {
     uint64_t rx_packets, rx_bytes, rx_drops;
@@ -22,18 +25,26 @@ struct tb_nic {
     struct tb_nic_stats st;
 };
 
-extern struct tb_nic tb_nics[MFT_MAX_ENTRIES];
-extern unsigned tb_nic_count;
-
-enum tb_net_phase {
-    TB_NET_FOREIGN, /* the TAPs given as TAPIF@NETNS: opened before joining --netns */
-    TB_NET_LOCAL,   /* the others: opened in the monitor's final namespace */
+/* vm->net: every NIC, and the POLL hypercall's epoll set over their TAPs. */
+struct tb_net {
+    struct tb_nic nics[MFT_MAX_ENTRIES];
+    unsigned count;
+    struct tb_nic *by_handle[MFT_MAX_ENTRIES];
+    int poll_epfd;                /* -1 until the first POLL */
 };
 
-/* Opens the phase's TAPs and binds them to their manifest handles; dies with a one-line reason. */
-void tb_net_open(const struct tb_config *cfg, const struct tb_manifest *mft, enum tb_net_phase phase);
+/* The net module's attach hook: opens every --net TAP (those named with @NETNS before joining --netns). */
+void tb_net_attach(struct tb_vm *vm, const struct tb_manifest *mft);
+/* The install hook: each NIC's entry in the guest's manifest gets its MAC and MTU and is marked attached. */
+void tb_net_install(struct tb_vm *vm, struct mft *guest_copy);
+/* The stats hook: `"nics": {...},`. */
+void tb_net_stats(const struct tb_vm *vm, FILE *f);
+
 /* The NIC behind a guest handle, or NULL when the handle is not an attached NET device. */
-struct tb_nic *tb_nic_for_handle(uint64_t handle);
+static inline struct tb_nic *tb_nic_for_handle(const struct tb_vm *vm, uint64_t handle)
+{
+    return handle < MFT_MAX_ENTRIES ? vm->net->by_handle[handle] : NULL;
+}
 /* Largest frame the guest may send on this NIC: MTU plus the Ethernet header. */
 static inline uint64_t tb_nic_max_frame(const struct tb_nic *nic)
 {

@@ -1,4 +1,4 @@
-/* shm.h: shmstream in the monitor: the --io=poll|event|hybrid modes, their state, and the hooks the hypercall and stats code call. */
+/* shm.h: shmstream in the monitor: the --io=poll|event|hybrid modes, their state (vm->shm), and what the hypercalls ask of it. */
 #ifndef TB_SHM_H
 #define TB_SHM_H
 
@@ -6,10 +6,11 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "net.h"
 #include "shm_ring.h"
 #include "tb_ring.h"
 #include "vm.h"
+
+struct tb_nic;
 
 /* epoll token of the guest-wake eventfd in the POLL hypercall's set (handles are < 64). */
 #define TB_SHM_WAKE_TOKEN 64u
@@ -53,9 +54,9 @@ struct shm_state {
     pthread_t thread;
     int running;
     uint64_t io_sleeps, io_wakeups;
+    int poll_wake_added;         /* the vCPU thread's POLL set holds wake_fd */
+    uint64_t poll_removed;       /* handles whose TAP left the POLL set */
 };
-
-extern struct shm_state tb_shm;
 
 /* io.c's table entries. */
 void tb_shm_setup_poll(struct tb_vm *vm);
@@ -66,16 +67,14 @@ void tb_shm_teardown(struct tb_vm *vm);
 /* shm_io.c: the IO thread's body. */
 void *tb_shm_io_main(void *arg);
 
-/* Hooks for hc_net.c / hc_poll.c / stats.c (all cheap no-ops in hypercall mode). */
+/* What hc_net.c and hc_poll.c ask (all cheap no-ops without shmstream: vm->shm is NULL then). */
 /* 1 when `handle` moved to its rings: its NET hypercalls are refused, the TAP belongs to the IO thread. */
-int tb_shm_attached(uint64_t handle);
+int tb_shm_attached(const struct tb_vm *vm, uint64_t handle);
 /* Before each POLL wait: drops newly attached TAPs from the POLL set, adds the guest-wake eventfd once. */
-void tb_shm_poll_sync(int epoll_fd);
+void tb_shm_poll_sync(struct tb_vm *vm, int epoll_fd);
 /* After a POLL wait returned the wake token: consume the wakeup. */
-void tb_shm_poll_woken(void);
+void tb_shm_poll_woken(struct tb_vm *vm);
 /* Handles whose RX ring holds frames (for POLL's ready set). */
-uint64_t tb_shm_ready_set(void);
-/* `"shmstream": {...},` for the stats JSON (nothing in hypercall mode). */
-void tb_shm_stats_json(FILE *f);
+uint64_t tb_shm_ready_set(const struct tb_vm *vm);
 
 #endif /* TB_SHM_H */

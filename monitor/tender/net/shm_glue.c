@@ -1,23 +1,25 @@
-/* shm_glue.c: what the vCPU thread's hypercalls and the stats need from shmstream: attach state, POLL wakeups, counters. */
+/* shm_glue.c: what the vCPU thread's hypercalls need from shmstream (attach state, POLL wakeups); the shmstream module's counters. */
 #include <errno.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 
 #include "log.h"
+#include "module.h"
+#include "net.h"
 #include "shm.h"
 
-static struct shm_nic *by_handle(uint64_t handle)
+static const struct shm_nic *by_handle(const struct shm_state *s, uint64_t handle)
 {
-    for (unsigned i = 0; i < tb_shm.count; i++)
-        if (tb_shm.nics[i].handle == handle)
-            return &tb_shm.nics[i];
+    for (unsigned i = 0; i < s->count; i++)
+        if (s->nics[i].handle == handle)
+            return &s->nics[i];
     return NULL;
 }
 
-int tb_shm_attached(uint64_t handle)
+int tb_shm_attached(const struct tb_vm *vm, uint64_t handle)
 {
-    struct shm_nic *n = tb_shm.count ? by_handle(handle) : NULL;
+    const struct shm_nic *n = vm->shm ? by_handle(vm->shm, handle) : NULL;
     return n && __atomic_load_n(&n->attached, __ATOMIC_ACQUIRE);
 }
 
@@ -27,41 +29,41 @@ int tb_shm_attached(uint64_t handle)
  * TAP leaves the POLL set: it belongs to the IO thread, and waking the guest on
  * a frame that is not in its ring yet would cost it a useless exit.
  */
-void tb_shm_poll_sync(int epoll_fd)
+void tb_shm_poll_sync(struct tb_vm *vm, int epoll_fd)
 {
-    static int wake_added;
-    static uint64_t removed; /* handles whose TAP left the set */
-    if (!tb_shm.count)
+    struct shm_state *s = vm->shm;
+    if (!s || !s->count)
         return;
-    if (!wake_added) {
+    if (!s->poll_wake_added) {
         struct epoll_event ev = { .events = EPOLLIN, .data.u64 = TB_SHM_WAKE_TOKEN };
-        if (epoll_ctl(epoll_fd, EPOLL_CTL_ADD, tb_shm.wake_fd, &ev) < 0)
+        if (epoll_ctl(epoll_fd, EPOLL_CTL_ADD, s->wake_fd, &ev) < 0)
             tb_die_errno("epoll_ctl (shmstream wake)");
-        wake_added = 1;
+        s->poll_wake_added = 1;
     }
-    for (unsigned i = 0; i < tb_shm.count; i++) {
-        struct shm_nic *n = &tb_shm.nics[i];
-        if ((removed >> n->handle) & 1 || !__atomic_load_n(&n->attached, __ATOMIC_ACQUIRE))
+    for (unsigned i = 0; i < s->count; i++) {
+        struct shm_nic *n = &s->nics[i];
+        if ((s->poll_removed >> n->handle) & 1 || !__atomic_load_n(&n->attached, __ATOMIC_ACQUIRE))
             continue;
         if (epoll_ctl(epoll_fd, EPOLL_CTL_DEL, n->nic->fd, NULL) < 0 && errno != ENOENT)
             tb_die_errno("epoll_ctl (shmstream TAP)");
-        removed |= 1ULL << n->handle;
+        s->poll_removed |= 1ULL << n->handle;
     }
 }
 
-void tb_shm_poll_woken(void)
+void tb_shm_poll_woken(struct tb_vm *vm)
 {
     uint64_t v;
     /* Read only after the wait: a wakeup that raced with the guest's entry into POLL must not be lost. */
-    if (read(tb_shm.wake_fd, &v, sizeof v) < 0 && errno != EAGAIN)
+    if (vm->shm && read(vm->shm->wake_fd, &v, sizeof v) < 0 && errno != EAGAIN)
         tb_warn("shmstream: reading the wake eventfd: %s", strerror(errno));
 }
 
-uint64_t tb_shm_ready_set(void)
+uint64_t tb_shm_ready_set(const struct tb_vm *vm)
 {
+    const struct shm_state *s = vm->shm;
     uint64_t set = 0;
-    for (unsigned i = 0; i < tb_shm.count; i++) {
-        struct shm_nic *n = &tb_shm.nics[i];
+    for (unsigned i = 0; s && i < s->count; i++) {
+        const struct shm_nic *n = &s->nics[i];
         if (!__atomic_load_n(&n->attached, __ATOMIC_ACQUIRE))
             continue;
         /* Racy by nature (the IO thread moves on): a hint, and the guest re-checks its ring. */
@@ -78,10 +80,11 @@ static const char *mode_name(enum tb_shm_mode m)
     return m == TB_SHM_MODE_POLL ? "poll" : m == TB_SHM_MODE_EVENT ? "event" : "hybrid";
 }
 
-void tb_shm_stats_json(FILE *f)
+/* `"shmstream": {...},` (nothing without shmstream). */
+static void stats(const struct tb_vm *vm, FILE *f)
 {
-    struct shm_state *s = &tb_shm;
-    if (!s->vm)
+    const struct shm_state *s = vm->shm;
+    if (!s)
         return;
     fprintf(f, "  \"shmstream\": {\"mode\": \"%s\", \"slots\": %u, \"guest_spin_us\": %llu, \"io_idle_us\": %llu, "
                "\"budget\": %u, \"io_sleeps\": %llu, \"io_wakeups\": %llu, \"nics\": {",
@@ -104,3 +107,8 @@ void tb_shm_stats_json(FILE *f)
     }
     fprintf(f, "}},\n");
 }
+
+const struct tb_module tb_module_shmstream = {
+    .name = "shmstream",
+    .stats = stats,
+};

@@ -6,12 +6,11 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "args.h"
 #include "log.h"
 #include "mem.h"
+#include "net.h"
 #include "shm.h"
-#include "stats.h"
-
-struct shm_state tb_shm = { .epfd = -1, .wake_fd = -1, .stop_fd = -1 };
 
 #define PAGE 4096ULL
 #define PAGE_UP(x) (((x) + PAGE - 1) & ~(PAGE - 1))
@@ -40,7 +39,7 @@ static void place_region(struct shm_state *s, struct tb_vm *vm)
 {
     uint64_t ring = PAGE_UP(TB_RING_BYTES(s->slots));
     s->gpa = PAGE_UP(vm->kernel_end);
-    s->size = TB_SHM_HEADER_SIZE + (uint64_t)tb_nic_count * 2 * ring;
+    s->size = TB_SHM_HEADER_SIZE + (uint64_t)vm->net->count * 2 * ring;
     if (s->gpa + s->size + GUEST_STACK_ROOM > vm->mem_size)
         tb_die("--mem=%u is too small for shmstream: the image and %llu KiB of rings need more", vm->cfg->mem_mib,
                (unsigned long long)(s->size >> 10));
@@ -61,11 +60,11 @@ static void place_region(struct shm_state *s, struct tb_vm *vm)
     h->doorbell_base = TB_DOORBELL_MMIO_BASE;
 
     uint64_t off = TB_SHM_HEADER_SIZE;
-    for (unsigned i = 0; i < tb_nic_count; i++) {
+    for (unsigned i = 0; i < vm->net->count; i++) {
         struct shm_nic *n = &s->nics[s->count++];
         char name[80];
-        n->nic = &tb_nics[i];
-        n->handle = tb_nics[i].handle;
+        n->nic = &vm->net->nics[i];
+        n->handle = n->nic->handle;
         n->doorbell_fd = -1;
         uint32_t frame_max = (uint32_t)tb_nic_max_frame(n->nic);
         snprintf(name, sizeof name, "%s rx", n->nic->arg->name);
@@ -123,8 +122,10 @@ static void bind_doorbells(struct shm_state *s, struct tb_vm *vm)
 
 static void setup(struct tb_vm *vm, enum tb_shm_mode mode)
 {
-    struct shm_state *s = &tb_shm;
+    struct shm_state *s = tb_xcalloc(1, sizeof *s);
+    s->epfd = s->wake_fd = s->stop_fd = -1;
     s->vm = vm;
+    vm->shm = s;
     s->mode = mode;
     read_tunables(s, &vm->cfg->shm);
     place_region(s, vm);
@@ -156,9 +157,8 @@ void tb_shm_setup_hybrid(struct tb_vm *vm) { setup(vm, TB_SHM_MODE_HYBRID); }
  */
 void tb_shm_teardown(struct tb_vm *vm)
 {
-    struct shm_state *s = &tb_shm;
-    (void)vm;
-    if (!s->running || pthread_equal(pthread_self(), s->thread))
+    struct shm_state *s = vm->shm;
+    if (!s || !s->running || pthread_equal(pthread_self(), s->thread))
         return;
     if (__atomic_exchange_n(&s->stop, 1, __ATOMIC_ACQ_REL) != 0)
         for (;;) /* the IO thread is stopping the guest and exits the process */

@@ -4,8 +4,9 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
+#include <linux/kvm.h>
 
-#include "stats.h"
+#include "kvm_stats.h"
 
 struct desc_table {
     struct kvm_stats_header h;
