@@ -241,7 +241,7 @@ static int cmd_input(char **argv)
     } else {
         printf("%s\n", r == TB_IN_HANDLED ? "handled" : "ignored");
     }
-    const uint8_t *learned = tb_arp_lookup(&nic, ip_arg("10.0.0.1"));
+    const uint8_t *learned = tb_arp_lookup(&nic.arp, ip_arg("10.0.0.1"));
     if (learned)
         print_hex("learned 10.0.0.1", learned, 6);
     return 0;

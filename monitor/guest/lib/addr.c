@@ -1,5 +1,5 @@
 /* addr.c: IPv4 and MAC addresses: dotted-quad parsing and formatting, prefix masks. */
-#include "tb_net.h"
+#include "tb_wire.h"
 #include "tb_fmt.h"
 
 const uint8_t tb_mac_broadcast[TB_ETH_ALEN] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };

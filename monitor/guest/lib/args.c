@@ -1,7 +1,7 @@
 /* args.c: parses the apps' shared --name=value command line into struct tb_args, with one-line reasons for errors. */
 #include "tb_args.h"
 #include "tb_fmt.h"
-#include "tb_net.h"
+#include "tb_wire.h"
 #include "tb_string.h"
 
 struct option {

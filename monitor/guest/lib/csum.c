@@ -1,5 +1,5 @@
 /* csum.c: the Internet checksum (RFC 1071), summing 32-bit words into a 64-bit accumulator. */
-#include "tb_net.h"
+#include "tb_wire.h"
 
 /* Unaligned loads that may alias anything: frames sit at arbitrary offsets. */
 typedef uint32_t __attribute__((aligned(1), may_alias)) u32_unaligned;

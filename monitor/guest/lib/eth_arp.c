@@ -1,5 +1,5 @@
 /* eth_arp.c: Ethernet headers and Ethernet/IPv4 ARP frames (RFC 826), built and parsed. */
-#include "tb_net.h"
+#include "tb_wire.h"
 #include "tb_string.h"
 
 size_t tb_eth_build(uint8_t *frame, const uint8_t dst[TB_ETH_ALEN],

@@ -1,5 +1,5 @@
 /* icmp.c: ICMP echo (RFC 792): the reply to an echo request, built from the request. */
-#include "tb_net.h"
+#include "tb_wire.h"
 #include "tb_string.h"
 
 size_t tb_icmp_echo_reply(const uint8_t *frame, size_t len, uint8_t *out, size_t cap,

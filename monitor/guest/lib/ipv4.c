@@ -1,5 +1,5 @@
 /* ipv4.c: IPv4 headers (RFC 791): build with checksum, parse and validate. */
-#include "tb_net.h"
+#include "tb_wire.h"
 
 #define IP_DF 0x4000
 #define IP_MF 0x2000

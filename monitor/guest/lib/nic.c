@@ -1,7 +1,9 @@
 /* nic.c: one Solo5 NIC with our IPv4 address: acquire, classify input, answer ARP and ping, batch transmit. */
-#include "tb_net.h"
+#include "tb_arp_cache.h"
 #include "tb_fmt.h"
+#include "tb_nic.h"
 #include "tb_string.h"
+#include "tb_wire.h"
 
 int tb_nic_open(struct tb_nic *nic, const char *name, uint32_t ip, unsigned prefix, uint32_t gw)
 {
@@ -59,7 +61,7 @@ static void arp_input(struct tb_nic *nic, const struct tb_arp_view *arp)
 {
     if (arp->tpa != nic->ip || arp->spa == 0)
         return;
-    tb_arp_learn(nic, arp->spa, arp->sha);
+    tb_arp_learn(&nic->arp, arp->spa, arp->sha);
     if (arp->op != TB_ARP_REQUEST)
         return;
     uint8_t reply[TB_ETH_HLEN + TB_ARP_LEN];

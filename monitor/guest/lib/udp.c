@@ -1,5 +1,5 @@
 /* udp.c: UDP datagrams (RFC 768) in Ethernet/IPv4 frames: build with checksums, parse and validate. */
-#include "tb_net.h"
+#include "tb_wire.h"
 #include "tb_string.h"
 
 /* The pseudo-header sum: addresses, protocol and UDP length, as stored in network order. */

@@ -1,4 +1,4 @@
-/* net.c: solo5_net_* over the hypercall backend: acquire from the monitor's manifest copy, read, write, queue/flush. */
+/* solo5_net.c: solo5_net_* over the hypercall backend: acquire from the monitor's manifest copy, read, write, queue/flush. */
 #include "solo5.h"
 #include "tb_string.h"
 #include "runtime.h"
