@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import sys
+
+FIRST_SUBNET = int(ipaddress.IPv4Address("10.100.0.0"))
+LINKS_MAX = (int(ipaddress.IPv4Address("10.255.255.255")) + 1 - FIRST_SUBNET) // 4
 
 
 def chain(count: int, name: str, guest_image: str | None) -> str:
@@ -21,8 +25,10 @@ def chain(count: int, name: str, guest_image: str | None) -> str:
 
 
 def _subnet(index: int) -> str:
-    """One /30 per link: 10.X.Y.0/30 with 64 links per /24."""
-    return f"10.{100 + index // 64}.{(index % 64) * 4}.0/30"
+    """One /30 per link, consecutive from 10.100.0.0: room for 2.5 million links inside 10.0.0.0/8."""
+    if index >= LINKS_MAX:
+        raise ValueError(f"more than {LINKS_MAX} links do not fit in 10.100.0.0 - 10.255.255.255")
+    return f"{ipaddress.IPv4Address(FIRST_SUBNET + 4 * index)}/30"
 
 
 def main() -> int:

@@ -63,8 +63,9 @@ def _create_namespaces(plan: Plan, record: Recorder, forget: Forgetter | None) -
 
 
 def _add_veths(veths) -> None:
-    """Every pair sent from our own namespace in batches, each end born in its own namespace with its MTU: no name ever
-    exists in the root namespace, and no per-namespace socket is needed. Namespace files are opened per batch."""
+    """Every pair sent from our own namespace in batches, each end born in its own namespace with its MTU: no
+    name ever exists in the root namespace, and no per-namespace socket is needed. Namespace files are opened
+    per batch (a batch's worth of descriptors at a time, however many namespaces)."""
     for start in range(0, len(veths), rtnl.MAX_PER_SEND):
         chunk = veths[start:start + rtnl.MAX_PER_SEND]
         fds: dict[str, int] = {}
@@ -82,41 +83,48 @@ def _add_veths(veths) -> None:
                 os.close(fd)
 
 
+Up = tuple[str, int | None, str | None]  # an interface to set up: name, MTU, bridge to join
+
+
 def _configure_namespaces(plan: Plan) -> None:
     """Per namespace, one batch of requests in one round trip: lo, veth peers and TAPs up (with their MTU and
     bridge), addresses, routes (in that order: a route's gateway must be on an interface that is up and
     addressed)."""
-    ups: dict[str, list[tuple[str, int | None, str | None]]] = {n.name: [("lo", None, None)] for n in plan.namespaces}
+    ups: dict[str, list[Up]] = {n.name: [("lo", None, None)] for n in plan.namespaces}
     for veth in plan.veths:  # this end was born up: only a bridge to join (the peer could not be born up)
         if veth.master:
             ups[veth.namespace].append((veth.ifname, None, veth.master))
         ups[veth.peer_namespace].append((veth.peer_ifname, None, veth.peer_master))
     for tap in plan.taps:
         ups[tap.namespace].append((tap.ifname, tap.mtu, tap.master))
-    addresses: dict[str, list[tuple[str, str]]] = {}
+    addresses: dict[str, list] = {}
     for address in plan.addresses:
-        addresses.setdefault(address.namespace, []).append((address.ifname, address.address))
+        addresses.setdefault(address.namespace, []).append(address)
     routes: dict[str, list] = {}
     for route in plan.routes:
         routes.setdefault(route.namespace, []).append(route)
     for namespace, interfaces in ups.items():
-        with rtnl.Socket(namespace) as sock:
-            named = len(interfaces) > 1 or namespace in addresses
-            indexes = sock.link_indexes() if named else {"lo": LOOPBACK_INDEX}
+        _configure_namespace(namespace, interfaces, addresses.get(namespace, []), routes.get(namespace, []))
 
-            def index(ifname: str) -> int:
-                if ifname not in indexes:
-                    raise LookupError(f"{namespace}: no interface {ifname!r}")
-                return indexes[ifname]
 
-            batch = rtnl.Batch()
-            for ifname, mtu, master in interfaces:
-                batch.set_up(index(ifname), ifname, mtu, index(master) if master else None)
-            for ifname, address in addresses.get(namespace, ()):
-                batch.add_address(index(ifname), ifname, address)
-            for route in routes.get(namespace, ()):
-                batch.add_route(route.dst, route.via)
-            sock.send_batch(batch)
+def _configure_namespace(namespace: str, interfaces: list[Up], addresses: list, routes: list) -> None:
+    with rtnl.Socket(namespace) as sock:
+        # Only lo to set up: its index is known without asking.
+        indexes = sock.link_indexes() if len(interfaces) > 1 or addresses else {"lo": LOOPBACK_INDEX}
+
+        def index(ifname: str) -> int:
+            if ifname not in indexes:
+                raise LookupError(f"{namespace}: no interface {ifname!r}")
+            return indexes[ifname]
+
+        batch = rtnl.Batch()
+        for ifname, mtu, master in interfaces:
+            batch.set_up(index(ifname), ifname, mtu, index(master) if master else None)
+        for address in addresses:
+            batch.add_address(index(address.ifname), address.ifname, address.address)
+        for route in routes:
+            batch.add_route(route.dst, route.via)
+        sock.send_batch(batch)
 
 
 def _write_sysctl(key: str, value: str) -> None:

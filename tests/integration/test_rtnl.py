@@ -6,8 +6,8 @@ import socket
 
 import pytest
 
-from testbed.apply import namespaces, nsenter, rtnl
 from framework.fixtures import unique_suffix
+from testbed.apply import namespaces, nsenter, rtnl
 
 
 @pytest.fixture
