@@ -8,6 +8,7 @@ import time
 from testbed.apply import namespaces, nsenter, procs
 
 KILL_WAIT_SECONDS = 2.0
+REMOVE_WORKERS = 4
 
 
 def kill_processes_in(names: list[str]) -> list[int]:
@@ -33,12 +34,7 @@ def kill_processes_in(names: list[str]) -> list[int]:
 
 def remove_namespaces(names: list[str]) -> list[str]:
     """Remove each namespace file; the kernel then destroys its interfaces (veth peers and TAPs included)."""
-    problems = []
-    for name in names:
-        try:
-            namespaces.remove(name)
-        except OSError as exc:
-            problems.append(f"netns {name}: {exc}")
+    problems = [f"netns {name}: {exc}" for name, exc in namespaces.remove_all(names, workers=REMOVE_WORKERS)]
     # Trust, but verify: a run's state is only deleted when nothing it recorded is left.
     problems += [f"netns {name}: still present after removal" for name in names
                  if os.path.lexists(nsenter.netns_path(name))]
