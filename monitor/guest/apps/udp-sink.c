@@ -1,3 +1,4 @@
+/* udp-sink.c: a built-in app that counts the UDP datagrams sent to it and reports them as JSON. */
 /*
  * udp-sink: counts UDP datagrams to --ip:--port (default 5000) on NIC "service0", answering ARP and ping;
  * prints {"t":..,"rx_packets":..,"rx_bytes":..} every second and a JSON summary at the end.

@@ -1,3 +1,4 @@
+/* udp-source.c: a built-in app that sends paced UDP and reports what it sent as JSON. */
 /*
  * udp-source: sends UDP from --ip to --dst on NIC "service0" at --rate (or max) for --seconds and/or --count,
  * batching with queue/flush; prints {"t":..,"tx_packets":..,"tx_bytes":..} each second and a JSON summary.
