@@ -13,7 +13,7 @@ FALLBACK = ("hypercall",)  # every monitor has it; used when the monitor is not 
 @functools.cache
 def io_modes() -> tuple[str, ...]:
     """The modes to parametrise over. Asking the monitor keeps this the only place to extend: a new mode in its
-    table (monitor/tender/io.c) shows up in every @pytest.mark.testbed_io_modes test without touching a test."""
+    table (monitor/tender/io/io.c) shows up in every @pytest.mark.testbed_io_modes test without touching a test."""
     from testbed.paths import MissingBuildError, monitor_path
 
     try:
