@@ -17,14 +17,14 @@ def chain(count: int, name: str, guest_image: str | None) -> str:
         lines.append(f"  guest: {{kind: unikernel, image: {guest_image}}}")
     lines.append("links:")
     for i in range(count - 1):
-        lines.append(f"  - {{endpoints: [n{i}:right, n{i + 1}:left], subnet: {_subnet(i)}}}")
+        lines.append(f"  - {{endpoints: [n{i}:right, n{i + 1}:left], subnet: {subnet(i)}}}")
     if guest_image:
-        lines.append(f"  - {{endpoints: [n{count - 1}:right, guest:service0], subnet: {_subnet(count - 1)}}}")
+        lines.append(f"  - {{endpoints: [n{count - 1}:right, guest:service0], subnet: {subnet(count - 1)}}}")
     lines += ["checks:", "  - ping: {from: n0, to: n1, count: 3, interval: 0.01}"] if count > 1 else []
     return "\n".join(lines) + "\n"
 
 
-def _subnet(index: int) -> str:
+def subnet(index: int) -> str:
     """One /30 per link, consecutive from 10.100.0.0: room for 2.5 million links inside 10.0.0.0/8."""
     if index >= LINKS_MAX:
         raise ValueError(f"more than {LINKS_MAX} links do not fit in 10.100.0.0 - 10.255.255.255")
@@ -39,12 +39,17 @@ def main() -> int:
     parser.add_argument("-o", "--output", help="file to write (default: stdout)")
     args = parser.parse_args()
     text = chain(args.count, args.name, args.guest)
-    if args.output:
-        with open(args.output, "w") as f:
+    emit(text, args.output)
+    return 0
+
+
+def emit(text: str, output: str | None) -> None:
+    """The generated topology to a file, or to stdout without one."""
+    if output:
+        with open(output, "w") as f:
             f.write(text)
     else:
         sys.stdout.write(text)
-    return 0
 
 
 if __name__ == "__main__":

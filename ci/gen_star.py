@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from gen_chain import _subnet
+from gen_chain import emit, subnet
 
 
 def star(spokes: int, name: str, guest_image: str | None, memory: int) -> str:
@@ -19,7 +19,7 @@ def star(spokes: int, name: str, guest_image: str | None, memory: int) -> str:
     spoke_nic = "service0" if guest_image else "eth0"
     lines.append("links:")
     # The hub's end first: it takes the .1 of each /30, the spoke the .2.
-    lines += [f"  - {{endpoints: [hub:e{i}, s{i}:{spoke_nic}], subnet: {_subnet(i)}}}" for i in range(spokes)]
+    lines += [f"  - {{endpoints: [hub:e{i}, s{i}:{spoke_nic}], subnet: {subnet(i)}}}" for i in range(spokes)]
     if spokes:
         lines += ["checks:", "  - ping: {from: hub, to: s0, count: 3, interval: 0.01}"]
     return "\n".join(lines) + "\n"
@@ -34,11 +34,7 @@ def main() -> int:
     parser.add_argument("-o", "--output", help="file to write (default: stdout)")
     args = parser.parse_args()
     text = star(args.spokes, args.name, args.guest, args.memory)
-    if args.output:
-        with open(args.output, "w") as f:
-            f.write(text)
-    else:
-        sys.stdout.write(text)
+    emit(text, args.output)
     return 0
 
 
