@@ -14,6 +14,10 @@ COMMAND_MODULES = (
     "testbed.cli.commands.monitor",
     "testbed.cli.commands.images",
     "testbed.cli.commands.experiment",
+    "testbed.cli.commands.links",
+    "testbed.cli.commands.capture",
+    "testbed.cli.commands.graph",
+    "testbed.cli.commands.agent",
 )
 
 
