@@ -1,6 +1,7 @@
 """topology.rules.addressing: who gets which address (explicit, else from the subnet), and every clash that makes."""
 from __future__ import annotations
 
+import bisect
 import ipaddress
 import itertools
 from dataclasses import dataclass, field
@@ -200,17 +201,65 @@ def _link_hosts(segment: Segment, automatic: list[Member]) -> tuple[dict[Member,
 
 
 def _check_overlaps(plan: AddressPlan) -> None:
-    seen: list[tuple[IPNetwork, DataPath, str]] = []
-    for segment in plan.segments:
+    """Each segment's networks against every earlier segment's, naming the earliest clash.
+
+    Two prefixes overlap only when one contains the other, so an index by (version, prefix length) answers
+    "which earlier network contains this one" with one dict look-up per prefix length in use, and "which does
+    it contain" with a bisect per longer length: linear-ish where pairwise comparison was quadratic (10,000 links).
+    """
+    index = _PrefixIndex()
+    for order, segment in enumerate(plan.segments):
         own = segment.networks()
         for network, path in own:
-            clash = next(((other, other_path, title) for other, other_path, title in seen
-                          if other.version == network.version and other.overlaps(network)), None)
+            clash = index.earliest_overlap(network, order)
             if clash:
                 other, other_path, title = clash
                 plan.findings.append(Finding(path, f"{network} overlaps {other} of {title}: each link and each "
                                              "bridge needs a subnet of its own", see=other_path))
-        seen.extend((network, path, segment.title) for network, path in dict(own).items())
+        for network, path in dict(own).items():
+            index.add(network, order, path, segment.title)
+
+
+@dataclass
+class _PrefixIndex:
+    """Networks added so far, by (version, prefix length): an exact-key dict and a sorted list of starts."""
+
+    exact: dict[tuple[int, int, int], tuple[int, int]] = field(default_factory=dict)  # -> (order, seq)
+    starts: dict[tuple[int, int], list[tuple[int, int, int]]] = field(default_factory=dict)  # (start, order, seq)
+    entries: list[tuple[IPNetwork, DataPath, str]] = field(default_factory=list)
+
+    def add(self, network: IPNetwork, order: int, path: DataPath, title: str) -> None:
+        seq = len(self.entries)
+        self.entries.append((network, path, title))
+        start = int(network.network_address)
+        self.exact.setdefault((network.version, network.prefixlen, start), (order, seq))
+        bisect.insort(self.starts.setdefault((network.version, network.prefixlen), []), (start, order, seq))
+
+    def earliest_overlap(self, network: IPNetwork, before: int) -> tuple[IPNetwork, DataPath, str] | None:
+        """The first-added network of a segment earlier than `before` that contains or lies within `network`."""
+        found = [hit for hit in (*self._containing(network), *self._contained(network)) if hit[0] < before]
+        return self.entries[min(found)[1]] if found else None
+
+    def _containing(self, network: IPNetwork) -> list[tuple[int, int]]:
+        bits, start = network.max_prefixlen, int(network.network_address)
+        hits = []
+        for version, length in self.starts:
+            if version == network.version and length <= network.prefixlen:
+                mask = ((1 << length) - 1) << (bits - length)
+                hit = self.exact.get((version, length, start & mask))
+                if hit:
+                    hits.append(hit)
+        return hits
+
+    def _contained(self, network: IPNetwork) -> list[tuple[int, int]]:
+        first, last = int(network.network_address), int(network.broadcast_address)
+        hits = []
+        for (version, length), starts in self.starts.items():
+            if version == network.version and length > network.prefixlen:
+                at = bisect.bisect_left(starts, (first, -1, -1))
+                inside = itertools.takewhile(lambda entry: entry[0] <= last, itertools.islice(starts, at, None))
+                hits.extend((order, seq) for _, order, seq in inside)
+        return hits
 
 
 def _check_duplicates(plan: AddressPlan) -> None:

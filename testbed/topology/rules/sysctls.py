@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,14 +15,22 @@ PER_INTERFACE_RE = re.compile(r"^(net\.ipv[46]\.(?:conf|neigh))\.([^.]+)\.(.+)$"
 
 
 def check_sysctls(topology: Topology) -> Iterator[Finding]:
+    ifnames = _ifnames_by_node(topology)  # once: a scan of every link per node is quadratic at 10,000 nodes
     for name, node in topology.nodes.items():
         if node.kind != "netns":
             continue
-        ifnames = {end.ifname for link in topology.links for end in link.endpoints if end.node == name}
         for key in node.sysctls:
-            problem = sysctl_problem(key, ifnames)
+            problem = sysctl_problem(key, ifnames.get(name, set()))
             if problem:
                 yield Finding(("nodes", name, "sysctls", key), problem, at_key=True)
+
+
+def _ifnames_by_node(topology: Topology) -> dict[str, set[str]]:
+    ifnames: dict[str, set[str]] = defaultdict(set)
+    for link in topology.links:
+        for end in link.endpoints:
+            ifnames[end.node].add(end.ifname)
+    return ifnames
 
 
 def sysctl_problem(key: str, ifnames: set[str]) -> str | None:
