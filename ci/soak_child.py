@@ -19,4 +19,5 @@ print("up", flush=True)
 try:
     lab.ping(next(iter(lab.nodes)), lab.plan.nodes[-1].name, count=1)
 finally:
+    print("down", flush=True)  # a fault aimed at teardown lands after this line
     lab.down()

@@ -57,7 +57,8 @@ def main(argv: list[str]) -> int:
     report = {"token": token, "seed": seed, "cycles": sum(counts[k] for k in ("clean", *FAULT_KINDS)),
               "seconds": round(elapsed, 1), "cycles_per_second": round(counts_total(counts) / elapsed, 2),
               "counts": dict(counts), "timings": timings, "left_for_down_all": {k: len(v) for k, v in orphans.items()},
-              "down_all_failures": down_failures, "leaks": leaks}
+              "down_all_failures": down_failures, "leaks": leaks,
+              "leftovers": sum(len(found) for found in leaks.values())}
     print_report(report)
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=1) + "\n")
@@ -69,11 +70,13 @@ def main(argv: list[str]) -> int:
             pass
     ours_leaked = any(leaks[k] for k in ("namespaces", "processes", "state")) or \
         any(not line.startswith("root namespace") for line in leaks["links"])
-    return 1 if ours_leaked or counts["errors"] or down_failures else 0
+    self_cleaning_failed = any(counts[k] for k in SELF_CLEANING)
+    return 1 if ours_leaked or counts["errors"] or down_failures or self_cleaning_failed else 0
 
 
-FAULT_KINDS = ("kill9-orchestrator", "kill9-at-stage", "kill9-monitor", "sigint-orchestrator")
-STAGE_KINDS = ("kill9-after-namespaces", "kill9-after-links", "kill9-after-monitors")
+FAULT_KINDS = ("kill9-orchestrator", "kill9-at-stage", "kill9-monitor", "sigint-orchestrator", "sigint-at-stage")
+STAGES = ("namespaces", "links", "monitors", "running", "down")
+SELF_CLEANING = ("sigint-left-behind", "monitor-kill-left-behind")  # faults after which nothing may stay (goal 0)
 
 
 def counts_total(counts: Counter) -> int:
@@ -124,7 +127,11 @@ def print_report(report: dict) -> None:
     print("  clean: {}   faults: {}   (of which landed after up finished: {})   errors: {}".format(
         counts.get("clean", 0), ", ".join(f"{k} {counts.get(k, 0)}" for k in FAULT_KINDS),
         counts.get("faults-too-late", 0), counts.get("errors", 0)))
-    print("  kill -9 paused after: " + ", ".join(f"{k.rsplit('-', 1)[1]} {counts.get(k, 0)}" for k in STAGE_KINDS))
+    for signal_name, label in (("kill9", "kill -9"), ("sigint", "Ctrl-C")):
+        print(f"  {label} at stage: " + ", ".join(f"{stage} {counts.get(f'{signal_name}-after-{stage}', 0)}"
+                                                   for stage in STAGES))
+    print("  left behind by a fault that must clean up by itself: " +
+          ", ".join(f"{k} {counts.get(k, 0)}" for k in SELF_CLEANING))
     print("  up time per worker (median in-process / one fresh process): " +
           ", ".join(f"{t['up-median-ms']}/{t['child-up-ms']} ms" for t in report["timings"]))
     left = report["left_for_down_all"]
@@ -133,10 +140,10 @@ def print_report(report: dict) -> None:
     for failure in report["down_all_failures"]:
         print(f"  down --all FAILED: {failure}")
     leaks = report["leaks"]
+    print(f"  leftovers after down --all: {report['leftovers']} (goal 0)")
     if not any(leaks.values()):
-        print("  leaks after down --all: none")
         return
-    print("  leaks after down --all:")
+    print("  of which:")
     for kind, lines in leaks.items():
         for line in lines:
             print(f"    {kind}: {line}")

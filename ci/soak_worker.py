@@ -1,10 +1,12 @@
 """soak_worker: one soak worker: CYCLES up/ping/down cycles, a fraction of them in a child process hit by a fault.
 
 python3 ci/soak_worker.py STATE_ROOT PREFIX TOPOLOGY CYCLES FAULT_RATE SEED  -> one JSON line of counts.
-Faults, each mid-up: kill -9 of the orchestrator at a random moment, or paused at a random stage of up
-(TESTBED_PAUSE_AFTER: after namespaces, links or monitors) -- both leave an orphan for `down --all`; kill -9 of a
-monitor as soon as it is recorded (up must fail and roll back by itself); SIGINT of the orchestrator at a random
-moment (it must roll back by itself). "A random moment" is uniform over a child's measured up time.
+Faults: kill -9 or Ctrl-C (SIGINT) of the orchestrator, either at a random moment of up or at a chosen stage of
+the lab's life -- paused after namespaces, links or monitors (TESTBED_PAUSE_AFTER), while running (after up), or
+during down -- and kill -9 of a monitor as soon as it is recorded (up must fail and roll back by itself).
+A kill -9 of the orchestrator leaves an orphan for `down --all`; after a Ctrl-C the orchestrator must have rolled
+back or torn down by itself: a run directory it leaves is counted as "sigint-left-behind" (goal 0).
+"A random moment" is uniform over a child's measured up time.
 """
 import json
 import os
@@ -22,8 +24,10 @@ STATE_ROOT, PREFIX, TOPOLOGY = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
 CYCLES, FAULT_RATE, SEED = int(sys.argv[4]), float(sys.argv[5]), int(sys.argv[6])
 os.environ["TESTBED_STATE_DIR"] = str(STATE_ROOT)  # read by testbed at each use
 
-FAULTS = ("kill9-orchestrator", "kill9-at-stage", "kill9-monitor", "sigint-orchestrator")
-STAGES = ("namespaces", "links", "monitors")
+FAULTS = ("kill9-orchestrator", "kill9-at-stage", "kill9-monitor", "sigint-orchestrator", "sigint-at-stage")
+UP_STAGES = ("namespaces", "links", "monitors")  # where TESTBED_PAUSE_AFTER holds `up`
+STAGES = (*UP_STAGES, "running", "down")  # then: the lab up (the child's "up" line), teardown (its "down" line)
+DOWN_WINDOW = 0.2  # a fault aimed at teardown lands this long after it started, at most
 CHILD = str(Path(__file__).with_name("soak_child.py"))
 
 
@@ -72,14 +76,14 @@ def child_up_seconds() -> float:
 def fault_cycle(fault: str, rng: random.Random, counts: Counter, child_up: float) -> None:
     before = set(os.listdir(STATE_ROOT)) if STATE_ROOT.is_dir() else set()
     stage = rng.choice(STAGES)
-    child = start_child({"TESTBED_PAUSE_AFTER": stage} if fault == "kill9-at-stage" else None)
+    at_stage = fault.endswith("-at-stage")
+    child = start_child({"TESTBED_PAUSE_AFTER": stage} if at_stage and stage in UP_STAGES else None)
     deadline = time.monotonic() + rng.uniform(0, child_up)
-    if fault == "kill9-at-stage":
-        for line in child.stderr:
-            if "paused after" in line:
-                break
-        child.kill()
-        counts[f"kill9-after-{stage}"] += 1
+    kill = signal.SIGKILL if fault.startswith("kill9") else signal.SIGINT
+    if at_stage:
+        _wait_for_stage(child, stage, rng)
+        child.send_signal(kill)
+        counts[f"{fault.split('-')[0]}-after-{stage}"] += 1
     elif fault == "kill9-monitor":
         target = _wait_for_monitor(STATE_ROOT, before, child, time.monotonic() + 10)
         if target is not None:
@@ -87,11 +91,36 @@ def fault_cycle(fault: str, rng: random.Random, counts: Counter, child_up: float
     else:
         while time.monotonic() < deadline and child.poll() is None:
             time.sleep(0.002)
-        child.send_signal(signal.SIGKILL if fault == "kill9-orchestrator" else signal.SIGINT)
+        child.send_signal(kill)
     status = child.wait(timeout=60)
     counts[fault] += 1
     if status == 0:
         counts["faults-too-late"] += 1  # the lab was up (and down again) before the fault landed
+    if kill == signal.SIGINT or fault == "kill9-monitor":
+        _check_rolled_back(fault, stage if at_stage else "random", before, counts)
+
+
+def _wait_for_stage(child: subprocess.Popen, stage: str, rng: random.Random) -> None:
+    """Returns once the child reached `stage`: paused in up (its stderr says so), up (stdout "up") or tearing down."""
+    if stage in UP_STAGES:
+        for line in child.stderr:
+            if "paused after" in line:
+                return
+        return
+    wanted = "up" if stage == "running" else "down"
+    for line in child.stdout:
+        if line.strip() == wanted:
+            break
+    if stage == "down":
+        time.sleep(rng.uniform(0, DOWN_WINDOW))
+
+
+def _check_rolled_back(fault: str, stage: str, before: set[str], counts: Counter) -> None:
+    """An orchestrator that got Ctrl-C, or whose monitor was killed, cleans up by itself: no run directory stays."""
+    left = sorted(set(os.listdir(STATE_ROOT)) - before) if STATE_ROOT.is_dir() else []
+    if left:
+        counts["sigint-left-behind" if fault.startswith("sigint") else "monitor-kill-left-behind"] += 1
+        print(f"soak: {fault} ({stage}) left {left} for down --all", file=sys.stderr)
 
 
 def _wait_for_monitor(root: Path, before: set[str], child: subprocess.Popen, deadline: float) -> int | None:
