@@ -1,9 +1,10 @@
-/* elf.c: reads a guest ELF, validates its headers and PT_LOAD segments overflow-safely, loads it, finds notes. */
+/* elf.c: maps a guest ELF, validates its headers and PT_LOAD segments overflow-safely, loads it, finds notes. */
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -14,7 +15,12 @@
 #define MAX_PHDRS 64
 #define MAX_SEGMENT_ALIGN 0x200000ULL
 
-static void read_all(struct tb_image *img, int fd)
+/*
+ * Maps the file instead of reading it: only the pages the checks and the
+ * loader touch (headers, notes, segments) ever become resident, so a 1 GiB
+ * image costs kilobytes of RSS, not a gigabyte of heap.
+ */
+static void map_file(struct tb_image *img, int fd)
 {
     struct stat st;
     if (fstat(fd, &st) < 0)
@@ -22,19 +28,15 @@ static void read_all(struct tb_image *img, int fd)
     if (!S_ISREG(st.st_mode))
         tb_die_solo5("%s: not a regular file", img->path);
     if ((unsigned long long)st.st_size > MAX_IMAGE_SIZE)
-        tb_die_solo5("%s: image too large (%lld bytes)", img->path, (long long)st.st_size);
+        tb_die_solo5("%s: image too large (%lld bytes, at most %llu)", img->path, (long long)st.st_size,
+                     MAX_IMAGE_SIZE);
     img->size = (size_t)st.st_size;
-    img->data = malloc(img->size ? img->size : 1);
-    if (!img->data)
-        tb_die_solo5("%s: out of memory", img->path);
-    for (size_t done = 0; done < img->size;) {
-        ssize_t n = read(fd, img->data + done, img->size - done);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            tb_die_solo5("%s: read failed", img->path);
-        done += (size_t)n;
-    }
+    if (img->size < sizeof(Elf64_Ehdr))
+        tb_die_solo5("%s: not an ELF file", img->path);
+    void *p = mmap(NULL, img->size, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (p == MAP_FAILED)
+        tb_die_solo5_errno("%s: cannot map the image", img->path);
+    img->data = p;
 }
 
 /* True when [off, off + len) lies inside the file. */
@@ -73,10 +75,11 @@ static void check_header(const struct tb_image *img)
 void tb_elf_read(struct tb_image *img, const char *path)
 {
     img->path = path;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: opening a FIFO would otherwise wait for a writer before fstat could refuse it. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
     if (fd < 0)
         tb_die_solo5_errno("cannot open guest %s", path);
-    read_all(img, fd);
+    map_file(img, fd);
     close(fd);
     check_header(img);
 }
@@ -219,21 +222,23 @@ static const uint8_t *find_in_segment(const struct tb_image *img, const Elf64_Ph
     uint64_t off = 0, len = ph->p_filesz;
     const uint8_t *seg = img->data + ph->p_offset;
     while (len - off >= sizeof(Elf64_Nhdr)) {
-        const Elf64_Nhdr *nh = (const Elf64_Nhdr *)(seg + off);
-        uint64_t desc_rel = sizeof *nh + align_up(nh->n_namesz, 4); /* relative to the note */
-        if (desc_rel > len - off || nh->n_descsz > len - off - desc_rel)
+        /* A copy, not a cast: a PT_NOTE may start at any file offset, and the header's words need 4-alignment. */
+        Elf64_Nhdr nh;
+        memcpy(&nh, seg + off, sizeof nh);
+        uint64_t desc_rel = sizeof nh + align_up(nh.n_namesz, 4); /* relative to the note */
+        if (desc_rel > len - off || nh.n_descsz > len - off - desc_rel)
             tb_die_solo5("%s: ELF note does not fall within valid size (segment of %llu bytes)", img->path,
                          (unsigned long long)len);
-        const char *name = (const char *)(seg + off + sizeof *nh);
-        if (nh->n_type == type && nh->n_namesz == sizeof(SOLO5_NOTE_NAME)
+        const char *name = (const char *)(seg + off + sizeof nh);
+        if (nh.n_type == type && nh.n_namesz == sizeof(SOLO5_NOTE_NAME)
             && !memcmp(name, SOLO5_NOTE_NAME, sizeof(SOLO5_NOTE_NAME))) {
             uint64_t pad = align_up(desc_rel, align) - desc_rel;
-            if (pad >= nh->n_descsz)
-                tb_die_solo5("%s: Solo5 note does not fall within valid size (%u bytes)", img->path, nh->n_descsz);
-            *size = nh->n_descsz - pad;
+            if (pad >= nh.n_descsz)
+                tb_die_solo5("%s: Solo5 note does not fall within valid size (%u bytes)", img->path, nh.n_descsz);
+            *size = nh.n_descsz - pad;
             return seg + off + desc_rel + pad;
         }
-        off += desc_rel + align_up(nh->n_descsz, 4);
+        off += desc_rel + align_up(nh.n_descsz, 4);
         if (off > len)
             break;
     }

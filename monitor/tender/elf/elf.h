@@ -9,11 +9,11 @@
 
 struct tb_image {
     const char *path;
-    uint8_t *data;   /* the whole file */
+    const uint8_t *data;   /* the whole file, mapped read-only */
     size_t size;
 };
 
-/* Reads the file; dies with a one-line message if it is not a loadable x86_64 ELF executable. */
+/* Maps the file (a regular file of at most 1 GiB); dies with a one-line message if it is not a loadable x86_64 ELF executable. */
 void tb_elf_read(struct tb_image *img, const char *path);
 /* Validates every non-empty PT_LOAD against guest memory, copies them in, sets vm->entry, vm->kernel_end and
  * vm->ro (the pages of non-writable segments). */
