@@ -10,9 +10,10 @@
 void tb_hc_net_write(struct tb_vm *vm, uint64_t gpa)
 {
     struct hvt_hc_net_write *w = TB_HC_ARG(vm, gpa, struct hvt_hc_net_write, HVT_HYPERCALL_NET_WRITE);
-    struct tb_nic *nic = tb_nic_for_handle(vm, w->handle);
-    uint64_t len = w->len;
-    if (!nic || len > tb_nic_max_frame(nic) || tb_shm_attached(vm, w->handle)) { /* an attached TAP is the IO thread's */
+    /* Each field loaded once: the guest may change its argument struct while we use it. */
+    uint64_t handle = w->handle, len = w->len;
+    struct tb_nic *nic = tb_nic_for_handle(vm, handle);
+    if (!nic || len > tb_nic_max_frame(nic) || tb_shm_attached(vm, handle)) { /* an attached TAP is the IO thread's */
         w->ret = SOLO5_R_EINVAL;
         return;
     }
@@ -33,9 +34,9 @@ void tb_hc_net_write(struct tb_vm *vm, uint64_t gpa)
 void tb_hc_net_read(struct tb_vm *vm, uint64_t gpa)
 {
     struct hvt_hc_net_read *r = TB_HC_ARG(vm, gpa, struct hvt_hc_net_read, HVT_HYPERCALL_NET_READ);
-    struct tb_nic *nic = tb_nic_for_handle(vm, r->handle);
-    uint64_t len = r->len;
-    if (!nic || tb_shm_attached(vm, r->handle)) {
+    uint64_t handle = r->handle, len = r->len; /* loaded once, as in NET_WRITE */
+    struct tb_nic *nic = tb_nic_for_handle(vm, handle);
+    if (!nic || tb_shm_attached(vm, handle)) {
         r->ret = SOLO5_R_EINVAL;
         return;
     }
