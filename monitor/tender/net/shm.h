@@ -52,7 +52,7 @@ struct shm_state {
     uint32_t started;            /* atomic: the IO thread registered for the CPU report */
     uint32_t parked;             /* atomic: the IO thread no longer touches guest memory */
     pthread_t thread;
-    int running;
+    int running;                 /* atomic: set once before the IO thread starts */
     uint64_t io_sleeps, io_wakeups;
     int poll_wake_added;         /* the vCPU thread's POLL set holds wake_fd */
     uint64_t poll_removed;       /* handles whose TAP left the POLL set */

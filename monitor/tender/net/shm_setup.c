@@ -136,10 +136,12 @@ static void setup(struct tb_vm *vm, enum tb_shm_mode mode)
     s->stop_fd = new_eventfd();
     epoll_add(s->epfd, s->stop_fd, EPOLLIN, UINT64_MAX);
     bind_doorbells(s, vm);
+    /* Set before the thread exists (pthread_create orders it before the thread's reads), and atomic: a corrupt
+     * ring makes the IO thread read it in tb_shm_teardown while the vCPU thread may be reading it too. */
+    __atomic_store_n(&s->running, 1, __ATOMIC_RELEASE);
     int err = pthread_create(&s->thread, NULL, tb_shm_io_main, s);
     if (err)
         tb_die("cannot start the shmstream IO thread: %s", strerror(err));
-    s->running = 1;
     /* Wait until the thread registered itself for the CPU report (the registry is not thread-safe). */
     while (!__atomic_load_n(&s->started, __ATOMIC_ACQUIRE))
         usleep(100);
@@ -158,7 +160,7 @@ void tb_shm_setup_hybrid(struct tb_vm *vm) { setup(vm, TB_SHM_MODE_HYBRID); }
 void tb_shm_teardown(struct tb_vm *vm)
 {
     struct shm_state *s = vm->shm;
-    if (!s || !s->running || pthread_equal(pthread_self(), s->thread))
+    if (!s || !__atomic_load_n(&s->running, __ATOMIC_ACQUIRE) || pthread_equal(pthread_self(), s->thread))
         return;
     if (__atomic_exchange_n(&s->stop, 1, __ATOMIC_ACQ_REL) != 0)
         for (;;) /* the IO thread is stopping the guest and exits the process */
