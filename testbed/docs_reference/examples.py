@@ -32,6 +32,7 @@ kind: bridge
 subnet: 10.0.0.0/24
 """,
     "Route": "{dst: default, via: 10.0.0.1}\n",
+    "Cpus": "{vcpu: 1, io: 0, io_nice: -5}\n",
     "BlockDevice": """\
 path: disk.img
 sector_size: 4096

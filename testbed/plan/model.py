@@ -102,6 +102,19 @@ class Block(Frozen):
     create: int | None = None
 
 
+class Placement(Frozen):
+    """The cores and priority of one monitor's threads (testbed/plan/cpus.py decides them)."""
+
+    vcpu: int | None = None
+    io: int | None = None
+    io_nice: int = 0
+
+    def flags(self) -> list[str]:
+        return [*([f"--cpu-vcpu={self.vcpu}"] if self.vcpu is not None else []),
+                *([f"--cpu-io={self.io}"] if self.io is not None else []),
+                *([f"--io-nice={self.io_nice}"] if self.io_nice else [])]
+
+
 class Monitor(Frozen):
     """Everything needed to start one unikernel node's monitor."""
 
@@ -114,10 +127,11 @@ class Monitor(Frozen):
     guest_args: tuple[str, ...]
     blocks: tuple[Block, ...] = ()
     ready: str | None = None  # console text that marks the guest ready; None: a line starting with "ready:"
+    cpus: Placement = Placement()  # unpinned unless the node's cpus: (or its auto default) says otherwise
 
     def argv(self, monitor_binary: str, stats_path: str) -> list[str]:
         argv = [monitor_binary, f"--mem={self.memory}", f"--netns={self.namespace}", f"--io={self.io}",
-                f"--stats={stats_path}"]
+                f"--stats={stats_path}", *self.cpus.flags()]
         for nic in self.nics:
             argv.append(f"--net:{nic.name}={nic.tap}@{nic.tap_namespace}")
             argv.append(f"--net-mac:{nic.name}={nic.mac}")

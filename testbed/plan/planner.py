@@ -11,6 +11,7 @@ from pathlib import Path
 
 from testbed.errors import TopologyError
 from testbed.plan import model as p
+from testbed.plan.cpus import assign_cpus
 from testbed.topology.rules.addressing import plan_addresses
 from testbed.topology.schema import BridgeNode, EndpointRef, Link, NetnsNode, Topology, UnikernelNode
 
@@ -71,6 +72,7 @@ class _Planner:
             self._plan_link(index, link, endpoint_addresses)
         monitors = tuple(self._plan_monitor(name, node) for name, node in self.topology.nodes.items()
                          if isinstance(node, UnikernelNode))
+        monitors = assign_cpus(monitors, self.topology, self.problems)
         if self.problems:
             raise TopologyError(self.problems)
         return p.Plan(

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from unittest import mock
 
 import pytest
 
@@ -28,7 +29,9 @@ def rendered_plan(topology: Path) -> str:
     from testbed.topology.load import load_topology
 
     source = topology.relative_to(REPO).as_posix()
-    plan = planner.make_plan(load_topology(topology), RUN_ID, source=source)
+    # Automatic CPU placement depends on the machine's cores: golden plans are those of a two-core machine.
+    with mock.patch("testbed.plan.cpus.available_cpus", return_value=[0, 1]):
+        plan = planner.make_plan(load_topology(topology), RUN_ID, source=source)
     text = json.dumps(plan.model_dump(mode="json"), indent=1, sort_keys=True) + "\n"
     return text.replace(str(paths.bin_dir()), "<bin>").replace(str(REPO), "<repo>")
 

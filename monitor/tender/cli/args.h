@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <net/if.h>
 
+#include "placement.h"
 #include "tb_abi.h"
 
 #define TB_NETNS_NAME_MAX 64
@@ -49,6 +50,7 @@ struct tb_config {
     char netns[TB_NETNS_NAME_MAX];
     const char *io_mode;
     struct tb_shm_tunables shm;
+    struct tb_cpus cpus;          /* --cpu-vcpu, --cpu-io, --io-nice (cpus/placement.c) */
     const char *stats_path;
     const char *guest;
     char cmdline[HVT_CMDLINE_SIZE];

@@ -48,6 +48,7 @@ extern const struct tb_module tb_module_net;         /* net/net_module.c: NICs, 
 extern const struct tb_module tb_module_block;       /* block/hc_block.c: block devices, block_write, block_read */
 extern const struct tb_module tb_module_cpu;         /* stats/stats.c: the threads' CPU time */
 extern const struct tb_module tb_module_shmstream;   /* net/shm_glue.c: shmstream's counters */
+extern const struct tb_module tb_module_placement;   /* cpus/placement.c: --cpu-vcpu, --cpu-io, --io-nice */
 extern const struct tb_module tb_module_solo5_ring;  /* net/solo5_ring.c: Solo5's ring and its kick port */
 
 #endif /* TB_MODULE_H */

@@ -9,6 +9,7 @@
 #include "args.h"
 #include "log.h"
 #include "net.h"
+#include "placement.h"
 #include "shm.h"
 #include "stats.h"
 #include "stop.h"
@@ -208,6 +209,9 @@ static inline void cpu_relax(void)
 void *tb_shm_io_main(void *arg)
 {
     struct shm_state *s = arg;
+    tb_placement_io_thread();
+    /* Spinning on the vCPU's own core only holds the guest off: with a shared core, hybrid sleeps at once. */
+    uint64_t idle_ns = tb_placement_io_shares_vcpu() ? 0 : s->io_idle_ns;
     tb_stats_register_thread(s->vm->stats, "io");
     __atomic_store_n(&s->started, 1, __ATOMIC_RELEASE);
 
@@ -244,7 +248,7 @@ void *tb_shm_io_main(void *arg)
             uint64_t now = now_ns();
             if (!idle_since)
                 idle_since = now;
-            if (now - idle_since < s->io_idle_ns) {
+            if (now - idle_since < idle_ns) {
                 cpu_relax();
                 continue;
             }

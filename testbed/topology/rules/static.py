@@ -5,6 +5,7 @@ from testbed.topology.rules.addressing import plan_addresses
 from testbed.topology.rules.check_targets import check_targets
 from testbed.topology.rules.endpoints import check_endpoints
 from testbed.topology.rules.findings import Finding
+from testbed.topology.rules.hosts import check_hosts
 from testbed.topology.rules.images import check_images
 from testbed.topology.rules.macs import check_macs
 from testbed.topology.rules.nics import check_nics
@@ -26,4 +27,5 @@ def static_findings(topology: Topology) -> list[Finding]:
         *check_nics(topology),
         *check_targets(topology, addresses),
         *check_traffic(topology),
+        *check_hosts(topology),
     ]

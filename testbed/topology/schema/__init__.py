@@ -14,6 +14,7 @@ from testbed.topology.schema.checks import (
     RxRateCheck,
 )
 from testbed.topology.schema.common import MAC_RE, NAME_RE, FromTo, Strict
+from testbed.topology.schema.hosts import Host
 from testbed.topology.schema.links import (
     ENDPOINT_RE,
     RATE_RE,
@@ -34,6 +35,7 @@ from testbed.topology.schema.nodes import (
     SECTOR_SIZE_MIN,
     BlockDevice,
     BridgeNode,
+    Cpus,
     IoMode,
     NetnsNode,
     Node,
@@ -75,6 +77,7 @@ __all__ = [
     "BridgeNode",
     "Check",
     "CommandCheck",
+    "Cpus",
     "ConsoleCheck",
     "CountersTraffic",
     "DeliveredCheck",
@@ -83,6 +86,7 @@ __all__ = [
     "EndpointRef",
     "ExitStatusCheck",
     "FromTo",
+    "Host",
     "IoMode",
     "Iperf3Traffic",
     "Link",

@@ -7,6 +7,7 @@ from typing import Annotated, Literal, Union, get_args
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from testbed.topology.schema.common import MAC_RE, Strict, beside_topology, optional_address, optional_subnet
+from testbed.topology.schema.hosts import HOST_DESCRIPTION
 
 # The one list of network IO modes: the schema, the planner's --io= and the generated docs use it, and a test
 # holds it equal to the mode table the monitor prints in --help.
@@ -45,6 +46,7 @@ class NetnsNode(Strict):
                                           "namespace, e.g. net.ipv4.ip_forward: 1")
     routes: list[Route] = Field(default_factory=list, description="static routes added after the links are up")
     commands: list[str] = Field(default_factory=list, description="shell commands run in the node after up")
+    host: str | None = Field(default=None, description=HOST_DESCRIPTION)
 
 
 class BlockDevice(Strict):
@@ -74,6 +76,14 @@ class BlockDevice(Strict):
         return self
 
 
+class Cpus(Strict):
+    """Where a unikernel's monitor threads run: the vCPU's core, the IO thread's core and priority."""
+
+    vcpu: int | None = Field(default=None, ge=0, description="core of the vCPU thread (unset: unpinned)")
+    io: int | None = Field(default=None, ge=0, description="core of the shmstream IO thread (unset: unpinned)")
+    io_nice: int = Field(default=0, ge=-20, le=19, description="the IO thread's nice value (0: unchanged)")
+
+
 class UnikernelNode(Strict):
     """A guest ELF run by the testbed monitor, in its own namespace."""
 
@@ -95,6 +105,11 @@ class UnikernelNode(Strict):
                             "that take other arguments, e.g. Solo5's own")
     ready: str | None = Field(default=None, min_length=1, description="console text that marks the guest ready "
                               "(default: a line starting with 'ready:'), for images that print no such line")
+    cpus: Literal["auto", "none"] | Cpus = Field(
+        default="auto", description="CPU placement: auto (the vCPU alone on a core and the IO thread, at a higher "
+        "priority, on core 0 with the traffic sources, when the machine has a core per guest to spare; else none), "
+        "none (unpinned), or {vcpu, io, io_nice}")
+    host: str | None = Field(default=None, description=HOST_DESCRIPTION)
 
     @field_validator("image")
     @classmethod
@@ -113,6 +128,7 @@ class BridgeNode(Strict):
 
     kind: Literal["bridge"]
     subnet: str | None = Field(default=None, description="addresses for endpoints on this bridge")
+    host: str | None = Field(default=None, description=HOST_DESCRIPTION)
 
     @field_validator("subnet")
     @classmethod

@@ -7,6 +7,7 @@ from pydantic import Field, field_validator
 
 from testbed.topology.schema.checks import Check
 from testbed.topology.schema.common import NAME_RE, Strict
+from testbed.topology.schema.hosts import Hosts
 from testbed.topology.schema.links import Link
 from testbed.topology.schema.nodes import MEMORY_MAX_MIB, MEMORY_MIN_MIB, Node
 from testbed.topology.schema.sweep import Sweep
@@ -32,6 +33,7 @@ class Topology(Strict):
     traffic: list[Traffic] = Field(default_factory=list, description="started in order before the checks")
     sweep: Sweep | None = Field(default=None,
                                 description="variants for `testbed experiment` (`testbed run` ignores it)")
+    hosts: Hosts = Field(default_factory=dict, description="machines the lab spans, by name (none: this machine)")
 
     @field_validator("nodes")
     @classmethod
