@@ -32,6 +32,12 @@ kind: bridge
 subnet: 10.0.0.0/24
 """,
     "Route": "{dst: default, via: 10.0.0.1}\n",
+    "Host": """\
+ssh: root@lab2
+python: /opt/testbed/.venv/bin/python
+underlay: 192.168.50.2
+underlay_mtu: 1500
+""",
     "Cpus": "{vcpu: 1, io: 0, io_nice: -5}\n",
     "BlockDevice": """\
 path: disk.img
