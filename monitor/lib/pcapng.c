@@ -1,0 +1,298 @@
+/* pcapng.c: writes pcapng sections (SHB, one IDB with ns timestamps, EPBs) through a buffer, into a file, a ring or a stream. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "pcapng.h"
+
+#define BLOCK_SHB 0x0A0D0D0Au
+#define BLOCK_IDB 0x00000001u
+#define BLOCK_EPB 0x00000006u
+#define BYTE_ORDER_MAGIC 0x1A2B3C4Du
+#define LINKTYPE_ETHERNET 1
+#define OPT_END 0
+#define OPT_SHB_USERAPPL 4
+#define OPT_IF_NAME 2
+#define OPT_IF_TSRESOL 9
+#define OPT_EPB_FLAGS 2
+#define TSRESOL_NS 9 /* 10^-9 s */
+#define DEFAULT_SNAPLEN 65535u
+#define DEFAULT_FLUSH_NS 200000000ull
+#define BUFFER_BYTES (128u * 1024u) /* holds the largest EPB (64 KiB of frame) whole */
+#define HEADER_MAX 512u
+#define RING_MAX 64u
+#define IFNAME_MAX 128u
+
+struct tb_pcapng {
+    int fds[RING_MAX];
+    unsigned files, cur;
+    int stream;              /* a pipe or stdout: write(), never rotated */
+    uint64_t off;            /* bytes already in the current file */
+    uint32_t snaplen;
+    uint64_t file_bytes, flush_ns;
+    uint64_t oldest_ts;      /* of the first frame in buf */
+    struct tb_pcapng_stats st;
+    uint32_t header_len;
+    uint8_t header[HEADER_MAX];
+    uint32_t used;
+    uint8_t buf[BUFFER_BYTES];
+};
+
+static uint32_t pad4(uint32_t n)
+{
+    return (n + 3u) & ~3u;
+}
+
+static uint8_t *put32(uint8_t *p, uint32_t v)
+{
+    memcpy(p, &v, 4); /* host order: the SHB's byte-order magic tells readers which */
+    return p + 4;
+}
+
+static uint8_t *put16(uint8_t *p, uint16_t v)
+{
+    memcpy(p, &v, 2);
+    return p + 2;
+}
+
+static uint8_t *put_option(uint8_t *p, uint16_t code, const void *value, uint16_t len)
+{
+    p = put16(p, code);
+    p = put16(p, len);
+    memcpy(p, value, len);
+    memset(p + len, 0, pad4(len) - len);
+    return p + pad4(len);
+}
+
+/* Writes the block's total length at its start and end, given where its body ended. */
+static uint8_t *close_block(uint8_t *start, uint8_t *end)
+{
+    uint32_t total = (uint32_t)(end - start) + 4;
+    put32(start + 4, total);
+    return put32(end, total);
+}
+
+static uint32_t build_header(uint8_t *out, const char *ifname, uint32_t snaplen)
+{
+    static const char appl[] = "testbed";
+    uint8_t *p = put32(out, BLOCK_SHB), *shb = out;
+    p = put32(p, 0);
+    p = put32(p, BYTE_ORDER_MAGIC);
+    p = put16(p, 1);
+    p = put16(p, 0);
+    p = put32(p, 0xffffffffu); /* section length -1: not known */
+    p = put32(p, 0xffffffffu);
+    p = put_option(p, OPT_SHB_USERAPPL, appl, sizeof appl - 1);
+    p = put32(p, OPT_END);
+    p = close_block(shb, p);
+
+    uint8_t *idb = p, tsresol = TSRESOL_NS;
+    p = put32(p, BLOCK_IDB);
+    p = put32(p, 0);
+    p = put16(p, LINKTYPE_ETHERNET);
+    p = put16(p, 0);
+    p = put32(p, snaplen);
+    p = put_option(p, OPT_IF_NAME, ifname, (uint16_t)strlen(ifname));
+    p = put_option(p, OPT_IF_TSRESOL, &tsresol, 1);
+    p = put32(p, OPT_END);
+    p = close_block(idb, p);
+    return (uint32_t)(p - out);
+}
+
+static int write_all(int fd, const uint8_t *data, size_t len, int stream, uint64_t off)
+{
+    while (len) {
+        ssize_t n = stream ? write(fd, data, len) : pwrite(fd, data, len, (off_t)off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        data += n;
+        len -= (size_t)n;
+        off += (uint64_t)n;
+    }
+    return 0;
+}
+
+/* Starts file `i` of the ring afresh: emptied, then its headers. */
+static int restart_file(struct tb_pcapng *w, unsigned i)
+{
+    if (!w->stream && ftruncate(w->fds[i], 0) < 0)
+        return -1;
+    w->cur = i;
+    w->off = 0;
+    if (write_all(w->fds[i], w->header, w->header_len, w->stream, 0) < 0)
+        return -1;
+    w->off = w->header_len;
+    return 0;
+}
+
+int tb_pcapng_ring_name(char *out, size_t size, const char *path, unsigned i, unsigned files)
+{
+    if (files <= 1)
+        return (size_t)snprintf(out, size, "%s", path) < size ? 0 : -1;
+    const char *slash = strrchr(path, '/'), *dot = strrchr(path, '.');
+    if (!dot || (slash && dot < slash) || dot == (slash ? slash + 1 : path))
+        dot = path + strlen(path);
+    int n = snprintf(out, size, "%.*s.%u%s", (int)(dot - path), path, i, dot);
+    return n >= 0 && (size_t)n < size ? 0 : -1;
+}
+
+static struct tb_pcapng *new_writer(const struct tb_pcapng_opts *o, char *err, size_t errlen)
+{
+    if (!o->ifname || !o->ifname[0] || strlen(o->ifname) >= IFNAME_MAX) {
+        snprintf(err, errlen, "capture: an interface name of 1..%u characters is required", IFNAME_MAX - 1);
+        return NULL;
+    }
+    if (o->files > RING_MAX) {
+        snprintf(err, errlen, "capture: at most %u files in a ring (asked for %u)", RING_MAX, o->files);
+        return NULL;
+    }
+    struct tb_pcapng *w = calloc(1, sizeof *w);
+    if (!w) {
+        snprintf(err, errlen, "capture: out of memory");
+        return NULL;
+    }
+    w->snaplen = o->snaplen && o->snaplen < DEFAULT_SNAPLEN ? o->snaplen : DEFAULT_SNAPLEN;
+    w->file_bytes = o->file_bytes;
+    w->flush_ns = o->flush_ns ? o->flush_ns : DEFAULT_FLUSH_NS;
+    w->files = o->files ? o->files : 1;
+    w->header_len = build_header(w->header, o->ifname, w->snaplen);
+    if (w->file_bytes && w->file_bytes < w->header_len + 64u)
+        w->file_bytes = w->header_len + 64u; /* room for the headers and at least a small frame */
+    for (unsigned i = 0; i < RING_MAX; i++)
+        w->fds[i] = -1;
+    return w;
+}
+
+struct tb_pcapng *tb_pcapng_open_fd(int fd, const struct tb_pcapng_opts *opts, char *err, size_t errlen)
+{
+    struct tb_pcapng *w = new_writer(opts, err, errlen);
+    if (!w)
+        return NULL;
+    w->stream = 1;
+    w->files = 1;
+    w->file_bytes = 0; /* a stream is bounded by its reader */
+    w->fds[0] = fd;
+    if (restart_file(w, 0) < 0) {
+        snprintf(err, errlen, "capture: cannot write to the stream: %s", strerror(errno));
+        free(w);
+        return NULL;
+    }
+    return w;
+}
+
+struct tb_pcapng *tb_pcapng_open(const char *path, const struct tb_pcapng_opts *opts, char *err, size_t errlen)
+{
+    if (!strcmp(path, "-"))
+        return tb_pcapng_open_fd(STDOUT_FILENO, opts, err, errlen);
+    struct tb_pcapng *w = new_writer(opts, err, errlen);
+    if (!w)
+        return NULL;
+    for (unsigned i = 0; i < w->files; i++) {
+        char name[4096];
+        if (tb_pcapng_ring_name(name, sizeof name, path, i, w->files) < 0) {
+            snprintf(err, errlen, "capture: %s: path too long", path);
+            goto fail;
+        }
+        w->fds[i] = open(name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (w->fds[i] < 0 || restart_file(w, i) < 0) {
+            snprintf(err, errlen, "capture: %s: %s", name, strerror(errno));
+            goto fail;
+        }
+    }
+    w->cur = 0;
+    w->off = w->header_len;
+    return w;
+fail:
+    for (unsigned i = 0; i < w->files; i++)
+        if (w->fds[i] >= 0)
+            close(w->fds[i]);
+    free(w);
+    return NULL;
+}
+
+int tb_pcapng_flush(struct tb_pcapng *w)
+{
+    if (!w->used)
+        return 0;
+    int rc = write_all(w->fds[w->cur], w->buf, w->used, w->stream, w->off);
+    w->off += w->used;
+    w->used = 0;
+    return rc;
+}
+
+/* Whether a block of `len` more bytes would push the current file past its bound; rotates a ring if so. */
+static int make_room(struct tb_pcapng *w, uint32_t len)
+{
+    if (!w->file_bytes || w->off + w->used + len <= w->file_bytes)
+        return 0;
+    if (w->files == 1 || w->off + w->used == w->header_len)
+        return -1; /* a single file is full; or one frame alone is larger than a file */
+    if (tb_pcapng_flush(w) < 0 || restart_file(w, (w->cur + 1) % w->files) < 0)
+        return -1;
+    w->st.rotations++;
+    return 0;
+}
+
+int tb_pcapng_write(struct tb_pcapng *w, uint64_t ts_ns, const void *frame, uint32_t len, enum tb_pcapng_dir dir)
+{
+    uint32_t cap = len < w->snaplen ? len : w->snaplen;
+    uint32_t block = 32 + pad4(cap) + (dir ? 12u : 0u);
+    if (make_room(w, block) < 0 || (w->used + block > BUFFER_BYTES && tb_pcapng_flush(w) < 0)) {
+        w->st.dropped++;
+        return -1;
+    }
+    if (!w->used)
+        w->oldest_ts = ts_ns;
+    uint8_t *start = w->buf + w->used, *p = start;
+    p = put32(p, BLOCK_EPB);
+    p = put32(p, 0);
+    p = put32(p, 0); /* interface 0: the file's only one */
+    p = put32(p, (uint32_t)(ts_ns >> 32));
+    p = put32(p, (uint32_t)ts_ns);
+    p = put32(p, cap);
+    p = put32(p, len);
+    memcpy(p, frame, cap);
+    memset(p + cap, 0, pad4(cap) - cap);
+    p += pad4(cap);
+    if (dir) {
+        uint32_t flags = (uint32_t)dir; /* bits 0-1: 01 inbound, 10 outbound */
+        p = put_option(p, OPT_EPB_FLAGS, &flags, 4);
+        p = put32(p, OPT_END);
+    }
+    p = close_block(start, p);
+    w->used += (uint32_t)(p - start);
+    w->st.packets++;
+    w->st.bytes += len;
+    if (ts_ns - w->oldest_ts >= w->flush_ns && ts_ns >= w->oldest_ts)
+        return tb_pcapng_flush(w);
+    return 0;
+}
+
+void tb_pcapng_close(struct tb_pcapng *w)
+{
+    if (!w)
+        return;
+    tb_pcapng_flush(w);
+    for (unsigned i = 0; i < w->files; i++)
+        if (w->fds[i] >= 0 && !(w->stream && w->fds[i] == STDOUT_FILENO))
+            close(w->fds[i]);
+    free(w);
+}
+
+const struct tb_pcapng_stats *tb_pcapng_stats(const struct tb_pcapng *w)
+{
+    return &w->st;
+}
+
+uint64_t tb_pcapng_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+}
