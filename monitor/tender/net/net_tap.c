@@ -43,6 +43,12 @@ int tb_tap_open(const char *ifname, const char *where, uint16_t *mtu)
             tb_die("%s%s%s is not a single-queue TAP interface", ifname, in, ns);
         tb_die_errno("TAP %s%s%s: TUNSETIFF", ifname, in, ns);
     }
+    /* The TAP may have gone between the check above and TUNSETIFF, which then made a new one for us. The
+     * orchestrator's TAPs are persistent and ours would not be: refuse it (closing the fd removes it). */
+    if (ioctl(fd, TUNGETIFF, &ifr) < 0 || !(ifr.ifr_flags & IFF_PERSIST)) {
+        close(fd);
+        tb_die("TAP %s%s%s does not exist", ifname, in, ns);
+    }
     *mtu = read_mtu(ifname);
     return fd;
 }
