@@ -72,6 +72,12 @@ void tb_args_usage(FILE *out)
         "  --io=MODE                 network I/O mode: %s (default hypercall;\n"
         "                            solo5-ring: Solo5 0.12's shared ring, for Solo5 guests that use it)\n"
         "  --stats=PATH              write run statistics as JSON to PATH at exit\n"
+        "  --seccomp=MODE            a system call outside the allowlist once the guest runs: kill (default),\n"
+        "                            trap (print its name, then killed), off (no filter; for debugging)\n"
+        "  --seccomp-selftest        make a forbidden system call once the filter is in place (tests)\n"
+        "  --capture:NAME=PATH       write every frame NIC NAME sends or receives to PATH (pcapng)\n"
+        "  --capture-size=BYTES      rotate a capture file before it passes BYTES (default: unbounded)\n"
+        "  --capture-files=N         a ring of N files per capture, PATH with .0 .. .N-1 before its extension\n"
         "  --help                    print this help and exit 0\n"
         "shmstream tuning (--io=poll|event|hybrid):\n",
         TB_MEM_MIN_MIB, TB_MEM_MAX_MIB, DEFAULT_MEM_MIB, modes);
@@ -218,6 +224,20 @@ static int parse_mac(const char *s, uint8_t mac[6])
     return (mac[0] & 1) ? -1 : 0; /* a multicast address cannot be a NIC's */
 }
 
+/* --capture:NAME=PATH, checked after all --net options are known. */
+static void apply_capture(struct tb_config *cfg, const char *spec, const char *arg)
+{
+    const char *eq = strchr(spec, '=');
+    char name[MFT_NAME_SIZE];
+    if (!eq || !eq[1])
+        tb_die("%s: expected --capture:NAME=PATH", arg);
+    copy_name(name, sizeof name, spec, eq - spec, "device name", arg);
+    struct tb_net_arg *n = find_net(cfg, name);
+    if (!n)
+        tb_die("%s: no --net:%s=... option for this device", arg, name);
+    n->capture_path = eq + 1;
+}
+
 /* --net-mac:NAME=MAC, checked after all --net options are known. */
 static void apply_mac(struct tb_config *cfg, const char *spec, const char *arg)
 {
@@ -264,6 +284,17 @@ static int parse_shm_flag(struct tb_shm_tunables *t, const char *arg)
     return 0;
 }
 
+static enum tb_seccomp_mode parse_seccomp(const char *value, const char *arg)
+{
+    if (!strcmp(value, "kill"))
+        return TB_SECCOMP_KILL;
+    if (!strcmp(value, "trap"))
+        return TB_SECCOMP_TRAP;
+    if (!strcmp(value, "off"))
+        return TB_SECCOMP_OFF;
+    tb_die("%s: unknown seccomp mode (available: kill, trap, off)", arg);
+}
+
 /* Handles one option; returns 0 when `arg` is not an option we know. */
 static int parse_option(struct tb_config *cfg, const char *arg)
 {
@@ -285,9 +316,24 @@ static int parse_option(struct tb_config *cfg, const char *arg)
         cfg->stats_path = arg + 8;
     else if (!strncmp(arg, "--block:", 8))
         parse_block(cfg, arg + 8, arg);
+    else if (!strncmp(arg, "--seccomp=", 10))
+        cfg->seccomp = parse_seccomp(arg + 10, arg);
+    else if (!strcmp(arg, "--seccomp-selftest"))
+        cfg->seccomp_selftest = true;
     else if (!strncmp(arg, "--dumpcore=", 11) && arg[11])
         cfg->dumpcore_dir = arg + 11;
-    else if (!strncmp(arg, "--net-mac:", 10) || !strncmp(arg, "--block-sector-size:", 20))
+    else if (!strncmp(arg, "--capture-size=", 15)) {
+        unsigned long bytes;
+        if (parse_ulong(arg + 15, &bytes) < 0 || bytes < 4096)
+            tb_die("%s: expected a number of bytes, at least 4096", arg);
+        cfg->capture_bytes = bytes;
+    } else if (!strncmp(arg, "--capture-files=", 16)) {
+        unsigned long files;
+        if (parse_ulong(arg + 16, &files) < 0 || files < 1 || files > 64)
+            tb_die("%s: expected an integer in 1..64", arg);
+        cfg->capture_files = (unsigned)files;
+    } else if (!strncmp(arg, "--net-mac:", 10) || !strncmp(arg, "--block-sector-size:", 20) ||
+               !strncmp(arg, "--capture:", 10))
         ; /* second pass, once every --net and --block is known */
     else if (!tb_placement_parse(&cfg->cpus, arg))
         return parse_shm_flag(&cfg->shm, arg);
@@ -321,6 +367,8 @@ void tb_args_parse(struct tb_config *cfg, int argc, char **argv)
             apply_mac(cfg, argv[j] + 10, argv[j]);
         else if (!strncmp(argv[j], "--block-sector-size:", 20))
             apply_sector_size(cfg, argv[j] + 20, argv[j]);
+        else if (!strncmp(argv[j], "--capture:", 10))
+            apply_capture(cfg, argv[j] + 10, argv[j]);
     cfg->guest = argv[i];
     join_cmdline(cfg, argc - i - 1, argv + i + 1);
 }

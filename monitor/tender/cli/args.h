@@ -20,6 +20,7 @@ struct tb_net_arg {
     char netns[TB_NETNS_NAME_MAX];   /* "" = the monitor's (final) namespace */
     bool has_mac;
     uint8_t mac[6];
+    const char *capture_path;        /* --capture:NAME=PATH, NULL when not captured */
 };
 
 /* --block:NAME=PATH with its --block-sector-size:NAME=N (0: not given, 512 then). */
@@ -40,6 +41,13 @@ struct tb_shm_tunables {
 /* Defined next to the code that uses them (shm_setup.c); args.c starts from them and --help prints them. */
 extern const struct tb_shm_tunables tb_shm_defaults;
 
+/* --seccomp=: what a system call outside the allowlist does once the guest runs (sandbox/seccomp.c). */
+enum tb_seccomp_mode {
+    TB_SECCOMP_KILL,  /* the default: the kernel kills the process (SIGSYS) */
+    TB_SECCOMP_TRAP,  /* debugging: one line naming the call, then killed by SIGSYS */
+    TB_SECCOMP_OFF,   /* debugging: no filter (capabilities are dropped all the same) */
+};
+
 struct tb_config {
     unsigned mem_mib;
     struct tb_net_arg nets[MFT_MAX_ENTRIES];
@@ -52,6 +60,8 @@ struct tb_config {
     struct tb_shm_tunables shm;
     struct tb_cpus cpus;          /* --cpu-vcpu, --cpu-io, --io-nice (cpus/placement.c) */
     const char *stats_path;
+    uint64_t capture_bytes;    /* --capture-size: bytes per capture file, 0 = unbounded */
+    unsigned capture_files;    /* --capture-files: files in each capture's ring */
     const char *guest;
     char cmdline[HVT_CMDLINE_SIZE];
 };

@@ -9,6 +9,7 @@
 #include "args.h"
 #include "log.h"
 #include "net.h"
+#include "nic_capture.h"
 #include "placement.h"
 #include "shm.h"
 #include "stats.h"
@@ -106,6 +107,7 @@ static unsigned service_rx(struct shm_state *s, struct shm_nic *n)
             n->nic->st.rx_drops++;
             continue;
         }
+        tb_nic_capture(n->nic, shm_ring_prod_buf(&n->rx), (uint64_t)len, TB_PCAPNG_IN);
         shm_ring_prod_fill(&n->rx, (uint32_t)len);
         n->nic->st.rx_packets++;
         n->nic->st.rx_bytes += (uint64_t)len;
@@ -136,6 +138,7 @@ static unsigned service_tx(struct shm_state *s, struct shm_nic *n)
         if (w == (ssize_t)len) {
             n->nic->st.tx_packets++;
             n->nic->st.tx_bytes += len;
+            tb_nic_capture(n->nic, data, len, TB_PCAPNG_OUT);
         } else {
             n->nic->st.tx_drops++;
             n->st.tx_errors++;

@@ -10,6 +10,7 @@
 
 struct tb_manifest;
 struct tb_net_arg;
+struct tb_nic_capture;
 
 struct tb_nic_stats {
     uint64_t rx_packets, rx_bytes, rx_drops;
@@ -23,6 +24,7 @@ struct tb_nic {
     uint8_t mac[6];
     uint16_t mtu;
     struct tb_nic_stats st;
+    struct tb_nic_capture *capture; /* NULL unless --capture:NAME= (nic_capture.h) */
 };
 
 /* vm->net: every NIC, and the POLL hypercall's epoll set over their TAPs. */
