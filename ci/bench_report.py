@@ -67,11 +67,17 @@ def _variant_table(title: str, rows: list[dict], columns: list, caption: str | N
     return table
 
 
+def _placement(cpus: dict | None) -> str:
+    if not cpus or cpus.get("vcpu") is None:
+        return "unpinned"
+    return f"vcpu {cpus['vcpu']}, io {cpus['io']} nice {cpus['io_nice']}"
+
+
 def udp_rx_tables(result: dict) -> list[Table]:
     rows = result["variants"]
     head = (f"udp-rx: {result['frame_bytes']}-byte UDP frames, {result['seconds']:g} s floods, "
             f"{result['repeats']} repeats, flood GSO {result.get('flood_gso', 1)}, "
-            f"ceiling = {result.get('ceiling', 'tapread')} (medians)")
+            f"ceiling = {result.get('ceiling', 'tapread')}, cpus {_placement(result.get('cpus'))} (medians)")
     return [_variant_table(f"{head}: throughput", rows, UDP_RX_THROUGHPUT),
             _variant_table("udp-rx: cost per packet, latency, light load", rows, UDP_RX_COST, LEGEND)]
 

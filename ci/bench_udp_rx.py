@@ -12,6 +12,8 @@ from bench_monitor import monitor_argv, read_stats, stats_metrics
 from bench_ping import ping_guest
 from bench_stats import ratio, summarise, summarise_samples
 from testbed import paths
+from testbed.plan import cpus as plan_cpus
+from testbed.plan.model import Placement
 
 FRAME_BYTES = 1300                  # the 1300-byte UDP frames of the original shmstream measurements
 PAYLOAD = FRAME_BYTES - 14 - 20 - 8  # Ethernet + IPv4 + UDP headers
@@ -30,26 +32,49 @@ def variants(modes: list[str]) -> list[Variant]:
     return [Variant(CEILING, None), *(Variant(m, m) for m in modes)]
 
 
+def placement(spec: str) -> Placement:
+    """--cpus: auto (what the planner gives a lone guest on this machine), none, or VCPU,IO[,NICE]."""
+    if spec == "none":
+        return Placement()
+    if spec == "auto":
+        return plan_cpus.auto_placement(["bench"], plan_cpus.available_cpus()).get("bench", Placement())
+    parts = [int(x) for x in spec.split(",")]
+    return Placement(vcpu=parts[0], io=parts[1], io_nice=parts[2] if len(parts) > 2 else 0)
+
+
+def pinned(argv: list[str], core: int | None) -> list[str]:
+    return ["taskset", "-c", str(core), *argv] if core is not None else argv
+
+
+def with_placement(argv: list[str], cpus: Placement) -> list[str]:
+    cut = argv.index("--")
+    return [*argv[:cut], *cpus.flags(), *argv[cut:]]
+
+
 def receiver_argv(labns: lab_namespace, v: Variant, args, stats: Path, window: float | None) -> list[str]:
     lab = labns.lab
+    cpus = placement(args.cpus)
     if v.io is None:
-        return [str(paths.tool_path("tapread")), f"--tap={lab.tap}", f"--netns={lab.netns}",
+        # The ceiling's one reader thread where the guest's vCPU would run, away from the sender.
+        return pinned([str(paths.tool_path("tapread")), f"--tap={lab.tap}", f"--netns={lab.netns}",
                 "--idle=1", f"--seconds={args.seconds + 30}", "--json",
-                *(["--busy"] if args.ceiling_busy else [])]
+                *(["--busy"] if args.ceiling_busy else [])], cpus.vcpu)
     # udp-sink's --seconds window opens at its first datagram; no window: runs until stopped.
     guest = [f"--ip={lab.guest_ip}/{lab.prefix}", f"--port={PORT}",
              *([f"--seconds={window}"] if window else [])]
-    return monitor_argv(args.sink, guest, stats=stats, io=v.io, netns=lab.netns, nic=args.nic,
-                        tap=lab.tap, mac=lab.guest_mac)
+    return with_placement(monitor_argv(args.sink, guest, stats=stats, io=v.io, netns=lab.netns, nic=args.nic,
+                                       tap=lab.tap, mac=lab.guest_mac), cpus)
 
 
 def flood_argv(labns: lab_namespace, args, rate: str) -> list[str]:
     lab = labns.lab
     # GSO: the same 1300-byte frames reach the TAP, but the sender spends less CPU per frame,
     # so the ceiling measures the reader rather than the generator.
-    return lab.run_in([str(paths.tool_path("udpgen")), f"--dst={lab.guest_ip}:{PORT}",
-                       f"--size={PAYLOAD}", f"--rate={rate}", f"--seconds={args.seconds}", "--json",
-                       f"--gso={args.flood_gso}", f"--batch={16 * args.flood_gso}"])
+    # The sender shares the IO thread's core (the traffic source's core in the planner's placement).
+    return lab.run_in(pinned([str(paths.tool_path("udpgen")), f"--dst={lab.guest_ip}:{PORT}",
+                              f"--size={PAYLOAD}", f"--rate={rate}", f"--seconds={args.seconds}", "--json",
+                              f"--gso={args.flood_gso}", f"--batch={16 * args.flood_gso}"],
+                             placement(args.cpus).io))
 
 
 def flood_phase(labns: lab_namespace, v: Variant, args, stats: Path, rate: str = "max") -> dict:
@@ -148,7 +173,8 @@ def run(args, progress) -> dict:
     return {"bench": "udp-rx", "frame_bytes": FRAME_BYTES, "seconds": args.seconds,
             "ceiling": "tapread --busy" if args.ceiling_busy else "tapread",
             "repeats": args.repeats, "modes": args.modes, "flood_gso": args.flood_gso, "ping_count": args.ping,
-            "light_fraction": args.light, "variants": _summaries(vs, samples)}
+            "light_fraction": args.light, "cpus": placement(args.cpus).model_dump(),
+            "variants": _summaries(vs, samples)}
 
 
 def _summaries(vs: list[Variant], samples: dict[str, list[dict]]) -> list[dict]:

@@ -30,11 +30,12 @@ def assign_cpus(monitors: tuple[p.Monitor, ...], topology: Topology, problems: l
                                 f"(cores: {', '.join(map(str, cpus))})")
     auto = [name for name, node in nodes.items() if node.cpus == "auto"]
     placed = {name: p.Placement(vcpu=s.vcpu, io=s.io, io_nice=s.io_nice) for name, s in explicit.items()}
-    placed.update(_auto(auto, cpus, taken={s.vcpu for s in explicit.values() if s.vcpu is not None}))
+    placed.update(auto_placement(auto, cpus, taken={s.vcpu for s in explicit.values() if s.vcpu is not None}))
     return tuple(m.model_copy(update={"cpus": placed[m.node]}) if m.node in placed else m for m in monitors)
 
 
-def _auto(names: list[str], cpus: list[int], taken: set[int]) -> dict[str, p.Placement]:
+def auto_placement(names: list[str], cpus: list[int], taken: frozenset[int] | set[int] = frozenset()
+                   ) -> dict[str, p.Placement]:
     """A core of its own per vCPU, from the highest down, when every auto guest gets one; else all unpinned.
 
     Half-pinning a crowd (some vCPUs alone, the rest squeezed) would make guests of one topology unequal.
