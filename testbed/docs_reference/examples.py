@@ -50,6 +50,12 @@ addresses: [10.0.0.1/30, 10.0.0.2/30]
 mtu: 1500
 rate: 100mbit
 """,
+    "Capture": """\
+at: guest:service0       # the end to capture (default: the unikernel end)
+size: 16MB               # per file
+files: 4                 # a ring: guest-service0.0.pcapng ... .3.pcapng
+snaplen: 65535
+""",
     "Check": "ping: {from: host, to: guest, max_loss: 0}\n",
     "Traffic": """\
 name: flood

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from testbed.topology.rules.addressing import plan_addresses
+from testbed.topology.rules.capture import check_captures
 from testbed.topology.rules.check_targets import check_targets
 from testbed.topology.rules.endpoints import check_endpoints
 from testbed.topology.rules.findings import Finding
@@ -28,4 +29,5 @@ def static_findings(topology: Topology) -> list[Finding]:
         *check_targets(topology, addresses),
         *check_traffic(topology),
         *check_hosts(topology),
+        *check_captures(topology),
     ]

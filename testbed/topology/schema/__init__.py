@@ -13,6 +13,7 @@ from testbed.topology.schema.checks import (
     PingCheck,
     RxRateCheck,
 )
+from testbed.topology.schema.capture import Capture
 from testbed.topology.schema.common import MAC_RE, NAME_RE, FromTo, Strict
 from testbed.topology.schema.hosts import Host
 from testbed.topology.schema.links import (
@@ -75,6 +76,7 @@ __all__ = [
     "AppTraffic",
     "BlockDevice",
     "BridgeNode",
+    "Capture",
     "Check",
     "CommandCheck",
     "Cpus",

@@ -7,6 +7,7 @@ from typing import Annotated, NamedTuple
 
 from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, field_validator
 
+from testbed.topology.schema.capture import CaptureField
 from testbed.topology.schema.common import Strict, optional_subnet
 
 ENDPOINT_RE = r"^[A-Za-z][A-Za-z0-9_-]{0,30}:.+$"  # NODE:IFNAME; the static checks judge IFNAME per node kind
@@ -66,6 +67,7 @@ class Link(Strict):
         default=None, description="explicit ADDR/PREFIX per endpoint (null to leave one out)")
     mtu: int | None = Field(default=None, ge=68, le=65535, description="bytes, both ends (default: the kernel's 1500)")
     rate: str | None = Field(default=None, description="tbf rate limit, e.g. 100mbit")
+    capture: CaptureField = Field(default=None, description="capture one end into pcapng (`true` for the defaults)")
 
     @property
     def ends(self) -> tuple[EndpointRef, EndpointRef]:
