@@ -1,0 +1,429 @@
+/* tb-wire: the relay of an impaired link: frames read from one end are impaired (monitor/impair) and written to the other. */
+#include <arpa/inet.h>
+#include <inttypes.h>
+#include <linux/if.h>
+#include <linux/if_packet.h>
+#include <linux/if_tun.h>
+#include <net/ethernet.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+
+#include "impair.h"
+#include "impair_text.h"
+#include "toolutil.h"
+
+#define MAX_FRAME 65536
+#define BATCH 64               /* frames read from one end per wake-up, so one busy end cannot starve the other */
+#define CONTROL_LINE 2048
+
+static const char usage[] =
+    "usage: tb-wire --a=KIND:IFNAME@NETNS --b=KIND:IFNAME@NETNS --control=SOCKET [--link=NAME] [--link-id=N]\n"
+    "               [--ab=CONFIG] [--ba=CONFIG] [--stats=FILE]\n"
+    "  KIND       tap (a persistent TAP, opened by name) or packet (an AF_PACKET socket on an interface)\n"
+    "  --ab/--ba  the impairment of frames from a to b / b to a, as key=value pairs joined by commas:\n"
+    "             loss reorder duplicate corrupt p r lossgood lossbad (ppm), ge down (0/1), delay jitter (ns),\n"
+    "             dist (uniform|normal), rate (bit/s), limit (packets), seed\n"
+    "  --control  a unix socket: one command line per connection, one answer line:\n"
+    "             stats | set ab|ba|both CONFIG | clear ab|ba|both | down | up\n"
+    "  --stats    where the final counters are written (JSON) on exit\n"
+    "Exit 2 on bad arguments, 1 when an end cannot be opened.\n";
+
+struct port {
+    const char *spec;
+    char ifname[IFNAMSIZ];
+    char netns[NAME_MAX + 1];
+    bool packet; /* AF_PACKET socket rather than TAP */
+    int fd;
+    uint64_t write_errors;
+};
+
+struct wire {
+    struct port ends[2];
+    struct tb_impair *dir[2]; /* dir[0]: a -> b, dir[1]: b -> a */
+    const char *link;
+    const char *stats_path;
+    int control_fd;
+};
+
+/* The hook where a capture of this link would take each frame that leaves (end: the port it is written to).
+ * Nothing is captured yet: the pcapng writer plugs in here. */
+static void capture_frame(const struct wire *w, unsigned end, const uint8_t *frame, size_t len, uint64_t now)
+{
+    (void)w, (void)end, (void)frame, (void)len, (void)now;
+}
+
+static void parse_port(struct port *p, const char *opt, const char *spec)
+{
+    const char *colon = strchr(spec, ':'), *at = strrchr(spec, '@');
+    if (!colon || !at || at < colon)
+        usage_error("%s: '%s' is not KIND:IFNAME@NETNS", opt, spec);
+    size_t kind_len = (size_t)(colon - spec), name_len = (size_t)(at - colon - 1);
+    if (kind_len == 3 && strncmp(spec, "tap", 3) == 0)
+        p->packet = false;
+    else if (kind_len == 6 && strncmp(spec, "packet", 6) == 0)
+        p->packet = true;
+    else
+        usage_error("%s: kind must be tap or packet", opt);
+    if (name_len == 0 || name_len >= IFNAMSIZ)
+        usage_error("%s: interface name must be 1-%d characters", opt, IFNAMSIZ - 1);
+    if (strlen(at + 1) == 0 || strlen(at + 1) > NAME_MAX)
+        usage_error("%s: bad namespace name", opt);
+    memcpy(p->ifname, colon + 1, name_len);
+    p->ifname[name_len] = '\0';
+    strcpy(p->netns, at + 1);
+    p->spec = spec;
+}
+
+static int open_tap(const char *ifname)
+{
+    int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        runtime_error("/dev/net/tun: %s", strerror(errno));
+    struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI };
+    strcpy(ifr.ifr_name, ifname);
+    if (ioctl(fd, TUNSETIFF, &ifr) < 0)
+        runtime_error("TAP %s: %s", ifname, strerror(errno));
+    return fd;
+}
+
+static int open_packet(const char *ifname)
+{
+    int fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, htons(ETH_P_ALL));
+    if (fd < 0)
+        runtime_error("AF_PACKET socket: %s", strerror(errno));
+    struct ifreq ifr = { 0 };
+    strcpy(ifr.ifr_name, ifname);
+    if (ioctl(fd, SIOCGIFINDEX, &ifr) < 0)
+        runtime_error("interface %s: %s", ifname, strerror(errno));
+    struct sockaddr_ll addr = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL),
+                                .sll_ifindex = ifr.ifr_ifindex };
+    if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0)
+        runtime_error("bind to %s: %s", ifname, strerror(errno));
+    int one = 1;
+    setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof(one)); /* best effort: only speed */
+    /* Outgoing frames are not ours to relay: only what the namespace sends towards the wire. */
+    int ignore = 1;
+    setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &ignore, sizeof(ignore));
+    return fd;
+}
+
+/* Each end is opened inside its namespace; the descriptor keeps working from ours. */
+static void open_port(struct port *p)
+{
+    int home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+    if (home < 0)
+        runtime_error("/proc/self/ns/net: %s", strerror(errno));
+    enter_netns(p->netns);
+    p->fd = p->packet ? open_packet(p->ifname) : open_tap(p->ifname);
+    if (setns(home, CLONE_NEWNET) < 0)
+        runtime_error("cannot return to our namespace: %s", strerror(errno));
+    close(home);
+}
+
+static int open_control(const char *path)
+{
+    struct sockaddr_un addr = { .sun_family = AF_UNIX };
+    if (strlen(path) >= sizeof(addr.sun_path))
+        usage_error("--control: path longer than %zu bytes", sizeof(addr.sun_path) - 1);
+    strcpy(addr.sun_path, path);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0 || bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 || listen(fd, 8) < 0)
+        runtime_error("--control: %s: %s", path, strerror(errno));
+    chmod(path, 0600);
+    return fd;
+}
+
+static void write_frame(struct wire *w, unsigned end, const uint8_t *frame, size_t len, uint64_t now)
+{
+    struct port *p = &w->ends[end];
+    capture_frame(w, end, frame, len, now);
+    if (write(p->fd, frame, len) != (ssize_t)len)
+        p->write_errors++; /* a full or downed interface drops, as a wire would */
+}
+
+/* Frames waiting in direction d whose time has come leave through the other end. */
+static void flush_due(struct wire *w, unsigned d, uint64_t now, uint8_t *buf)
+{
+    size_t len;
+    while ((len = tb_impair_pop(w->dir[d], now, buf, MAX_FRAME)) > 0)
+        write_frame(w, 1 - d, buf, len, now);
+}
+
+/* Up to BATCH frames from one end: one recvmmsg on a packet socket, a read each on a TAP (it has no batch read). */
+static unsigned read_batch(struct port *p, struct iovec *iov, struct mmsghdr *msgs)
+{
+    if (p->packet) {
+        int n = recvmmsg(p->fd, msgs, BATCH, MSG_DONTWAIT, NULL);
+        if (n <= 0)
+            return 0;
+        for (int i = 0; i < n; i++)
+            iov[i].iov_len = msgs[i].msg_len;
+        return (unsigned)n;
+    }
+    unsigned n = 0;
+    for (; n < BATCH; n++) {
+        ssize_t got = read(p->fd, iov[n].iov_base, MAX_FRAME);
+        if (got <= 0)
+            break;
+        iov[n].iov_len = (size_t)got;
+    }
+    return n;
+}
+
+/* The frames that leave at once, in order: one sendmmsg on a packet socket, a write each on a TAP. */
+static void write_batch(struct wire *w, unsigned end, struct iovec *out, unsigned count, uint64_t now)
+{
+    struct port *p = &w->ends[end];
+    for (unsigned i = 0; i < count; i++)
+        capture_frame(w, end, out[i].iov_base, out[i].iov_len, now);
+    if (!p->packet) {
+        for (unsigned i = 0; i < count; i++)
+            if (write(p->fd, out[i].iov_base, out[i].iov_len) != (ssize_t)out[i].iov_len)
+                p->write_errors++;
+        return;
+    }
+    struct mmsghdr msgs[2 * BATCH];
+    for (unsigned i = 0; i < count; i++)
+        msgs[i] = (struct mmsghdr){ .msg_hdr = { .msg_iov = &out[i], .msg_iovlen = 1 } };
+    unsigned sent = 0;
+    while (sent < count) {
+        int n = sendmmsg(p->fd, msgs + sent, count - sent, MSG_DONTWAIT);
+        if (n <= 0) {
+            p->write_errors += count - sent;
+            return;
+        }
+        sent += (unsigned)n;
+    }
+}
+
+static void relay_from(struct wire *w, unsigned d, uint8_t *scratch)
+{
+    static uint8_t frames[BATCH][MAX_FRAME];
+    struct iovec in[BATCH], out[2 * BATCH];
+    struct mmsghdr msgs[BATCH];
+    for (unsigned i = 0; i < BATCH; i++) {
+        in[i] = (struct iovec){ .iov_base = frames[i], .iov_len = MAX_FRAME };
+        msgs[i] = (struct mmsghdr){ .msg_hdr = { .msg_iov = &in[i], .msg_iovlen = 1 } };
+    }
+    unsigned count = read_batch(&w->ends[d], in, msgs), leaving = 0;
+    uint64_t now = now_ns();
+    for (unsigned i = 0; i < count; i++) {
+        int copies = tb_impair_push(w->dir[d], in[i].iov_base, in[i].iov_len, now);
+        for (int k = 0; k < copies; k++)
+            out[leaving++] = in[i];
+        if (tb_impair_next_due(w->dir[d]) <= now) { /* queued frames due now keep their place in the order */
+            write_batch(w, 1 - d, out, leaving, now);
+            leaving = 0;
+            flush_due(w, d, now, scratch);
+        }
+    }
+    write_batch(w, 1 - d, out, leaving, now);
+}
+
+static void stats_json(FILE *out, const struct wire *w)
+{
+    static const char *names[2] = { "ab", "ba" };
+    fprintf(out, "{\"link\": \"%s\", \"a\": \"%s\", \"b\": \"%s\", \"directions\": {", w->link, w->ends[0].spec,
+            w->ends[1].spec);
+    for (unsigned d = 0; d < 2; d++) {
+        fprintf(out, "%s\"%s\": {\"config\": ", d ? ", " : "", names[d]);
+        tb_impair_config_json(out, tb_impair_get(w->dir[d]));
+        fprintf(out, ", \"counters\": ");
+        tb_impair_counters_json(out, tb_impair_counters(w->dir[d]));
+        fprintf(out, ", \"queued\": %zu, \"write_errors\": %" PRIu64 "}", tb_impair_queued(w->dir[d]),
+                w->ends[1 - d].write_errors);
+    }
+    fprintf(out, "}}\n");
+}
+
+/* "ab", "ba" or "both" -> a bit mask of directions. */
+static unsigned directions_of(const char *word)
+{
+    return strcmp(word, "ab") == 0 ? 1 : strcmp(word, "ba") == 0 ? 2 : strcmp(word, "both") == 0 ? 3 : 0;
+}
+
+/* One command, one answer: "ok", "error: why", or the stats JSON. */
+static void execute(struct wire *w, char *line, FILE *out)
+{
+    char verb[16] = "", which[8] = "", why[256] = "";
+    const char *config = "";
+    int consumed = 0;
+    sscanf(line, "%15s %7s %n", verb, which, &consumed);
+    if (consumed > 0)
+        config = line + consumed;
+    if (strcmp(verb, "stats") == 0) {
+        stats_json(out, w);
+        return;
+    }
+    if (strcmp(verb, "down") == 0 || strcmp(verb, "up") == 0) {
+        for (unsigned d = 0; d < 2; d++) {
+            struct tb_impair_config c = *tb_impair_get(w->dir[d]);
+            c.down = strcmp(verb, "down") == 0;
+            tb_impair_set(w->dir[d], &c);
+        }
+        fprintf(out, "ok\n");
+        return;
+    }
+    unsigned mask = directions_of(which);
+    if ((strcmp(verb, "set") != 0 && strcmp(verb, "clear") != 0) || mask == 0) {
+        fprintf(out, "error: expected stats, down, up, set ab|ba|both CONFIG or clear ab|ba|both\n");
+        return;
+    }
+    struct tb_impair_config next[2];
+    for (unsigned d = 0; d < 2; d++) {
+        /* set replaces the whole configuration but the seed; clear leaves a plain wire (same seed). */
+        next[d] = (struct tb_impair_config){ .seed = tb_impair_get(w->dir[d])->seed };
+        if ((mask & (1u << d)) && strcmp(verb, "set") == 0 && tb_impair_parse(config, &next[d], why, sizeof(why)) < 0) {
+            fprintf(out, "error: %s\n", why);
+            return;
+        }
+    }
+    for (unsigned d = 0; d < 2; d++)
+        if (mask & (1u << d))
+            tb_impair_set(w->dir[d], &next[d]);
+    fprintf(out, "ok\n");
+}
+
+/* A client is served at once and closed: commands are rare and short, so the relay never waits on one for long. */
+static void serve_control(struct wire *w)
+{
+    int client = accept4(w->control_fd, NULL, NULL, SOCK_CLOEXEC);
+    if (client < 0)
+        return;
+    struct pollfd pfd = { .fd = client, .events = POLLIN };
+    char line[CONTROL_LINE];
+    size_t used = 0;
+    while (used < sizeof(line) - 1 && poll(&pfd, 1, 1000) > 0) {
+        ssize_t n = read(client, line + used, sizeof(line) - 1 - used);
+        if (n <= 0)
+            break;
+        used += (size_t)n;
+        if (memchr(line, '\n', used))
+            break;
+    }
+    line[used] = '\0';
+    line[strcspn(line, "\n")] = '\0';
+    FILE *out = fdopen(client, "w");
+    if (!out) {
+        close(client);
+        return;
+    }
+    execute(w, line, out);
+    fclose(out);
+}
+
+static int timeout_until(const struct wire *w, struct timespec *ts)
+{
+    uint64_t due = UINT64_MAX;
+    for (unsigned d = 0; d < 2; d++) {
+        uint64_t next = tb_impair_next_due(w->dir[d]);
+        due = next < due ? next : due;
+    }
+    if (due == UINT64_MAX)
+        return 0;
+    uint64_t now = now_ns(), wait = due > now ? due - now : 0;
+    ts->tv_sec = (time_t)(wait / 1000000000ull);
+    ts->tv_nsec = (long)(wait % 1000000000ull);
+    return 1;
+}
+
+static void run(struct wire *w)
+{
+    static uint8_t buf[MAX_FRAME];
+    struct pollfd fds[3] = {
+        { .fd = w->ends[0].fd, .events = POLLIN },
+        { .fd = w->ends[1].fd, .events = POLLIN },
+        { .fd = w->control_fd, .events = POLLIN },
+    };
+    while (!stop_requested) {
+        struct timespec ts;
+        int timed = timeout_until(w, &ts);
+        int ready = ppoll(fds, 3, timed ? &ts : NULL, NULL);
+        if (ready < 0 && errno != EINTR)
+            runtime_error("poll: %s", strerror(errno));
+        for (unsigned d = 0; d < 2; d++)
+            if (ready > 0 && (fds[d].revents & POLLIN))
+                relay_from(w, d, buf);
+        uint64_t now = now_ns();
+        for (unsigned d = 0; d < 2; d++)
+            flush_due(w, d, now, buf);
+        if (ready > 0 && (fds[2].revents & POLLIN))
+            serve_control(w);
+    }
+}
+
+static void write_stats(const struct wire *w)
+{
+    if (!w->stats_path)
+        return;
+    FILE *out = fopen(w->stats_path, "w");
+    if (!out)
+        return;
+    stats_json(out, w);
+    fclose(out);
+}
+
+static void parse_config(const char *opt, const char *text, struct tb_impair_config *c)
+{
+    char why[256];
+    if (tb_impair_parse(text, c, why, sizeof(why)) < 0)
+        usage_error("%s: %s", opt, why);
+}
+
+int main(int argc, char **argv)
+{
+    tool_name = "tb-wire";
+    struct wire w = { .link = "link", .control_fd = -1 };
+    struct tb_impair_config config[2] = { 0 };
+    const char *a = NULL, *b = NULL, *control = NULL, *v;
+    uint64_t link_id = 0;
+    for (int i = 1; i < argc; i++) {
+        if ((v = opt_value(argv[i], "--a")))
+            a = v;
+        else if ((v = opt_value(argv[i], "--b")))
+            b = v;
+        else if ((v = opt_value(argv[i], "--control")))
+            control = v;
+        else if ((v = opt_value(argv[i], "--link")))
+            w.link = v;
+        else if ((v = opt_value(argv[i], "--link-id")))
+            link_id = parse_u64("--link-id", v, 0, UINT64_MAX);
+        else if ((v = opt_value(argv[i], "--ab")))
+            parse_config("--ab", v, &config[0]);
+        else if ((v = opt_value(argv[i], "--ba")))
+            parse_config("--ba", v, &config[1]);
+        else if ((v = opt_value(argv[i], "--stats")))
+            w.stats_path = v;
+        else if (strcmp(argv[i], "--help") == 0) {
+            fputs(usage, stdout);
+            return 0;
+        } else
+            usage_error("unknown argument '%s'\n%s", argv[i], usage);
+    }
+    if (!a || !b || !control)
+        usage_error("--a, --b and --control are required\n%s", usage);
+    parse_port(&w.ends[0], "--a", a);
+    parse_port(&w.ends[1], "--b", b);
+    prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0); /* the default 50 us of timer slack would show in every delay */
+    catch_stop_signals();
+    open_port(&w.ends[0]);
+    open_port(&w.ends[1]);
+    for (unsigned d = 0; d < 2; d++)
+        if (!(w.dir[d] = tb_impair_new(&config[d], link_id, d)))
+            runtime_error("out of memory");
+    w.control_fd = open_control(control);
+    printf("ready\n");
+    fflush(stdout);
+    run(&w);
+    write_stats(&w);
+    unlink(control);
+    for (unsigned d = 0; d < 2; d++)
+        tb_impair_free(w.dir[d]);
+    return 0;
+}
