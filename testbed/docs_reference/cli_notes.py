@@ -57,6 +57,13 @@ COMMAND_NOTES = {
         "examples": "testbed run topologies/pingpair.yaml\n"
                     "testbed run topologies/udp-rx.yaml --set nodes.guest.io=event --json /tmp/udp-rx.json",
     },
+    "agent": {
+        "about": "A lab whose topology has `hosts:` runs one agent per host, started by the orchestrator through "
+                 "an execnet gateway (ssh); each part is an ordinary run here, kept while the orchestrator renews "
+                 "its lease. `status` lists the parts on this host; `testbed down --all` removes them. "
+                 "See [scale-out.md](scale-out.md).",
+        "examples": "testbed agent status --json",
+    },
     "validate": {
         "about": "Loads and checks a topology, creating nothing.",
         "exit": "0 valid, 2 invalid (each problem on stderr as `FILE:LINE:COL: field: message`).",

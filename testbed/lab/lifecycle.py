@@ -13,6 +13,8 @@ from typing import Self
 import testbed
 from testbed.apply import nsenter, pause, readiness
 from testbed.apply.procs import ProcessId
+from testbed.capture.points import TOOL, make_folders, monitor_flags, plan_captures, socket_launches, with_monitor_flags
+from testbed.capture.ready import wait_captures
 from testbed.down import teardown
 from testbed.down.state import RunDir
 from testbed.errors import LabError, TopologyError
@@ -43,6 +45,7 @@ class Lab:
         self._supervisor: subprocess.Popen | None = None  # kept so its exit status is collected (no zombie)
         self.timings = PhaseTimer()
         self.down_timings = PhaseTimer()  # restarted by down()
+        self.captures: list = []  # the topology's capture points (testbed.capture.points), set by up()
 
     # --- life cycle
 
@@ -52,6 +55,10 @@ class Lab:
         timings = PhaseTimer()
         topology = load_topology(topology_path, overrides)
         timings.mark("load")
+        if topology.hosts:  # it spans hosts: each host's agent brings up its part (testbed.cluster)
+            from testbed.cluster.orchestrator import ClusterLab
+
+            return ClusterLab.up(topology, name_prefix=name_prefix)
         source = str(Path(topology_path).absolute())  # so attach() and run_checks() work from any directory
         try:
             plan = planner.make_plan(topology, planner.new_run_id(name_prefix), source=source)
@@ -65,6 +72,7 @@ class Lab:
                     "run_id": plan.run_id, "topology": plan.topology, "source": source, "overrides": overrides,
                     "phase": "creating", "owner": ProcessId.me().to_json()}, plan=plan.model_dump(mode="json")))
                 lab.timings = timings
+                lab.captures = plan_captures(topology, plan)
                 lab._bring_up(ready_timeout)
             except BaseException as exc:
                 if os.getpid() != owner:  # a forked child (before its exec) must never roll back our run
@@ -100,6 +108,7 @@ class Lab:
         self._release_supervisor()
         readiness.wait_ready(self.run, [m.node for m in self.plan.monitors], ready_timeout,
                              markers={m.node: m.ready for m in self.plan.monitors if m.ready})
+        wait_captures(self.run, self.captures, ready_timeout)
         self.timings.mark("monitors")
         pause.point("monitors")
         self._run_node_commands()
@@ -140,8 +149,12 @@ class Lab:
         from testbed import paths
 
         monitor = str(paths.monitor_path()) if self.plan.monitors else ""
-        launches = [{"node": m.node, "argv": m.argv(monitor, str(self.run.stats_path(m.node)))}
+        launches = [{"node": m.node, "argv": with_monitor_flags(m.argv(monitor, str(self.run.stats_path(m.node))),
+                                                                 monitor_flags(self.captures, m.node))}
                     for m in self.plan.monitors]
+        if self.captures:  # the files stay after down: the run's artefacts
+            make_folders(self.captures)
+            launches += socket_launches(self.captures, str(paths.tool_path(TOOL)))
         (self.run.path / "launch.json").write_text(json.dumps(launches, indent=1))
         try:
             self._supervisor.stdin.write(b"start\n")

@@ -31,7 +31,7 @@ class Host(Strict):
         return value
 
     @model_validator(mode="after")
-    def _one_way_in(self) -> "Host":
+    def _one_way_in(self) -> Host:
         if (self.ssh is None) == (self.gateway is None):
             raise ValueError("give exactly one of ssh (user@machine) or gateway (an execnet spec)")
         return self

@@ -1,0 +1,144 @@
+"""cluster.partition: one topology per host, addressed from the whole lab's plan, and the VXLAN tunnels between them.
+
+A link whose ends are on different hosts becomes, on each side, a link from the local end to a bridge node that
+stands in for the far side (or the local end's own bridge, when the end is a bridge); the agent adds a VXLAN device
+to that bridge. So the local end is an ordinary link (veth, or the TAP of a unikernel), with its address from the
+whole lab's plan and its MTU lowered by the tunnel's header.
+"""
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+from dataclasses import dataclass, field
+
+from testbed.errors import TopologyError
+from testbed.topology.rules.addressing import plan_addresses
+from testbed.topology.schema import EndpointRef, Host, Link, Topology
+
+VXLAN_PORT = 4789  # IANA's
+VXLAN_OVERHEAD = {4: 50, 6: 70}  # outer IP + UDP + VXLAN + inner Ethernet header, by underlay IP version
+VNI_SPACE = (1 << 24) - 2  # VNIs 1 .. 2^24-2: 0 and 2^24-1 are avoided by some switches
+DEFAULT_MTU = 1500
+STAND_IN_PREFIX = "vx"
+
+
+@dataclass(frozen=True)
+class Tunnel:
+    """One host's end of a link that crosses hosts: a VXLAN device in `bridge_node`'s namespace, on its bridge."""
+
+    link: int
+    vni: int
+    bridge_node: str
+    local: str
+    remote: str
+    mtu: int
+
+    def to_json(self) -> dict:
+        return self.__dict__.copy()
+
+
+@dataclass
+class Part:
+    """What one host runs: its nodes, as a topology of their own, and its tunnel ends."""
+
+    host: str
+    nodes: set[str] = field(default_factory=set)
+    topology: dict = field(default_factory=dict)
+    tunnels: list[Tunnel] = field(default_factory=list)
+
+
+def vni_base(run_id: str) -> int:
+    """A run's VNIs are consecutive from a base its id picks: two runs on one underlay rarely meet, and a clash
+    is the kernel's clear refusal at up, never crossed traffic."""
+    return int.from_bytes(hashlib.sha256(run_id.encode()).digest()[:3], "big") % VNI_SPACE
+
+
+def vni(run_id: str, link: int) -> int:
+    return 1 + (vni_base(run_id) + link) % VNI_SPACE
+
+
+def partition(topology: Topology, run_id: str) -> dict[str, Part]:
+    """Each host's part, in `hosts:` order; TopologyError when a crossing link cannot be carried."""
+    addresses = {end: str(address) for end, address in plan_addresses(topology).of_endpoint().items()}
+    parts = {name: Part(name) for name in topology.hosts}
+    base = _base_topology(topology)
+    for name, node in base["nodes"].items():
+        parts[topology.nodes[name].host].nodes.add(name)
+        parts[topology.nodes[name].host].topology.setdefault("nodes", {})[name] = node
+    taken = set(topology.nodes)
+    problems: list[str] = []
+    for index, link in enumerate(topology.links):
+        a, b = link.ends
+        host_a, host_b = topology.nodes[a.node].host, topology.nodes[b.node].host
+        if host_a == host_b:
+            _links(parts[host_a]).append(_local_link(link, a, b, addresses))
+            continue
+        mtu = _tunnel_mtu(topology, index, link, host_a, host_b, problems)
+        stand_in = _stand_in_name(index, taken)  # one name on both sides, for whoever reads both parts
+        for end, here, there in ((a, host_a, host_b), (b, host_b, host_a)):
+            _add_tunnel_end(parts[here], topology, index, link, end, addresses, mtu, stand_in,
+                            topology.hosts[here], topology.hosts[there], vni(run_id, index))
+    if problems:
+        raise TopologyError(problems)
+    for part in parts.values():
+        part.topology = {"name": f"{topology.name}-{part.host}"[:31], **part.topology, "links": _links(part)}
+    return {name: part for name, part in parts.items() if part.nodes}
+
+
+def _base_topology(topology: Topology) -> dict:
+    """The nodes as plain data without their host (the parts run on one machine each); checks and traffic stay
+    with the orchestrator, which resolves names across hosts."""
+    data = topology.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+    for node in data["nodes"].values():
+        node.pop("host", None)
+    return data
+
+
+def _links(part: Part) -> list[dict]:
+    return part.topology.setdefault("links", [])
+
+
+def _local_link(link: Link, a: EndpointRef, b: EndpointRef, addresses: dict[EndpointRef, str]) -> dict:
+    """The link as written, with every address made explicit: a part sees only some of a bridge's ports, so the
+    automatic order of the whole lab must not be recomputed from them."""
+    data = link.model_dump(mode="json", exclude_defaults=True, exclude={"subnet", "addresses"})
+    data["addresses"] = [addresses.get(a), addresses.get(b)]
+    return data
+
+
+def _tunnel_mtu(topology: Topology, index: int, link: Link, host_a: str, host_b: str, problems: list[str]) -> int:
+    ends = topology.hosts[host_a], topology.hosts[host_b]
+    versions = {ipaddress.ip_address(host.underlay).version for host in ends}
+    if len(versions) != 1:
+        problems.append(f"links.{index}: hosts {host_a} and {host_b} have underlay addresses of different IP "
+                        "versions: a tunnel needs one")
+        return DEFAULT_MTU
+    carried = min(host.underlay_mtu for host in ends) - VXLAN_OVERHEAD[versions.pop()]
+    if link.mtu is not None and link.mtu > carried:
+        problems.append(f"links.{index}.mtu: {link.mtu} is more than the VXLAN tunnel between {host_a} and "
+                        f"{host_b} carries ({carried}: underlay MTU less the tunnel's header)")
+    return min(link.mtu or DEFAULT_MTU, carried)
+
+
+def _add_tunnel_end(part: Part, topology: Topology, index: int, link: Link, end: EndpointRef,
+                    addresses: dict[EndpointRef, str], mtu: int, stand_in: str, here: Host, there: Host,
+                    vni_: int) -> None:
+    """The local end joins a stand-in bridge (or is a bridge), and the tunnel is that bridge's port."""
+    if topology.nodes[end.node].kind == "bridge":
+        bridge = end.node
+    else:
+        bridge = stand_in
+        part.topology["nodes"][bridge] = {"kind": "bridge"}
+        data = link.model_dump(mode="json", exclude_defaults=True, exclude={"subnet", "addresses", "endpoints"})
+        _links(part).append({**data, "endpoints": [str(end), f"{bridge}:t{index}"],
+                             "addresses": [addresses.get(end), None], "mtu": mtu})
+    part.tunnels.append(Tunnel(link=index, vni=vni_, bridge_node=bridge, local=here.underlay,
+                               remote=there.underlay, mtu=mtu))
+
+
+def _stand_in_name(index: int, taken: set[str]) -> str:
+    name = f"{STAND_IN_PREFIX}{index}"
+    while name in taken:
+        name = f"{STAND_IN_PREFIX}-{name}"
+    taken.add(name)
+    return name
