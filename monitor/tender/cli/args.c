@@ -83,6 +83,7 @@ void tb_args_usage(FILE *out)
         TB_MEM_MIN_MIB, TB_MEM_MAX_MIB, DEFAULT_MEM_MIB, modes);
     shm_flags_usage(out);
     tb_placement_usage(out);
+    tb_console_usage(out);
     fprintf(out,
         "\n"
         "exit status:\n"
@@ -335,6 +336,8 @@ static int parse_option(struct tb_config *cfg, const char *arg)
     } else if (!strncmp(arg, "--net-mac:", 10) || !strncmp(arg, "--block-sector-size:", 20) ||
                !strncmp(arg, "--capture:", 10))
         ; /* second pass, once every --net and --block is known */
+    else if (tb_console_parse_flag(&cfg->console, arg))
+        ;
     else if (!tb_placement_parse(&cfg->cpus, arg))
         return parse_shm_flag(&cfg->shm, arg);
     return 1;
@@ -346,6 +349,7 @@ void tb_args_parse(struct tb_config *cfg, int argc, char **argv)
     cfg->mem_mib = DEFAULT_MEM_MIB;
     cfg->io_mode = "hypercall";
     cfg->shm = tb_shm_defaults;
+    cfg->console = tb_console_defaults;
     cfg->cpus = TB_CPUS_UNPINNED;
     int i = 1;
     for (; i < argc && argv[i][0] == '-'; i++) {

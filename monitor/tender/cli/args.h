@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <net/if.h>
 
+#include "console_limits.h"
 #include "placement.h"
 #include "tb_abi.h"
 
@@ -58,6 +59,7 @@ struct tb_config {
     char netns[TB_NETNS_NAME_MAX];
     const char *io_mode;
     struct tb_shm_tunables shm;
+    struct tb_console_limits console; /* --console-max, --console-rate (abi/console_limits.c) */
     struct tb_cpus cpus;          /* --cpu-vcpu, --cpu-io, --io-nice (cpus/placement.c) */
     const char *stats_path;
     enum tb_seccomp_mode seccomp;

@@ -1,9 +1,11 @@
 /* log.c: fatal setup errors and warnings on stderr, one line each. */
 #include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "exitcodes.h"
 #include "log.h"
@@ -54,6 +56,26 @@ void tb_warn(const char *fmt, ...)
     va_start(ap, fmt);
     vprint("warning: ", fmt, ap, NULL);
     va_end(ap);
+}
+
+/* How long a message on the way out may wait for a full stderr pipe before it is dropped. */
+#define STOP_LINE_WAIT_MS 50
+
+void tb_log_line(const char *fmt, ...)
+{
+    char line[1024];
+    int used = snprintf(line, sizeof line, "tb-monitor: ");
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line + used, sizeof line - (size_t)used - 1, fmt, ap);
+    va_end(ap);
+    size_t len = strlen(line);
+    line[len++] = '\n';
+    /* A line is below PIPE_BUF: once there is room it goes in one write that cannot block. */
+    struct pollfd pfd = { .fd = STDERR_FILENO, .events = POLLOUT };
+    if (poll(&pfd, 1, STOP_LINE_WAIT_MS) == 1 && (pfd.revents & POLLOUT))
+        while (write(STDERR_FILENO, line, len) < 0 && errno == EINTR)
+            ;
 }
 
 void *tb_xcalloc(size_t count, size_t size)

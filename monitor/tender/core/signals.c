@@ -1,8 +1,12 @@
 /* signals.c: turns SIGTERM/SIGINT/SIGHUP into a clean stop, without races against KVM_RUN or epoll waits. */
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "signals.h"
@@ -73,6 +77,43 @@ void tb_signals_check(struct tb_vm *vm)
         return;
     char reason[64];
     snprintf(reason, sizeof reason, "signal: %s", strsignal(sig));
-    fprintf(stderr, "tb-monitor: stopped by %s\n", strsignal(sig));
+    tb_log_line("stopped by %s", strsignal(sig));
     tb_stop(vm, 128 + sig, reason);
+}
+
+/*
+ * Waits for room in fd with the stop signals unblocked (ppoll swaps the mask
+ * in atomically, so none slips in between), then writes no more than a pipe
+ * takes at once: a pipe that says POLLOUT has room for PIPE_BUF bytes, so the
+ * write cannot block. A file is always "ready"; it gets everything at once.
+ */
+static ssize_t write_some(struct tb_vm *vm, int fd, const char *data, size_t len, int is_file)
+{
+    if (!is_file) {
+        struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+        if (ppoll(&pfd, 1, NULL, &vm->wait_mask) < 0) {
+            if (errno == EINTR)
+                tb_signals_check(vm); /* a stop signal: does not return */
+            return errno == EINTR ? 0 : -1;
+        }
+        if (len > PIPE_BUF)
+            len = PIPE_BUF;
+    }
+    ssize_t n = write(fd, data, len);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN))
+        return 0; /* a non-blocking descriptor that filled up again: wait once more */
+    return n;
+}
+
+int tb_signals_write_all(struct tb_vm *vm, int fd, const void *buf, size_t len, int is_file)
+{
+    const char *data = buf;
+    while (len) {
+        ssize_t n = write_some(vm, fd, data, len, is_file);
+        if (n < 0)
+            return -1;
+        data += n;
+        len -= (size_t)n;
+    }
+    return 0;
 }

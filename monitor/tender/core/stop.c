@@ -35,7 +35,7 @@ static TB_NORETURN void fault(struct tb_vm *vm, const char *fmt, va_list ap, int
         snprintf(msg + used, sizeof msg - used, " (rip=0x%llx)", (unsigned long long)regs.rip);
     }
     fflush(stdout); /* the guest's console output first, then why it stopped */
-    fprintf(stderr, "tb-monitor: guest fault: %s\n", msg);
+    tb_log_line("guest fault: %s", msg);
     char reason[600];
     snprintf(reason, sizeof reason, "fault: %s", msg);
     tb_stop(vm, TB_EXIT_FAULT, reason);
@@ -63,7 +63,7 @@ void tb_host_error(struct tb_vm *vm, const char *fmt, ...)
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     fflush(stdout);
-    fprintf(stderr, "tb-monitor: %s\n", msg);
+    tb_log_line("%s", msg);
     char reason[600];
     snprintf(reason, sizeof reason, "error: %s", msg);
     tb_stop(vm, TB_EXIT_SOLO5, reason);
@@ -77,7 +77,7 @@ void tb_translation_fault(struct tb_vm *vm, uint64_t gpa)
     snprintf(msg, sizeof msg, "host/guest translation fault: write to read-only guest memory at 0x%llx (rip=0x%llx)",
              (unsigned long long)gpa, rip);
     fflush(stdout);
-    fprintf(stderr, "tb-monitor: %s\n", msg);
+    tb_log_line("%s", msg);
     char reason[200];
     snprintf(reason, sizeof reason, "fault: %s", msg);
     tb_stop(vm, TB_EXIT_SOLO5, reason);

@@ -22,6 +22,7 @@ struct tb_blocks;
 struct shm_state;
 struct tb_solo5_ring;
 struct tb_stats;
+struct tb_console;
 struct tb_vm;
 
 #define TB_MAX_RO_RANGES 64
@@ -78,6 +79,7 @@ struct tb_vm {
     struct shm_state *shm;              /* shmstream's region, rings and IO thread (--io=poll|event|hybrid) */
     struct tb_solo5_ring *solo5_ring;   /* Solo5's ring (--io=solo5-ring) */
     struct tb_stats *stats;             /* wall clock, thread CPU clocks, KVM's counters */
+    struct tb_console *console;         /* the guest's console: its limits and counts (abi/console.c) */
 };
 
 /* A VM with nothing open yet: every fd -1, no part set up. */
