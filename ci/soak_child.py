@@ -15,8 +15,8 @@ signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C as at a termi
 
 print("start", flush=True)  # imports done: the fault's clock starts here
 lab = Lab.up(sys.argv[3], name_prefix=sys.argv[2])
-print("up", flush=True)
-try:
+try:  # "up" is announced inside the try: a Ctrl-C aimed at the running lab must find the teardown armed
+    print("up", flush=True)
     lab.ping(next(iter(lab.nodes)), lab.plan.nodes[-1].name, count=1)
 finally:
     print("down", flush=True)  # a fault aimed at teardown lands after this line

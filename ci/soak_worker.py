@@ -93,11 +93,12 @@ def fault_cycle(fault: str, rng: random.Random, counts: Counter, child_up: float
             time.sleep(0.002)
         child.send_signal(kill)
     status = child.wait(timeout=60)
+    last_words = child.stderr.read().strip().splitlines()[-3:]
     counts[fault] += 1
     if status == 0:
         counts["faults-too-late"] += 1  # the lab was up (and down again) before the fault landed
     if kill == signal.SIGINT or fault == "kill9-monitor":
-        _check_rolled_back(fault, stage if at_stage else "random", before, counts)
+        _check_rolled_back(fault, stage if at_stage else "random", before, counts, last_words)
 
 
 def _wait_for_stage(child: subprocess.Popen, stage: str, rng: random.Random) -> None:
@@ -115,12 +116,13 @@ def _wait_for_stage(child: subprocess.Popen, stage: str, rng: random.Random) -> 
         time.sleep(rng.uniform(0, DOWN_WINDOW))
 
 
-def _check_rolled_back(fault: str, stage: str, before: set[str], counts: Counter) -> None:
+def _check_rolled_back(fault: str, stage: str, before: set[str], counts: Counter, last_words: list[str]) -> None:
     """An orchestrator that got Ctrl-C, or whose monitor was killed, cleans up by itself: no run directory stays."""
     left = sorted(set(os.listdir(STATE_ROOT)) - before) if STATE_ROOT.is_dir() else []
     if left:
         counts["sigint-left-behind" if fault.startswith("sigint") else "monitor-kill-left-behind"] += 1
-        print(f"soak: {fault} ({stage}) left {left} for down --all", file=sys.stderr)
+        print(f"soak: {fault} ({stage}) left {left} for down --all; the orchestrator's last words: {last_words}",
+              file=sys.stderr)
 
 
 def _wait_for_monitor(root: Path, before: set[str], child: subprocess.Popen, deadline: float) -> int | None:
