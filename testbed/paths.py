@@ -1,9 +1,13 @@
 """paths: locates the built monitor, guest images and host tools inside the installed package."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 IMAGE_SUFFIX = ".hvt"
+# Another build of the monitor to run instead of the package's (a sanitizer build, in CI): labs, `testbed monitor`
+# and the tests all take it from here.
+MONITOR_ENV = "TESTBED_MONITOR"
 
 
 class MissingBuildError(RuntimeError):
@@ -20,6 +24,11 @@ def bin_dir() -> Path:
 
 
 def monitor_path() -> Path:
+    override = os.environ.get(MONITOR_ENV)
+    if override:
+        if not Path(override).is_file():
+            raise MissingBuildError(f"{override}: no such monitor (named by {MONITOR_ENV})")
+        return Path(override)
     return _existing(bin_dir() / "tb-monitor")
 
 
