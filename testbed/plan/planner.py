@@ -12,6 +12,7 @@ from pathlib import Path
 from testbed.errors import TopologyError
 from testbed.plan import model as p
 from testbed.plan.cpus import assign_cpus
+from testbed.plan.forward_args import forward_args, is_forwarder
 from testbed.topology.rules.addressing import plan_addresses
 from testbed.topology.schema import BridgeNode, EndpointRef, Link, NetnsNode, Topology, UnikernelNode
 
@@ -223,6 +224,8 @@ class _Planner:
         args: list[str] = []
         if not node.auto_args:
             return tuple(node.args)
+        if is_forwarder(node):
+            return forward_args(self.topology, self.interfaces, name, node)
         user_keys = {arg.split("=", 1)[0] for arg in node.args}
         first = next((i for i in self.interfaces.get(name, ()) if i.address), None)
         if first and "--ip" not in user_keys:
