@@ -1,0 +1,129 @@
+"""Labs that span hosts, on one machine: emulated hosts (namespaces on an underlay bridge, an agent each through
+an execnet gateway inside), a two-host pair and a three-host chain with a unikernel across VXLAN tunnels."""
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+
+from framework.hosts import EmulatedHosts
+from framework.lab import run_namespaces
+from testbed.lab import Lab
+
+PAIR = """\
+name: xpair
+nodes:
+  a: {kind: netns, host: h1}
+  b: {kind: netns, host: h2}
+links:
+  - {endpoints: [a:eth0, b:eth0], subnet: 10.0.0.0/30}
+checks:
+  - ping: {from: a, to: b, count: 5, interval: 0.02}
+  - ping: {from: b, to: a, count: 5, interval: 0.02, size: 1422}
+"""
+
+CHAIN = """\
+name: xchain
+nodes:
+  n0: {kind: netns, host: h1}
+  n1: {kind: netns, host: h2}
+  guest: {kind: unikernel, image: ping-serve, host: h3}
+links:
+  - {endpoints: [n0:right, n1:left], subnet: 10.0.0.0/30}
+  - {endpoints: [n1:right, guest:service0], subnet: 10.0.1.0/30}
+checks:
+  - ping: {from: n0, to: n1, count: 5, interval: 0.02}
+  - ping: {from: n1, to: guest, count: 5, interval: 0.02}
+"""
+
+
+@pytest.fixture
+def emulated_hosts(root, state_root, run_prefix, request):
+    """emulated_hosts(*names) -> EmulatedHosts made now, removed (with the namespaces) at the end."""
+    made: list[EmulatedHosts] = []
+
+    def make(*names: str) -> EmulatedHosts:
+        tag = f"{run_prefix.split('-')[-1]}{len(made)}"
+        made.append(EmulatedHosts(tag, state_root / "hosts", list(names), underlay_octet=60 + len(made)).create())
+        return made[-1]
+
+    yield make
+    for hosts in made:
+        hosts.remove()
+
+
+def ip_link(lab, node: str, ifname: str) -> dict:
+    """`ip -j link show IFNAME` in a node, through its host's agent."""
+    done = lab.exec(node, ["ip", "-j", "-d", "link", "show", ifname])
+    assert done["returncode"] == 0, done["stderr"]
+    return json.loads(done["stdout"])[0]
+
+
+def test_a_pair_across_two_hosts_pings_through_a_vxlan_tunnel(emulated_hosts, topology_file, run_prefix):
+    hosts = emulated_hosts("h1", "h2")
+    path = topology_file("xpair", hosts.hosts_yaml() + PAIR)
+    with Lab.up(path, name_prefix=run_prefix) as lab:
+        assert set(lab.part_runs) == {"h1", "h2"}
+        for host, run_id in lab.part_runs.items():  # each part is recorded on its own host
+            assert (hosts.state_dir(host) / run_id / "state.json").is_file()
+            assert json.loads((hosts.state_dir(host) / run_id / "cluster.json").read_text())["host"] == host
+        assert ip_link(lab, "a", "eth0")["mtu"] == 1450  # 1500 underlay less the VXLAN header
+        results = lab.run_checks()
+        assert [r.passed for r in results] == [True, True], [r.message for r in results]
+        part_namespaces = {run_id: run_namespaces(run_id) for run_id in lab.part_runs.values()}
+        assert all(part_namespaces.values())
+    assert not any(run_namespaces(run_id) for run_id in part_namespaces)
+    assert not list(hosts.state_base.glob("*/*/state.json"))
+
+
+def test_a_three_host_chain_with_a_unikernel(kvm, emulated_hosts, topology_file, run_prefix):
+    hosts = emulated_hosts("h1", "h2", "h3")
+    path = topology_file("xchain", hosts.hosts_yaml() + CHAIN)
+    with Lab.up(path, name_prefix=run_prefix) as lab:
+        assert set(lab.part_runs) == {"h1", "h2", "h3"}
+        results = lab.run_checks()
+        assert [r.passed for r in results] == [True, True], [r.message for r in results]
+        vxlan = ip_link(lab, "n1", "right")  # n1's end towards the guest is a veth to the stand-in bridge
+        assert vxlan["mtu"] == 1450
+    assert not list(hosts.state_base.glob("*/*/state.json"))
+
+
+def test_testbed_run_reports_the_checks_of_a_lab_that_spans_hosts(emulated_hosts, topology_file, testbed_cli,
+                                                                   tmp_path):
+    hosts = emulated_hosts("h1", "h2")
+    path = topology_file("xpair", hosts.hosts_yaml() + PAIR)
+    report = tmp_path / "run.json"
+    done = testbed_cli("run", str(path), "--json", str(report))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert [c["passed"] for c in json.loads(report.read_text())["checks"]] == [True, True]
+    assert not list(hosts.state_base.glob("*/*/state.json"))
+
+
+def test_the_tunnel_carries_exactly_its_mtu(emulated_hosts, topology_file, run_prefix):
+    """1450-byte packets (1422 bytes of ICMP payload) pass unfragmented; 1451 cannot leave with DF set."""
+    hosts = emulated_hosts("h1", "h2")
+    path = topology_file("xpair", hosts.hosts_yaml() + PAIR)
+    with Lab.up(path, name_prefix=run_prefix) as lab:
+        fits = lab.exec("a", ["ping", "-c", "2", "-i", "0.05", "-M", "do", "-s", "1422", "10.0.0.2"], timeout=20)
+        too_big = lab.exec("a", ["ping", "-c", "1", "-M", "do", "-s", "1423", "10.0.0.2"], timeout=20)
+    assert fits["returncode"] == 0, fits["stdout"] + fits["stderr"]
+    assert too_big["returncode"] != 0
+
+
+def test_down_all_on_one_host_removes_that_hosts_part(emulated_hosts, topology_file, run_prefix):
+    import os
+    import sys
+
+    hosts = emulated_hosts("h1", "h2")
+    path = topology_file("xpair", hosts.hosts_yaml() + PAIR)
+    with Lab.up(path, name_prefix=run_prefix) as lab:
+        h1_run = lab.part_runs["h1"]
+        env = {**os.environ, "TESTBED_STATE_DIR": str(hosts.state_dir("h1"))}
+        done = subprocess.run([sys.executable, "-m", "testbed.cli", "down", "--all"], env=env,
+                              capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        assert not run_namespaces(h1_run)
+        assert run_namespaces(lab.part_runs["h2"])  # the other host's part is not this host's to remove
+        assert lab.down() == []  # the orchestrator finds h1's part gone, and takes h2's down
+    assert not list(hosts.state_base.glob("*/*/state.json"))
