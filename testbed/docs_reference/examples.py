@@ -50,6 +50,23 @@ addresses: [10.0.0.1/30, 10.0.0.2/30]
 mtu: 1500
 rate: 100mbit
 """,
+    "LinkImpairment": """\
+delay: 10ms              # both ways
+jitter: 1ms
+distribution: normal
+loss: 1%
+forward: {rate: 10mbit, limit: 500}   # first endpoint -> second only
+reverse: {loss: 0%}
+seed: 7                  # default: from the topology's seed and the link
+""",
+    "Impairment": """\
+loss: 2%
+delay: 5ms
+reorder: 1%
+duplicate: 0.5%
+corrupt: 0.1%
+""",
+    "GilbertElliott": "{p: 1%, r: 10%, bad_loss: 100%, good_loss: 0%}\n",
     "Capture": """\
 at: guest:service0       # the end to capture (default: the unikernel end)
 size: 16MB               # per file

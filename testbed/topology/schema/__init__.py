@@ -16,6 +16,7 @@ from testbed.topology.schema.checks import (
 from testbed.topology.schema.capture import Capture
 from testbed.topology.schema.common import MAC_RE, NAME_RE, FromTo, Strict
 from testbed.topology.schema.hosts import Host
+from testbed.topology.schema.impair import GilbertElliott, Impairment, LinkImpairment
 from testbed.topology.schema.links import (
     ENDPOINT_RE,
     RATE_RE,
@@ -88,10 +89,13 @@ __all__ = [
     "EndpointRef",
     "ExitStatusCheck",
     "FromTo",
+    "GilbertElliott",
     "Host",
+    "Impairment",
     "IoMode",
     "Iperf3Traffic",
     "Link",
+    "LinkImpairment",
     "MonitorCheck",
     "NetnsNode",
     "Node",

@@ -9,6 +9,7 @@ from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, fi
 
 from testbed.topology.schema.capture import CaptureField
 from testbed.topology.schema.common import Strict, optional_subnet
+from testbed.topology.schema.impair import LinkImpairment
 
 ENDPOINT_RE = r"^[A-Za-z][A-Za-z0-9_-]{0,30}:.+$"  # NODE:IFNAME; the static checks judge IFNAME per node kind
 RATE_RE = re.compile(r"^(\d+(?:\.\d+)?)\s*(bit|kbit|mbit|gbit|bps|kbps|mbps|gbps)?$", re.IGNORECASE)
@@ -67,6 +68,8 @@ class Link(Strict):
         default=None, description="explicit ADDR/PREFIX per endpoint (null to leave one out)")
     mtu: int | None = Field(default=None, ge=68, le=65535, description="bytes, both ends (default: the kernel's 1500)")
     rate: str | None = Field(default=None, description="tbf rate limit, e.g. 100mbit")
+    impair: LinkImpairment | None = Field(
+        default=None, description="loss, delay, jitter, rate, reorder, ... through a relay (docs/impairments.md)")
     capture: CaptureField = Field(default=None, description="capture one end into pcapng (`true` for the defaults)")
 
     @property
