@@ -1,0 +1,136 @@
+"""Faults of labs that span hosts: a killed orchestrator's parts go when their leases lapse; an unreachable host
+fails the up naming it, with nothing built anywhere; a part that fails on one host takes the others down."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from framework.hosts import EmulatedHosts
+from framework.lab import REPO, run_namespaces
+from framework.waits import wait_for
+from testbed.errors import LabError
+from testbed.lab import Lab
+
+PAIR = """\
+name: xpair
+nodes:
+  a: {kind: netns, host: h1}
+  b: {kind: netns, host: h2}
+  c: {kind: netns, host: h2}
+links:
+  - {endpoints: [a:eth0, b:eth0], subnet: 10.0.0.0/30}
+  - {endpoints: [b:eth1, c:eth0], subnet: 10.0.0.4/30}
+"""
+LEASE_SECONDS = 2.0
+
+ORCHESTRATOR = """\
+import sys
+from testbed.cluster.orchestrator import ClusterLab
+from testbed.topology.load import load_topology
+lab = ClusterLab.up(load_topology(sys.argv[1]), name_prefix=sys.argv[2], lease_seconds={lease})
+print(" ".join(lab.part_runs.values()), flush=True)
+sys.stdin.read()  # until killed
+"""
+
+
+@pytest.fixture
+def emulated_hosts(root, state_root, run_prefix):
+    made: list[EmulatedHosts] = []
+
+    def make(*names: str) -> EmulatedHosts:
+        tag = f"{run_prefix.split('-')[-1]}f{len(made)}"
+        made.append(EmulatedHosts(tag, state_root / "hosts", list(names), underlay_octet=70 + len(made)).create())
+        return made[-1]
+
+    yield make
+    for hosts in made:
+        hosts.remove()
+
+
+def part_runs_left(hosts: EmulatedHosts) -> list[str]:
+    return [path.parent.name for path in hosts.state_base.glob("*/*/state.json")]
+
+
+def keepers_alive(hosts: EmulatedHosts) -> list[int]:
+    """Keeper processes whose command line names a run under these hosts' state directories."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/environ", "rb") as f:
+                environ = f.read()
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                cmdline = f.read()
+        except OSError:
+            continue
+        if b"keep" in cmdline and str(hosts.state_base).encode() in environ:
+            found.append(int(entry))
+    return found
+
+
+def test_a_killed_orchestrator_leaves_nothing_once_the_leases_lapse(emulated_hosts, topology_file, run_prefix):
+    hosts = emulated_hosts("h1", "h2")
+    path = topology_file("xpair", hosts.hosts_yaml() + PAIR)
+    script = textwrap.dedent(ORCHESTRATOR.format(lease=LEASE_SECONDS))
+    orchestrator = subprocess.Popen([sys.executable, "-c", script, str(path), run_prefix], cwd=REPO,
+                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        runs = orchestrator.stdout.readline().split()
+        assert len(runs) == 2, f"the orchestrator did not come up: {orchestrator.poll()}"
+        assert all(run_namespaces(run) for run in runs)
+        assert len(keepers_alive(hosts)) == 2
+    finally:
+        os.killpg(orchestrator.pid, signal.SIGKILL)  # the orchestrator and its gateways' agents, at once
+        orchestrator.wait()
+    wait_for(lambda: part_runs_left(hosts) + [ns for run in runs for ns in run_namespaces(run)], 30,
+             "the parts to go when their leases lapse", until=lambda left: not left)
+    wait_for(lambda: keepers_alive(hosts), 10, "the keepers to end", until=lambda alive: not alive)
+
+
+def test_an_orchestrator_that_stops_renewing_loses_its_parts(emulated_hosts, topology_file, run_prefix):
+    """The agents still run (their gateways are open) but no renewal comes: the lease decides, not the channel."""
+    hosts = emulated_hosts("h1", "h2")
+    path = topology_file("xpair", hosts.hosts_yaml() + PAIR)
+    from testbed.cluster.orchestrator import ClusterLab
+    from testbed.topology.load import load_topology
+
+    lab = ClusterLab.up(load_topology(path), name_prefix=run_prefix, lease_seconds=LEASE_SECONDS)
+    try:
+        runs = list(lab.part_runs.values())
+        lab._stop_renewing.set()
+        wait_for(lambda: [ns for run in runs for ns in run_namespaces(run)], 30, "the parts to lapse",
+                 until=lambda left: not left)
+        assert part_runs_left(hosts) == []
+    finally:
+        assert lab.down() == []  # the agents answer: nothing of theirs is left to take down
+
+
+def test_an_unreachable_host_is_named_and_nothing_is_built(emulated_hosts, topology_file, run_prefix):
+    hosts = emulated_hosts("h1", "h2")
+    text = hosts.hosts_yaml().replace(f"/run/netns/{hosts.namespace('h2')}", "/run/netns/tb-no-such-host")
+    path = topology_file("xpair", text + PAIR)
+    with pytest.raises(LabError, match=r"^host h2: unreachable through gateway"):
+        Lab.up(path, name_prefix=run_prefix)
+    assert part_runs_left(hosts) == []
+    assert run_namespaces(run_prefix) == []
+
+
+def test_a_part_that_fails_on_one_host_takes_the_others_down(emulated_hosts, topology_file, run_prefix):
+    hosts = emulated_hosts("h1", "h2")
+    hosts.state_dir("h2").rmdir()
+    hosts.state_dir("h2").write_text("not a directory: h2's part cannot record itself")
+    path = topology_file("xpair", hosts.hosts_yaml() + PAIR)
+    try:
+        with pytest.raises(LabError, match=r"^host h2: "):
+            Lab.up(path, name_prefix=run_prefix)
+        assert part_runs_left(hosts) == []
+        assert run_namespaces(run_prefix) == []
+        wait_for(lambda: keepers_alive(hosts), 5, "h1's keeper to see its part gone", until=lambda alive: not alive)
+    finally:
+        hosts.state_dir("h2").unlink()
