@@ -48,7 +48,7 @@ class Capture(Strict):
     files: int = Field(default=4, ge=1, le=FILES_MAX, description="files in the ring (1: one file; frames past "
                        "`size` are then dropped)")
     snaplen: int = Field(default=SNAPLEN_MAX, ge=SNAPLEN_MIN, le=SNAPLEN_MAX, description="bytes kept per frame")
-    dir: str = Field(default=DEFAULT_DIR, description="folder of the run folders, relative to the topology file")
+    dir: str = Field(default=DEFAULT_DIR, validate_default=True, description="folder of the run folders, relative to the topology file")
 
     @field_validator("dir")
     @classmethod
