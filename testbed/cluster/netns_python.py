@@ -11,9 +11,12 @@ from testbed.down.state import ROOT_ENV
 
 def main(argv: list[str]) -> None:
     netns, state_dir, *args = argv
-    fd = os.open(netns, os.O_RDONLY | os.O_CLOEXEC)
-    _setns(fd)
-    os.close(fd)
+    try:
+        fd = os.open(netns, os.O_RDONLY | os.O_CLOEXEC)
+        _setns(fd)
+        os.close(fd)
+    except OSError as exc:
+        sys.exit(f"netns_python: cannot enter {netns}: {exc.strerror}")
     os.environ[ROOT_ENV] = state_dir
     os.execv(sys.executable, [sys.executable, *args])
 

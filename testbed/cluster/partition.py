@@ -8,15 +8,13 @@ whole lab's plan and its MTU lowered by the tunnel's header.
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 from dataclasses import dataclass, field
 
-from testbed.errors import TopologyError
 from testbed.topology.rules.addressing import plan_addresses
 from testbed.topology.schema import EndpointRef, Host, Link, Topology
+from testbed.topology.schema.hosts import tunnel_mtu
 
 VXLAN_PORT = 4789  # IANA's
-VXLAN_OVERHEAD = {4: 50, 6: 70}  # outer IP + UDP + VXLAN + inner Ethernet header, by underlay IP version
 VNI_SPACE = (1 << 24) - 2  # VNIs 1 .. 2^24-2: 0 and 2^24-1 are avoided by some switches
 DEFAULT_MTU = 1500
 STAND_IN_PREFIX = "vx"
@@ -66,20 +64,17 @@ def partition(topology: Topology, run_id: str) -> dict[str, Part]:
         parts[topology.nodes[name].host].nodes.add(name)
         parts[topology.nodes[name].host].topology.setdefault("nodes", {})[name] = node
     taken = set(topology.nodes)
-    problems: list[str] = []
     for index, link in enumerate(topology.links):
         a, b = link.ends
         host_a, host_b = topology.nodes[a.node].host, topology.nodes[b.node].host
         if host_a == host_b:
             _links(parts[host_a]).append(_local_link(link, a, b, addresses))
             continue
-        mtu = _tunnel_mtu(topology, index, link, host_a, host_b, problems)
+        mtu = _tunnel_mtu(topology, link, host_a, host_b)
         stand_in = _stand_in_name(index, taken)  # one name on both sides, for whoever reads both parts
         for end, here, there in ((a, host_a, host_b), (b, host_b, host_a)):
             _add_tunnel_end(parts[here], topology, index, link, end, addresses, mtu, stand_in,
                             topology.hosts[here], topology.hosts[there], vni(run_id, index))
-    if problems:
-        raise TopologyError(problems)
     for part in parts.values():
         part.topology = {"name": f"{topology.name}-{part.host}"[:31], **part.topology, "links": _links(part)}
     return {name: part for name, part in parts.items() if part.nodes}
@@ -106,17 +101,9 @@ def _local_link(link: Link, a: EndpointRef, b: EndpointRef, addresses: dict[Endp
     return data
 
 
-def _tunnel_mtu(topology: Topology, index: int, link: Link, host_a: str, host_b: str, problems: list[str]) -> int:
-    ends = topology.hosts[host_a], topology.hosts[host_b]
-    versions = {ipaddress.ip_address(host.underlay).version for host in ends}
-    if len(versions) != 1:
-        problems.append(f"links.{index}: hosts {host_a} and {host_b} have underlay addresses of different IP "
-                        "versions: a tunnel needs one")
-        return DEFAULT_MTU
-    carried = min(host.underlay_mtu for host in ends) - VXLAN_OVERHEAD[versions.pop()]
-    if link.mtu is not None and link.mtu > carried:
-        problems.append(f"links.{index}.mtu: {link.mtu} is more than the VXLAN tunnel between {host_a} and "
-                        f"{host_b} carries ({carried}: underlay MTU less the tunnel's header)")
+def _tunnel_mtu(topology: Topology, link: Link, host_a: str, host_b: str) -> int:
+    """The link's MTU through the tunnel (the static checks made sure a tunnel can carry it)."""
+    carried = tunnel_mtu(topology.hosts[host_a], topology.hosts[host_b]) or DEFAULT_MTU
     return min(link.mtu or DEFAULT_MTU, carried)
 
 

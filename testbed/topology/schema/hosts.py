@@ -9,6 +9,7 @@ from pydantic import Field, field_validator, model_validator
 from testbed.topology.schema.common import NAME_RE, Strict
 
 UNDERLAY_MTU_MIN = 1280  # IPv6's minimum: below it a VXLAN underlay leaves too little for the links
+VXLAN_OVERHEAD = {4: 50, 6: 70}  # outer IP + UDP + VXLAN + inner Ethernet header, by underlay IP version
 
 
 class Host(Strict):
@@ -41,6 +42,15 @@ class Host(Strict):
         if self.gateway is not None:
             return self.gateway
         return f"ssh={self.ssh}//python={self.python}"
+
+
+def tunnel_mtu(a: Host, b: Host) -> int | None:
+    """What a VXLAN tunnel between two hosts carries: the smaller underlay MTU less the header; None when their
+    underlay addresses are of different IP versions (no tunnel can join them)."""
+    versions = {ipaddress.ip_address(host.underlay).version for host in (a, b)}
+    if len(versions) != 1:
+        return None
+    return min(a.underlay_mtu, b.underlay_mtu) - VXLAN_OVERHEAD[versions.pop()]
 
 
 Hosts = dict[Annotated[str, Field(pattern=NAME_RE)], Host]
