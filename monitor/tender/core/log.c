@@ -59,7 +59,7 @@ void tb_warn(const char *fmt, ...)
 }
 
 /* How long a message on the way out may wait for a full stderr pipe before it is dropped. */
-#define STOP_LINE_WAIT_MS 50
+#define STOP_LINE_WAIT_MS 20
 
 void tb_log_line(const char *fmt, ...)
 {

@@ -17,7 +17,7 @@ TB_NORETURN TB_PRINTF(1, 2) void tb_die_solo5_errno(const char *fmt, ...);
 TB_NORETURN TB_PRINTF(1, 2) void tb_die_errno(const char *fmt, ...);
 /*
  * "tb-monitor: <message>" for the way out of a run (fault, signal): written
- * only if stderr has room within 50 ms, so a full pipe on stderr cannot hold
+ * only if stderr has room within 20 ms, so a full pipe on stderr cannot hold
  * the monitor; the reason is in --stats regardless.
  */
 TB_PRINTF(1, 2) void tb_log_line(const char *fmt, ...);
