@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Self
 
 import testbed
-from testbed.apply import nsenter, pause, readiness
+from testbed.apply import nsenter, pause, readiness, relay
 from testbed.apply.procs import ProcessId
 from testbed.capture.points import TOOL, make_folders, monitor_flags, plan_captures, socket_launches, with_monitor_flags
 from testbed.capture.ready import wait_captures
@@ -106,6 +106,7 @@ class Lab:
         self._create_block_files()
         pause.point("links")
         self._release_supervisor()
+        relay.wait_ready(self.run, self.plan.relays, ready_timeout)
         readiness.wait_ready(self.run, [m.node for m in self.plan.monitors], ready_timeout,
                              markers={m.node: m.ready for m in self.plan.monitors if m.ready})
         wait_captures(self.run, self.captures, ready_timeout)
@@ -155,6 +156,7 @@ class Lab:
         if self.captures:  # the files stay after down: the run's artefacts
             make_folders(self.captures)
             launches += socket_launches(self.captures, str(paths.tool_path(TOOL)))
+        launches += relay.launches(self.plan.relays, self.run)
         (self.run.path / "launch.json").write_text(json.dumps(launches, indent=1))
         try:
             self._supervisor.stdin.write(b"start\n")

@@ -5,10 +5,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from testbed.plan.relay import Relay
 from testbed.topology.schema import Check, EndpointField, IoMode, Traffic
 
 NodeKind = Literal["netns", "unikernel", "bridge"]
-Mechanism = Literal["veth", "tap", "guest"]
+Mechanism = Literal["veth", "tap", "guest", "wire"]  # wire: through a relay (plan.relay)
 
 
 class Frozen(BaseModel):
@@ -160,6 +161,7 @@ class Plan(Frozen):
     taps: tuple[Tap, ...]
     addresses: tuple[Address, ...]
     rate_limits: tuple[RateLimit, ...]
+    relays: tuple[Relay, ...] = ()  # default: a lab brought up before relays existed
     routes: tuple[Route, ...]
     sysctls: tuple[Sysctl, ...]
     monitors: tuple[Monitor, ...]

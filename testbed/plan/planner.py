@@ -11,6 +11,7 @@ from pathlib import Path
 
 from testbed.errors import TopologyError
 from testbed.plan import model as p
+from testbed.plan.relay import plan_relay_link
 from testbed.plan.cpus import assign_cpus
 from testbed.plan.forward_args import forward_args, is_forwarder
 from testbed.topology.rules.addressing import plan_addresses
@@ -62,6 +63,7 @@ class _Planner:
     taps: list[p.Tap] = field(default_factory=list)
     addresses: list[p.Address] = field(default_factory=list)
     rate_limits: list[p.RateLimit] = field(default_factory=list)
+    relays: list = field(default_factory=list)  # plan.relay.Relay: links with `impair:`
     interfaces: dict[str, list[p.Interface]] = field(default_factory=dict)
     nics: dict[str, list[p.Nic]] = field(default_factory=dict)
 
@@ -82,6 +84,7 @@ class _Planner:
             namespaces=tuple(p.Namespace(node=name, name=self.ns(name)) for name in self.topology.nodes),
             bridges=tuple(self.bridges), veths=tuple(self.veths), taps=tuple(self.taps),
             addresses=tuple(self.addresses), rate_limits=tuple(self.rate_limits),
+            relays=tuple(self.relays),
             routes=self._routes(), sysctls=self._sysctls(), monitors=monitors,
             traffic=tuple(self.topology.traffic), checks=tuple(self.topology.checks),
         )
@@ -137,6 +140,8 @@ class _Planner:
         return f"br{len(ports)}"
 
     def _plan_link(self, index: int, link: Link, addresses: dict[EndpointRef, str]) -> None:
+        if link.impair:
+            return plan_relay_link(self, index, link, addresses)
         a, b = link.endpoints
         kinds = {self.kind(a.node), self.kind(b.node)}
         if "unikernel" not in kinds:

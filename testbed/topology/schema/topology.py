@@ -29,6 +29,7 @@ class Topology(Strict):
     nodes: dict[Annotated[str, Field(pattern=NAME_RE)], Node] = Field(description="nodes by name; `kind` picks netns, "
                                                                       "unikernel or bridge")
     links: list[Link] = Field(default_factory=list, description="point-to-point links between node interfaces")
+    seed: int = Field(default=0, ge=0, lt=2**64, description="of every random decision (each impaired link's default seed derives from it); sweep it to vary them")
     checks: list[Check] = Field(default_factory=list, description="judged after the traffic; any failure fails the run")
     traffic: list[Traffic] = Field(default_factory=list, description="started in order before the checks")
     sweep: Sweep | None = Field(default=None,
