@@ -1,0 +1,156 @@
+"""test_monitor_bounds: inputs that used to exhaust the host are bounded: console volume (capped, marked, counted),
+a stdout nobody reads (SIGTERM still stops the monitor), guest paths that are not regular files, a 1 GiB image."""
+from __future__ import annotations
+
+import array
+import fcntl
+import json
+import os
+import signal
+import subprocess
+import termios
+import time
+
+import pytest
+
+from framework.monitor import EXIT_CONFIG, run_monitor
+from testbed import paths
+
+MIB = 1 << 20
+DONE = b"flood: done\n"
+F_GETPIPE_SZ = 1032
+TOTAL_MARK = b"[tb-monitor: console limit of %d bytes reached: the rest of the guest's output is dropped]"
+RATE_MARK = b"[tb-monitor: console over %d bytes/s: output dropped until it slows down]"
+
+
+def flood(tmp_path, mib: str, *flags: str) -> tuple[subprocess.CompletedProcess, bytes, dict]:
+    """console-flood MIB with its console in a file; returns the run, the console bytes and the stats."""
+    stats, console = tmp_path / "stats.json", tmp_path / "console.log"
+    with open(console, "wb") as out:
+        proc = subprocess.run([str(paths.monitor_path()), f"--stats={stats}", *flags,
+                               str(paths.test_image("console-flood")), mib],
+                              stdout=out, stderr=subprocess.PIPE, timeout=60)
+    return proc, console.read_bytes(), json.loads(stats.read_text())["console"]
+
+
+def test_console_total_is_capped_marked_and_counted(kvm, tmp_path):
+    proc, out, console = flood(tmp_path, "8", "--console-max=1M", "--console-rate=0")
+    assert proc.returncode == 0, proc.stderr
+    mark = TOTAL_MARK % MIB
+    assert out.count(mark) == 1 and out.endswith(mark + b"\n")
+    assert len(out) == MIB + len(mark) + 2  # the guest's first MiB, then the marker on a line of its own
+    assert console["bytes"] == MIB and console["dropped_bytes"] == 8 * MIB + len(DONE) - MIB
+    assert console["truncations"] == 1 and console["max_bytes"] == MIB
+
+
+def test_console_rate_is_capped_marked_and_counted(kvm, tmp_path):
+    rate = 256 * 1024
+    proc, out, console = flood(tmp_path, "32", f"--console-rate={rate // 1024}K", "--console-max=0")
+    assert proc.returncode == 0, proc.stderr
+    assert console["bytes"] + console["dropped_bytes"] == 32 * MIB + len(DONE)  # every byte accounted for
+    assert console["dropped_bytes"] > 0 and console["truncations"] >= 1
+    assert out.count(RATE_MARK % rate) == console["truncations"]
+    wall = json.loads((tmp_path / "stats.json").read_text())["wall_seconds"]
+    assert console["bytes"] <= rate * (1 + wall) + 1  # one second's burst, then the rate
+
+
+def test_console_defaults_bound_a_flood(kvm, tmp_path):
+    proc, out, console = flood(tmp_path, "64")
+    assert proc.returncode == 0, proc.stderr
+    assert (console["max_bytes"], console["rate_bytes"]) == (16 * MIB, MIB)
+    assert console["dropped_bytes"] > 0 and console["bytes"] < 16 * MIB
+    assert len(out) < console["bytes"] + 200 * console["truncations"] + 200  # guest bytes plus the markers
+
+
+def test_console_without_limits_passes_everything(kvm, tmp_path):
+    proc, out, console = flood(tmp_path, "20", "--console-max=0", "--console-rate=0")
+    assert proc.returncode == 0, proc.stderr
+    assert len(out) == 20 * MIB + len(DONE) and out.endswith(DONE)
+    assert console == {"bytes": len(out), "dropped_bytes": 0, "truncations": 0, "max_bytes": 0, "rate_bytes": 0}
+
+
+@pytest.mark.parametrize("flag", ["--console-max=-1", "--console-max=1T", "--console-rate=2G", "--console-rate=",
+                                  "--console-max=0x10", "--console-rate=5KB"])
+def test_console_limit_flags_are_checked(flag):
+    proc = run_monitor(flag, str(paths.images()["hello"]))
+    assert proc.returncode == EXIT_CONFIG
+    assert proc.stderr.startswith(f"tb-monitor: {flag}: expected a number of bytes") and proc.stderr.count("\n") == 1
+
+
+def wait_until_full(read_end: int, proc: subprocess.Popen) -> None:
+    size, queued = fcntl.fcntl(read_end, F_GETPIPE_SZ), array.array("i", [0])
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and proc.poll() is None:
+        fcntl.ioctl(read_end, termios.FIONREAD, queued)
+        if queued[0] >= size:
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"the pipe never filled ({queued[0]} of {size} bytes); monitor status {proc.poll()}")
+
+
+@pytest.mark.parametrize("stderr_too", [False, True], ids=["stdout", "stdout-and-stderr"])
+def test_sigterm_stops_a_monitor_blocked_on_a_full_stdout(kvm, tmp_path, stderr_too):
+    """`tb-monitor ... | less` with less paused: the guest's PUTS waits for room; SIGTERM must still end the run."""
+    stats = tmp_path / "stats.json"
+    read_end, write_end = os.pipe()
+    err_file = open(tmp_path / "stderr", "wb")
+    proc = subprocess.Popen([str(paths.monitor_path()), f"--stats={stats}", "--console-rate=0",
+                             str(paths.test_image("console-flood")), "forever"],
+                            stdout=write_end, stderr=write_end if stderr_too else err_file)
+    os.close(write_end)
+    try:
+        wait_until_full(read_end, proc)
+        time.sleep(0.2)  # well inside the blocked write by now
+        proc.send_signal(signal.SIGTERM)
+        status = proc.wait(timeout=5)  # before the fix: never (the signal stayed blocked)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(read_end)
+        err_file.close()
+    assert status == 128 + signal.SIGTERM
+    data = json.loads(stats.read_text())
+    assert data["stop_reason"] == "signal: Terminated"
+    assert data["console"]["bytes"] >= 64 * 1024
+    if not stderr_too:
+        assert (tmp_path / "stderr").read_text() == "tb-monitor: stopped by Terminated\n"
+
+
+@pytest.mark.parametrize("kind", ["fifo", "dev-zero", "directory"])
+def test_guest_path_that_is_not_a_regular_file(kvm, tmp_path, kind):
+    """A FIFO used to hang the monitor in open(): it is now refused, as /dev/zero and a directory are."""
+    path = {"fifo": tmp_path / "guest.hvt", "dev-zero": "/dev/zero", "directory": tmp_path}[kind]
+    if kind == "fifo":
+        os.mkfifo(path)
+    proc = run_monitor(str(path), timeout=10)
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stderr == f"tb-monitor: {path}: not a regular file\n"
+
+
+def run_measured(*argv: str) -> tuple[int, str, int]:
+    """Runs tb-monitor ARGV; its exit status, stdout and peak RSS in bytes (from wait4, this child alone)."""
+    proc = subprocess.Popen([str(paths.monitor_path()), *argv], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    out = proc.stdout.read().decode()
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return proc.returncode, out, usage.ru_maxrss * 1024
+
+
+def test_a_1_gib_image_is_mapped_not_read(kvm, tmp_path):
+    """The largest image allowed, mostly a hole: the monitor touches its headers and segments, not the gigabyte."""
+    image = tmp_path / "big.hvt"
+    image.write_bytes(paths.images()["hello"].read_bytes())
+    os.truncate(image, 1 << 30)
+    status, out, peak = run_measured(str(image), "big")
+    assert status == 0 and out == "hello: big\n", out
+    assert peak < 128 * MIB, f"peak RSS {peak / MIB:.0f} MiB"  # it was 1,029 MiB when the image was read whole
+
+
+def test_an_image_over_1_gib_is_refused(kvm, tmp_path):
+    image = tmp_path / "huge.hvt"
+    image.write_bytes(paths.images()["hello"].read_bytes())
+    os.truncate(image, (1 << 30) + 1)
+    proc = run_monitor(str(image), timeout=10)
+    assert proc.returncode == 1
+    assert proc.stderr == f"tb-monitor: {image}: image too large ({(1 << 30) + 1} bytes, at most {1 << 30})\n"
