@@ -29,7 +29,7 @@ def flood(tmp_path, mib: str, *flags: str) -> tuple[subprocess.CompletedProcess,
     with open(console, "wb") as out:
         proc = subprocess.run([str(paths.monitor_path()), f"--stats={stats}", *flags,
                                str(paths.test_image("console-flood")), mib],
-                              stdout=out, stderr=subprocess.PIPE, timeout=60)
+                              check=False, stdout=out, stderr=subprocess.PIPE, timeout=60)
     return proc, console.read_bytes(), json.loads(stats.read_text())["console"]
 
 
@@ -93,10 +93,10 @@ def test_sigterm_stops_a_monitor_blocked_on_a_full_stdout(kvm, tmp_path, stderr_
     """`tb-monitor ... | less` with less paused: the guest's PUTS waits for room; SIGTERM must still end the run."""
     stats = tmp_path / "stats.json"
     read_end, write_end = os.pipe()
-    err_file = open(tmp_path / "stderr", "wb")
-    proc = subprocess.Popen([str(paths.monitor_path()), f"--stats={stats}", "--console-rate=0",
-                             str(paths.test_image("console-flood")), "forever"],
-                            stdout=write_end, stderr=write_end if stderr_too else err_file)
+    with open(tmp_path / "stderr", "wb") as err_file:
+        proc = subprocess.Popen([str(paths.monitor_path()), f"--stats={stats}", "--console-rate=0",
+                                 str(paths.test_image("console-flood")), "forever"],
+                                stdout=write_end, stderr=write_end if stderr_too else err_file)
     os.close(write_end)
     try:
         wait_until_full(read_end, proc)
@@ -108,7 +108,6 @@ def test_sigterm_stops_a_monitor_blocked_on_a_full_stdout(kvm, tmp_path, stderr_
             proc.kill()
             proc.wait()
         os.close(read_end)
-        err_file.close()
     assert status == 128 + signal.SIGTERM
     data = json.loads(stats.read_text())
     assert data["stop_reason"] == "signal: Terminated"
