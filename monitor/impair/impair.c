@@ -6,6 +6,11 @@
 #include <string.h>
 
 #define ETH_HEADER_BYTES 14
+#define ETHERTYPE_ARP 0x0806
+
+/* Frames are counted per class, so background chatter (ARP, IPv6 neighbour discovery, MLD, sent at random
+ * times) never shifts the index, hence the fate, of the data frames an experiment sends. */
+enum frame_class { CLASS_DATA = 0, CLASS_ARP = 1, CLASS_MULTICAST = 2, CLASSES = 3 };
 
 /* Which decision a random value is for: each has its own stream, so adding one never shifts another. */
 enum stream {
@@ -31,7 +36,8 @@ struct tb_impair {
     uint64_t link;
     unsigned direction;
     struct tb_impair_counters counters;
-    bool ge_bad;               /* the Gilbert-Elliott state */
+    uint64_t class_index[CLASSES]; /* the next frame's index within its class */
+    bool ge_bad[CLASSES];      /* the Gilbert-Elliott state, one chain per class */
     uint64_t last_due_ns;      /* release time of the last frame queued: the next one never leaves before it */
     uint64_t wire_free_ns;     /* when the rate-limited wire finishes sending what it holds */
     struct slot held;          /* a frame held back for reordering (frame == NULL: none) */
@@ -58,17 +64,32 @@ uint64_t tb_impair_random(uint64_t seed, uint64_t link, unsigned direction, uint
     return mix64(key ^ counter);
 }
 
-static uint64_t draw(const struct tb_impair *e, uint64_t index, unsigned stream)
+/* A packet's identity for its decisions: its class and its index within that class. */
+struct packet {
+    unsigned cls;
+    uint64_t index;
+};
+
+static uint64_t draw(const struct tb_impair *e, struct packet pkt, unsigned stream)
 {
-    return tb_impair_random(e->config.seed, e->link, e->direction, index, stream);
+    return tb_impair_random(e->config.seed, e->link, e->direction + 2 * pkt.cls, pkt.index, stream);
 }
 
 /* True with probability ppm / 10^6. */
-static bool chance(const struct tb_impair *e, uint64_t index, unsigned stream, uint32_t ppm)
+static bool chance(const struct tb_impair *e, struct packet pkt, unsigned stream, uint32_t ppm)
 {
     if (ppm == 0)
         return false;
-    return draw(e, index, stream) % TB_IMPAIR_PPM < ppm;
+    return draw(e, pkt, stream) % TB_IMPAIR_PPM < ppm;
+}
+
+static unsigned frame_class(const uint8_t *frame, size_t len)
+{
+    if (len < ETH_HEADER_BYTES)
+        return CLASS_MULTICAST;
+    if (((unsigned)frame[12] << 8 | frame[13]) == ETHERTYPE_ARP)
+        return CLASS_ARP;
+    return (frame[0] & 1) ? CLASS_MULTICAST : CLASS_DATA; /* the group bit of the destination address */
 }
 
 /* A uniform double in (0, 1): never 0, so log() is finite. */
@@ -115,7 +136,7 @@ void tb_impair_set(struct tb_impair *e, const struct tb_impair_config *config)
     static const struct tb_impair_config plain;
     e->config = config ? *config : plain;
     if (!e->config.ge)
-        e->ge_bad = false;
+        memset(e->ge_bad, 0, sizeof(e->ge_bad));
 }
 
 const struct tb_impair_config *tb_impair_get(const struct tb_impair *e)
@@ -142,24 +163,25 @@ uint64_t tb_impair_next_due(const struct tb_impair *e)
 }
 
 /* Loss decided for packet `index`: the Gilbert-Elliott state moves first, then its loss rate applies. */
-static bool lost(struct tb_impair *e, uint64_t index)
+static bool lost(struct tb_impair *e, struct packet pkt)
 {
     const struct tb_impair_config *c = &e->config;
     if (!c->ge)
-        return chance(e, index, STREAM_LOSS, c->loss_ppm);
-    if (chance(e, index, STREAM_GE_TRANSITION, e->ge_bad ? c->ge_r_ppm : c->ge_p_ppm))
-        e->ge_bad = !e->ge_bad;
-    return chance(e, index, STREAM_LOSS, e->ge_bad ? c->ge_loss_bad_ppm : c->ge_loss_good_ppm);
+        return chance(e, pkt, STREAM_LOSS, c->loss_ppm);
+    bool *bad = &e->ge_bad[pkt.cls];
+    if (chance(e, pkt, STREAM_GE_TRANSITION, *bad ? c->ge_r_ppm : c->ge_p_ppm))
+        *bad = !*bad;
+    return chance(e, pkt, STREAM_LOSS, *bad ? c->ge_loss_bad_ppm : c->ge_loss_good_ppm);
 }
 
-static int64_t jitter_ns(const struct tb_impair *e, uint64_t index)
+static int64_t jitter_ns(const struct tb_impair *e, struct packet pkt)
 {
     const struct tb_impair_config *c = &e->config;
     if (c->jitter_ns == 0)
         return 0;
-    double a = unit_open(draw(e, index, STREAM_JITTER_A));
+    double a = unit_open(draw(e, pkt, STREAM_JITTER_A));
     if (c->jitter_dist == TB_JITTER_NORMAL) {
-        double b = unit_open(draw(e, index, STREAM_JITTER_B));
+        double b = unit_open(draw(e, pkt, STREAM_JITTER_B));
         double gauss = sqrt(-2.0 * log(a)) * cos(2.0 * M_PI * b); /* Box-Muller */
         return (int64_t)(gauss * (double)c->jitter_ns);
     }
@@ -168,10 +190,10 @@ static int64_t jitter_ns(const struct tb_impair *e, uint64_t index)
 
 /* When a frame of len bytes arriving at now leaves: delay plus jitter (never negative, never before the frame
  * ahead of it: jitter does not reorder), then its turn on a rate-limited wire. */
-static uint64_t due_time(struct tb_impair *e, uint64_t index, size_t len, uint64_t now)
+static uint64_t due_time(struct tb_impair *e, struct packet pkt, size_t len, uint64_t now)
 {
     const struct tb_impair_config *c = &e->config;
-    int64_t delay = (int64_t)c->delay_ns + jitter_ns(e, index);
+    int64_t delay = (int64_t)c->delay_ns + jitter_ns(e, pkt);
     uint64_t due = now + (delay > 0 ? (uint64_t)delay : 0);
     if (due < e->last_due_ns)
         due = e->last_due_ns;
@@ -232,29 +254,32 @@ static bool must_queue(const struct tb_impair *e)
 int tb_impair_push(struct tb_impair *e, uint8_t *frame, size_t len, uint64_t now)
 {
     const struct tb_impair_config *c = &e->config;
-    uint64_t index = e->counters.received++;
+    e->counters.received++;
+    unsigned cls = frame_class(frame, len);
+    struct packet pkt = { .cls = cls, .index = e->class_index[cls]++ };
     if (c->down) {
         e->counters.down_drops++;
         return 0;
     }
-    if (lost(e, index)) {
+    if (lost(e, pkt)) {
         e->counters.dropped++;
         return 0;
     }
-    int copies = chance(e, index, STREAM_DUPLICATE, c->duplicate_ppm) ? 2 : 1;
+    int copies = chance(e, pkt, STREAM_DUPLICATE, c->duplicate_ppm) ? 2 : 1;
     if (tb_impair_queued(e) + (size_t)copies > limit_of(c)) {
         e->counters.queue_drops++;
         return 0;
     }
-    if (len > ETH_HEADER_BYTES && chance(e, index, STREAM_CORRUPT, c->corrupt_ppm)) {
-        uint64_t bit = draw(e, index, STREAM_CORRUPT_BIT) % ((len - ETH_HEADER_BYTES) * 8);
+    if (len > ETH_HEADER_BYTES && chance(e, pkt, STREAM_CORRUPT, c->corrupt_ppm)) {
+        uint64_t bit = draw(e, pkt, STREAM_CORRUPT_BIT) % ((len - ETH_HEADER_BYTES) * 8);
         frame[ETH_HEADER_BYTES + bit / 8] ^= (uint8_t)(1u << (bit % 8));
         e->counters.corrupted++;
     }
     if (copies == 2)
         e->counters.duplicated++;
-    if (!e->held.frame && chance(e, index, STREAM_REORDER, c->reorder_ppm)) {
-        /* Held back whole (duplicates too): it leaves right after the next frame that is not held. */
+    /* Only data frames are held back, and only the next data frame releases one: chatter changes no order. */
+    if (cls == CLASS_DATA && !e->held.frame && chance(e, pkt, STREAM_REORDER, c->reorder_ppm)) {
+        /* Held back whole (duplicates too): it leaves right after the next data frame. */
         uint8_t *copy = malloc(len ? len : 1);
         if (!copy) {
             e->counters.queue_drops++;
@@ -264,7 +289,7 @@ int tb_impair_push(struct tb_impair *e, uint8_t *frame, size_t len, uint64_t now
         e->held = (struct slot){ .len = len, .frame = copy };
         e->held_since_ns = now;
         e->counters.reordered++;
-        if (copies == 2 && enqueue(e, frame, len, due_time(e, index, len, now)) < 0)
+        if (copies == 2 && enqueue(e, frame, len, due_time(e, pkt, len, now)) < 0)
             return -1;
         return 0;
     }
@@ -273,7 +298,7 @@ int tb_impair_push(struct tb_impair *e, uint8_t *frame, size_t len, uint64_t now
         e->counters.bytes_sent += (uint64_t)copies * len;
         return copies;
     }
-    uint64_t due = due_time(e, index, len, now);
+    uint64_t due = due_time(e, pkt, len, now);
     for (int i = 0; i < copies; i++) {
         if (enqueue(e, frame, len, due) < 0) {
             e->counters.queue_drops++;
@@ -282,7 +307,7 @@ int tb_impair_push(struct tb_impair *e, uint8_t *frame, size_t len, uint64_t now
     }
     if (due > now)
         e->counters.delayed++;
-    if (e->held.frame && release_held(e, due) < 0)
+    if (cls == CLASS_DATA && e->held.frame && release_held(e, due) < 0)
         return -1;
     return 0;
 }

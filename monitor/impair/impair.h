@@ -1,5 +1,6 @@
 /* impair.h: the link impairment engine (loss, Gilbert-Elliott bursts, delay, jitter, rate, reorder, duplicate,
- * corrupt) whose every decision is a pure function of (seed, link, direction, packet index). */
+ * corrupt) whose every decision is a pure function of (seed, link, direction, packet index). A packet's index
+ * counts within its class (data, ARP, multicast/broadcast), so chatter never moves the data's decisions. */
 #ifndef TB_IMPAIR_H
 #define TB_IMPAIR_H
 
@@ -27,14 +28,14 @@ struct tb_impair_config {
     enum tb_jitter_dist jitter_dist;
     uint64_t rate_bps;         /* 0: unlimited */
     uint32_t limit;            /* packets held at most; 0 = TB_IMPAIR_DEFAULT_LIMIT */
-    uint32_t reorder_ppm;      /* a chosen packet is held back and leaves right after the next one */
+    uint32_t reorder_ppm;      /* a chosen data packet is held back and leaves right after the next one */
     uint32_t duplicate_ppm;    /* a chosen packet leaves twice */
     uint32_t corrupt_ppm;      /* a chosen packet has one bit flipped past its Ethernet header */
     uint64_t seed;
 };
 
 struct tb_impair_counters {
-    uint64_t received;   /* packets offered to the link (the packet index) */
+    uint64_t received;   /* packets offered to the link */
     uint64_t sent;       /* packets that left, duplicates included */
     uint64_t dropped;    /* lost to `loss` or the Gilbert-Elliott model */
     uint64_t down_drops; /* lost while the link was down */
@@ -71,7 +72,8 @@ size_t tb_impair_queued(const struct tb_impair *engine);
 
 const struct tb_impair_counters *tb_impair_counters(const struct tb_impair *engine);
 
-/* The counter-based generator: a uniformly distributed 64-bit value for (seed, link, direction, index, stream). */
+/* The counter-based generator: a uniformly distributed 64-bit value for (seed, link, direction, index, stream);
+ * the engine passes direction + 2 * class. */
 uint64_t tb_impair_random(uint64_t seed, uint64_t link, unsigned direction, uint64_t index, unsigned stream);
 
 #endif

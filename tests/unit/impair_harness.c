@@ -4,7 +4,8 @@
  * Frame i (LEN bytes, its index in the 8 bytes after a 14-byte header) arrives at i * INTERVAL_NS; the engine is
  * drained as time advances. Keys: seed link dir loss delay jitter dist(0 uniform, 1 normal) rate limit reorder
  * duplicate corrupt ge p r lossgood lossbad down (probabilities in ppm, times in ns, rate in bit/s).
- * `set_at=INDEX` starts a second configuration applied just before frame INDEX arrives.
+ * `set_at=INDEX` starts a second configuration applied just before frame INDEX arrives; `chatter=N` sends an ARP
+ * frame before every Nth frame (left out of the output).
  * Prints one JSON object: counters, and per frame out (index, delay ns, corrupted bits) when COUNT <= 20000.
  */
 #include <inttypes.h>
@@ -43,6 +44,8 @@ static unsigned popcount_diff(const uint8_t *a, const uint8_t *b, size_t len)
 static void make_frame(uint8_t *frame, size_t len, uint64_t index)
 {
     memset(frame, 0xa5, len);
+    frame[0] = 0x02;                   /* a unicast destination */
+    frame[12] = 0x08, frame[13] = 0x00; /* IPv4 */
     for (int copy = 0; copy < 3; copy++)
         memcpy(frame + HEADER + 8 * copy, &index, sizeof(index));
 }
@@ -59,6 +62,8 @@ static uint64_t index_of(const uint8_t *frame)
 static void record(const uint8_t *frame, size_t len, uint64_t now, uint64_t interval, uint64_t count)
 {
     uint8_t clean[MAX_LEN];
+    if (frame[12] == 0x08 && frame[13] == 0x06)
+        return; /* chatter */
     uint64_t index = index_of(frame);
     if (count > MAX_LISTED || nouts >= sizeof(outs) / sizeof(outs[0]))
         return;
@@ -120,10 +125,12 @@ int main(int argc, char **argv)
         return 2;
     struct tb_impair_config first = { 0 }, second = { 0 };
     struct tb_impair_config *c = &first;
-    uint64_t link = 1, set_at = UINT64_MAX;
+    uint64_t link = 1, set_at = UINT64_MAX, chatter = 0;
     unsigned dir = 0;
     for (int i = 4; i < argc; i++) {
-        if (strncmp(argv[i], "set_at=", 7) == 0) {
+        if (strncmp(argv[i], "chatter=", 8) == 0) {
+            chatter = strtoull(argv[i] + 8, NULL, 0);
+        } else if (strncmp(argv[i], "set_at=", 7) == 0) {
             set_at = strtoull(argv[i] + 7, NULL, 0);
             second.seed = first.seed;
             c = &second;
@@ -141,6 +148,12 @@ int main(int argc, char **argv)
         drain(e, now, interval, count);
         if (i == set_at)
             tb_impair_set(e, &second);
+        if (chatter && i % chatter == 0) { /* an ARP frame in between, as a kernel sends them */
+            make_frame(frame, len, i);
+            frame[0] = 0xff, frame[13] = 0x06;
+            int copies = tb_impair_push(e, frame, len, now);
+            (void)copies; /* left unrecorded: record() skips ARP */
+        }
         make_frame(frame, len, i);
         int copies = tb_impair_push(e, frame, len, now);
         for (int k = 0; k < copies; k++)

@@ -61,6 +61,14 @@ def test_direction_and_link_are_part_of_the_key(harness):
     assert indexes(flow(harness, 2000, seed=7, loss=200_000, link=2)) != base
 
 
+def test_chatter_in_between_never_moves_the_data_decisions(harness):
+    # ARP (and multicast) frames are counted apart: a kernel sends them at times no experiment controls.
+    quiet = flow(harness, 3000, seed=21, loss=100_000, duplicate=50_000, reorder=50_000)
+    chatty = flow(harness, 3000, seed=21, loss=100_000, duplicate=50_000, reorder=50_000, chatter=7)
+    assert indexes(chatty) == indexes(quiet)
+    assert chatty["received"] > quiet["received"]
+
+
 def test_each_decision_has_its_own_stream(harness):
     # Adding duplication must not move which packets are lost.
     lost_alone = set(range(3000)) - set(indexes(flow(harness, 3000, seed=5, loss=100_000)))
