@@ -11,6 +11,8 @@ from testbed.pytest_plugin.session import SESSION_KEY, Session
 
 IO_MODE_ARG = "io_mode"
 LEAKS_KEY = pytest.StashKey[list]()
+WORKER_LEAKS_KEY = pytest.StashKey[list]()
+WORKER_OUTPUT = "testbed_leftovers"  # a worker's own audit, sent back through xdist's workeroutput
 STRANGERS_KEY = pytest.StashKey[list]()
 
 
@@ -33,6 +35,13 @@ def pytest_configure_node(node) -> None:
     node.config.stash[SESSION_KEY].to_worker(node.workerinput)
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error) -> None:
+    """xdist controller, per worker that ended: keep what it found of its labs on its machine."""
+    reported = getattr(node, "workeroutput", {}).get(WORKER_OUTPUT, [])
+    node.config.stash.setdefault(WORKER_LEAKS_KEY, []).extend(reported)
+
+
 def pytest_generate_tests(metafunc) -> None:
     if metafunc.definition.get_closest_marker("testbed_io_modes") is None:
         return
@@ -52,9 +61,13 @@ def pytest_runtest_makereport(item, call):
 @pytest.hookimpl(trylast=True)  # after xdist has stopped its workers: the run is over, their labs should be too
 def pytest_sessionfinish(session) -> None:
     state = session.config.stash.get(SESSION_KEY, None)
-    if state is None or not state.controller:
+    if state is None:
         return
-    leaks = state.finish()
+    if not state.controller:
+        if hasattr(session.config, "workeroutput"):
+            session.config.workeroutput[WORKER_OUTPUT] = state.worker_finish()
+        return
+    leaks = state.finish(session.config.stash.get(WORKER_LEAKS_KEY, []))
     session.config.stash[LEAKS_KEY] = leaks
     session.config.stash[STRANGERS_KEY] = audit.strangers(state.before, state.token) if state.before else []
     if leaks and session.exitstatus == pytest.ExitCode.OK:

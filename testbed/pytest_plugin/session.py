@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import shutil
+import socket
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,11 +38,19 @@ class Session:
         workerinput[TOKEN_INPUT] = self.token
         workerinput[LEDGER_INPUT] = str(self.ledger)
 
-    def finish(self) -> list[str]:
-        """The controller's audit: this run's leftovers (then the ledger goes)."""
+    def finish(self, from_workers: list[str] | None = None) -> list[str]:
+        """The controller's audit: this run's leftovers here and those its workers found on their machines (a
+        --tx ssh= worker's labs are where it runs), each once (then the ledger goes)."""
         found = audit.ours_settled(self.token, audit.read_ledger(self.ledger) + [_default_root()])
+        reported = {line.split("] ", 1)[-1]: line for line in from_workers or []}
         shutil.rmtree(self.ledger, ignore_errors=True)
-        return found
+        return [reported.pop(line, line) for line in found] + list(reported.values())
+
+    def worker_finish(self) -> list[str]:
+        """A worker's audit of its own labs on the machine it ran on, tagged [WORKER@HOST] for the controller."""
+        mine = [line for line in audit.ours_settled(self.token, audit.read_ledger(self.ledger) + [_default_root()])
+                if f"{self.prefix}-" in line]
+        return [f"[{self.worker}@{socket.gethostname()}] {line}" for line in mine]
 
 
 def _default_root() -> Path:

@@ -121,7 +121,7 @@ def test_down_all_on_one_host_removes_that_hosts_part(emulated_hosts, topology_f
         h1_run = lab.part_runs["h1"]
         env = {**os.environ, "TESTBED_STATE_DIR": str(hosts.state_dir("h1"))}
         done = subprocess.run([sys.executable, "-m", "testbed.cli", "down", "--all"], env=env,
-                              capture_output=True, text=True, timeout=60)
+                              capture_output=True, text=True, timeout=60, check=False)
         assert done.returncode == 0, done.stderr
         assert not run_namespaces(h1_run)
         assert run_namespaces(lab.part_runs["h2"])  # the other host's part is not this host's to remove
