@@ -1,6 +1,8 @@
 """topology.rules.manifest: reads the network device names from a Solo5 image's MFT1 manifest note (ELF64, x86_64)."""
 from __future__ import annotations
 
+import os
+import stat
 import struct
 from pathlib import Path
 
@@ -14,29 +16,46 @@ MFT_DEV_NET_BASIC = 2
 MFT_ALIGN = 8  # struct mft is 8-aligned within the note, so its descriptor starts with padding
 
 
+MAX_PHDRS = 64  # the monitor's limit too
+MAX_NOTE_SEGMENT = 64 << 10  # a manifest is at most 8 + 64 * 104 bytes; notes beside it are small
+
+
 def manifest_nics(image: Path) -> list[str] | None:
-    """The manifest's network device names, in order; None if the file has no readable manifest."""
+    """The manifest's network device names, in order; None if the file has no readable manifest.
+
+    Reads the ELF header, the program headers and the note segments only, each bounded, from a file opened without
+    blocking and checked to be a regular file: a FIFO, a device or a multi-GiB image costs no more than a small one."""
     try:
-        data = image.read_bytes()
-        for offset, size in _note_segments(data):
-            descriptor = _find_note(data[offset:offset + size])
+        fd = os.open(image, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOCTTY)
+    except OSError:
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        for offset, size in _note_segments(fd):
+            descriptor = _find_note(os.pread(fd, size, offset))
             if descriptor is not None:
                 return _net_names(descriptor)
     except (OSError, struct.error, ValueError):
         pass  # not ours to diagnose: the monitor says exactly what is wrong with the file
+    finally:
+        os.close(fd)
     return None
 
 
-def _note_segments(data: bytes) -> list[tuple[int, int]]:
-    if data[:4] != b"\x7fELF" or data[4] != 2 or data[5] != 1:  # ELFCLASS64, little-endian
+def _note_segments(fd: int) -> list[tuple[int, int]]:
+    ehdr = os.pread(fd, 64, 0)
+    if ehdr[:4] != b"\x7fELF" or ehdr[4] != 2 or ehdr[5] != 1:  # ELFCLASS64, little-endian
         return []
-    phoff, = struct.unpack_from("<Q", data, 32)
-    phentsize, phnum = struct.unpack_from("<HH", data, 54)
+    phoff, = struct.unpack_from("<Q", ehdr, 32)
+    phentsize, phnum = struct.unpack_from("<HH", ehdr, 54)
+    if phentsize != 56 or phnum > MAX_PHDRS:
+        return []
+    table = os.pread(fd, phentsize * phnum, phoff)
     segments = []
     for index in range(phnum):
-        header = phoff + index * phentsize
-        p_type, _flags, p_offset, _vaddr, _paddr, p_filesz = struct.unpack_from("<IIQQQQ", data, header)
-        if p_type == PT_NOTE:
+        p_type, _flags, p_offset, _vaddr, _paddr, p_filesz = struct.unpack_from("<IIQQQQ", table, index * phentsize)
+        if p_type == PT_NOTE and p_filesz <= MAX_NOTE_SEGMENT:
             segments.append((p_offset, p_filesz))
     return segments
 
