@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -118,10 +119,10 @@ static int write_all(int fd, const uint8_t *data, size_t len, int stream, uint64
     return 0;
 }
 
-/* Starts file `i` of the ring afresh: emptied, then its headers. */
-static int restart_file(struct tb_pcapng *w, unsigned i)
+/* Starts file `i` of the ring afresh: emptied (when reused), then its headers. */
+static int restart_file(struct tb_pcapng *w, unsigned i, int reuse)
 {
-    if (!w->stream && ftruncate(w->fds[i], 0) < 0)
+    if (reuse && ftruncate(w->fds[i], 0) < 0)
         return -1;
     w->cur = i;
     w->off = 0;
@@ -178,7 +179,7 @@ struct tb_pcapng *tb_pcapng_open_fd(int fd, const struct tb_pcapng_opts *opts, c
     w->files = 1;
     w->file_bytes = 0; /* a stream is bounded by its reader */
     w->fds[0] = fd;
-    if (restart_file(w, 0) < 0) {
+    if (restart_file(w, 0, 0) < 0) {
         snprintf(err, errlen, "capture: cannot write to the stream: %s", strerror(errno));
         free(w);
         return NULL;
@@ -200,7 +201,13 @@ struct tb_pcapng *tb_pcapng_open(const char *path, const struct tb_pcapng_opts *
             goto fail;
         }
         w->fds[i] = open(name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        if (w->fds[i] < 0 || restart_file(w, i) < 0) {
+        struct stat st;
+        if (w->fds[i] >= 0 && fstat(w->fds[i], &st) == 0 && !S_ISREG(st.st_mode)) {
+            w->stream = 1; /* a FIFO (wireshark -i PATH), /dev/null: written in order, never rotated */
+            w->files = 1;
+            w->file_bytes = 0;
+        }
+        if (w->fds[i] < 0 || restart_file(w, i, 0) < 0) {
             snprintf(err, errlen, "capture: %s: %s", name, strerror(errno));
             goto fail;
         }
@@ -233,7 +240,7 @@ static int make_room(struct tb_pcapng *w, uint32_t len)
         return 0;
     if (w->files == 1 || w->off + w->used == w->header_len)
         return -1; /* a single file is full; or one frame alone is larger than a file */
-    if (tb_pcapng_flush(w) < 0 || restart_file(w, (w->cur + 1) % w->files) < 0)
+    if (tb_pcapng_flush(w) < 0 || restart_file(w, (w->cur + 1) % w->files, 1) < 0)
         return -1;
     w->st.rotations++;
     return 0;

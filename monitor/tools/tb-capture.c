@@ -15,6 +15,7 @@
 #define FRAME_BYTES 2048u
 #define BLOCK_TIMEOUT_MS 20u /* the kernel hands over a part-filled block after this: bounded latency for streams */
 #define IDLE_POLL_MS 100
+#define STOP_GRACE_NS (3ull * BLOCK_TIMEOUT_MS * 1000000ull)
 
 struct options {
     const char *netns, *ifname, *out, *label;
@@ -94,11 +95,11 @@ static int open_ring(const char *ifname, uint8_t **ring)
     return fd;
 }
 
-/* Writes every frame of one retired block; returns how many. */
-static uint64_t drain_block(struct tb_pcapng *w, struct tpacket_block_desc *block)
+/* Writes the frames of one retired block, at most `limit` (--count: exactly that many in all); returns how many. */
+static uint64_t drain_block(struct tb_pcapng *w, struct tpacket_block_desc *block, uint64_t limit)
 {
     struct tpacket3_hdr *h = (struct tpacket3_hdr *)((uint8_t *)block + block->hdr.bh1.offset_to_first_pkt);
-    uint32_t n = block->hdr.bh1.num_pkts;
+    uint32_t n = block->hdr.bh1.num_pkts < limit ? block->hdr.bh1.num_pkts : (uint32_t)limit;
     for (uint32_t i = 0; i < n; i++) {
         const struct sockaddr_ll *sll = (const void *)((uint8_t *)h + TPACKET_ALIGN(sizeof *h));
         enum tb_pcapng_dir dir = sll->sll_pkttype == PACKET_OUTGOING ? TB_PCAPNG_OUT : TB_PCAPNG_IN;
@@ -139,20 +140,25 @@ int main(int argc, char **argv)
         runtime_error("%s", err);
     tb_pcapng_flush(w);
     fprintf(stderr, "tb-capture: capturing on %s\n", o.ifname);
-    uint64_t seen = 0;
+    uint64_t seen = 0, stop_seen = 0;
     int status = 0;
-    for (unsigned next = 0; !stop_requested && (!o.count || seen < o.count);) {
+    for (unsigned next = 0; !o.count || seen < o.count;) {
+        /* Asked to stop: frames already taken are in a block the kernel retires within its timeout; wait for it. */
+        if (stop_requested && !stop_seen)
+            stop_seen = now_ns();
+        if (stop_seen && now_ns() - stop_seen > STOP_GRACE_NS)
+            break;
         struct tpacket_block_desc *block = (void *)(ring + (size_t)next * BLOCK_BYTES);
         if (!(__atomic_load_n(&block->hdr.bh1.block_status, __ATOMIC_ACQUIRE) & TP_STATUS_USER)) {
             struct pollfd p = { .fd = fd, .events = POLLIN };
-            int got = poll(&p, 1, IDLE_POLL_MS);
+            int got = poll(&p, 1, stop_seen ? 5 : IDLE_POLL_MS);
             if (got == 0 && tb_pcapng_flush(w) < 0)
                 break; /* a stream's reader went away */
             if (got > 0 && (p.revents & (POLLERR | POLLHUP | POLLNVAL)) && !(p.revents & POLLIN))
                 break; /* the interface is gone */
             continue;
         }
-        seen += drain_block(w, block);
+        seen += drain_block(w, block, o.count ? o.count - seen : UINT64_MAX);
         __atomic_store_n(&block->hdr.bh1.block_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
         next = (next + 1) % BLOCK_COUNT;
         if (tb_pcapng_flush(w) < 0) {
