@@ -8,9 +8,9 @@ import subprocess
 import time
 
 import pytest
+
 from framework import lab as framework_lab
 from framework import pcapng
-
 from testbed.apply.procs import ProcessId
 from testbed.lab import Lab
 
