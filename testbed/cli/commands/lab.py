@@ -248,6 +248,12 @@ def cmd_run(args) -> int:
         return _run(args)
 
 
+def _console_dropped(figures: dict) -> str:
+    """A note for the node's summary line when the monitor's console limits cut the guest's output, else ''."""
+    dropped = (figures.get("console") or {}).get("dropped_bytes")
+    return f", console: {dropped} bytes dropped" if dropped else ""
+
+
 def _run(args) -> int:
     from testbed.cli.tables import print_checks
     from testbed.run.traffic.table import print_traffic
@@ -275,7 +281,7 @@ def _run(args) -> int:
         if figures:
             print(f"{node}: {figures.get('stop_reason') or 'exit ' + str(figures.get('exit_status'))}, "
                   f"vm exits {figures.get('vm_exits')}, emulated instructions {figures.get('insn_emulation')}, "
-                  f"wall {figures.get('wall_seconds')} s")
+                  f"wall {figures.get('wall_seconds')} s{_console_dropped(figures)}")
     if args.json:
         report = {"run_id": lab.run_id, "topology": lab.plan.topology, "source": args.file, "passed": passed,
                   "checks": [result.model_dump() for result in results], "stats": stats, "traffic": lab.traffic or {},
