@@ -126,16 +126,32 @@ static void open_port(struct port *p)
     close(home);
 }
 
+/* A socket path longer than sun_path (a deep state directory) is bound through its directory's descriptor. */
 static int open_control(const char *path)
 {
     struct sockaddr_un addr = { .sun_family = AF_UNIX };
-    if (strlen(path) >= sizeof(addr.sun_path))
-        usage_error("--control: path longer than %zu bytes", sizeof(addr.sun_path) - 1);
-    strcpy(addr.sun_path, path);
+    const char *slash = strrchr(path, '/');
+    int dir = -1;
+    if (strlen(path) < sizeof(addr.sun_path)) {
+        strcpy(addr.sun_path, path);
+    } else {
+        char parent[PATH_MAX];
+        if (!slash || (size_t)(slash - path) >= sizeof(parent))
+            usage_error("--control: '%s' is too long", path);
+        memcpy(parent, path, (size_t)(slash - path));
+        parent[slash - path] = '\0';
+        if ((dir = open(parent, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+            runtime_error("--control: %s: %s", parent, strerror(errno));
+        if ((size_t)snprintf(addr.sun_path, sizeof(addr.sun_path), "/proc/self/fd/%d/%s", dir, slash + 1)
+            >= sizeof(addr.sun_path))
+            usage_error("--control: file name '%s' is too long", slash + 1);
+    }
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0 || bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 || listen(fd, 8) < 0)
         runtime_error("--control: %s: %s", path, strerror(errno));
     chmod(path, 0600);
+    if (dir >= 0)
+        close(dir);
     return fd;
 }
 

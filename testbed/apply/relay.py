@@ -3,6 +3,7 @@ control sockets (run-time impairment changes, counters)."""
 from __future__ import annotations
 
 import json
+import os
 import socket
 import time
 from pathlib import Path
@@ -61,12 +62,19 @@ def wait_ready(run: RunDir, relays: tuple[Relay, ...], timeout: float) -> None:
 
 def command(run: RunDir, relay: Relay, line: str) -> str:
     """One command to a running relay, its one-line answer (an `error: ...` answer raises)."""
+    path = control_path(run, relay)
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
         sock.settimeout(CONTROL_TIMEOUT_SECONDS)
         try:
-            sock.connect(str(control_path(run, relay)))
+            directory = os.open(path.parent, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+        except FileNotFoundError:
+            raise LabError(f"link {relay.name}: its relay is not running") from None
+        try:  # through the directory's descriptor: a deep state directory makes the path too long for a socket
+            sock.connect(f"/proc/self/fd/{directory}/{path.name}")
         except (FileNotFoundError, ConnectionRefusedError):
             raise LabError(f"link {relay.name}: its relay is not running") from None
+        finally:
+            os.close(directory)
         sock.sendall(line.encode() + b"\n")
         answer = b""
         while chunk := sock.recv(65536):
