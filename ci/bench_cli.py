@@ -95,9 +95,18 @@ def build_parser() -> argparse.ArgumentParser:
     scale.add_argument("--no-floor", dest="floor", action="store_false", help="skip the kernel floor")
     scale.add_argument("--plot", type=Path, default=Path("results/bench-scale.png"), metavar="PNG",
                        help="time vs nodes plot (default results/bench-scale.png)")
+    capture = sub.add_parser("capture", help="UDP flood into a guest NIC, the monitor capturing it or not (pps ratio)")
+    capture.add_argument("--seconds", type=_positive(float), default=3.0, help="flood length per repeat")
+    capture.add_argument("--repeats", type=_positive(int), default=3)
+    capture.add_argument("--modes", type=_modes, default=["hypercall", "poll"], help="comma-separated --io modes")
+    capture.add_argument("--sink", default="udp-sink", help="guest image receiving the flood")
+    capture.add_argument("--nic", default="service0", help="the sink's manifest NIC name (the one captured)")
+    capture.add_argument("--flood-gso", type=_bounded(int, 1, 64, low_open=False), default=32, metavar="N",
+                         help="udpgen --gso: datagrams per message")
+    capture.add_argument("--cpus", default="auto", metavar="auto|none|VCPU,IO[,NICE]", help="as for udp-rx")
     show = sub.add_parser("show", help="print the tables of a results JSON written earlier")
     show.add_argument("path", type=Path)
-    for p in (boot, rx, startup, scale):
+    for p in (boot, rx, startup, scale, capture):
         p.add_argument("--json", type=Path, metavar="PATH", help="write results here "
                        "(default results/bench-BENCH.json)")
     return parser
@@ -130,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     _unwind_on_signals()
     err = Console(stderr=True)
     module = {"boot": "bench_boot", "udp-rx": "bench_udp_rx", "startup": "bench_startup",
-              "scale": "bench_scale"}[args.bench]
+              "scale": "bench_scale", "capture": "bench_capture"}[args.bench]
     runner = importlib.import_module(module)
     load_before = bench_report.loadavg()
     try:
