@@ -64,6 +64,41 @@ COMMAND_NOTES = {
                  "See [scale-out.md](scale-out.md).",
         "examples": "testbed agent status --json",
     },
+    "impair": {
+        "about": "Changes an impaired link of a running lab (one with `impair:` in its topology, carried by a relay): "
+                 "the values given replace those fields and keep the others (`--clear` starts from a plain wire), "
+                 "on both directions or one; `--down` drops every packet until `--up`. Values are written as in "
+                 "the topology (docs/impairments.md) and checked the same way; it prints the link's new impairment.",
+        "examples": "testbed impair RUN_ID client:eth0 --loss 5% --delay 10ms\n"
+                    "testbed impair RUN_ID client:eth0 --direction forward --rate 10mbit --limit 200\n"
+                    "testbed impair RUN_ID client:eth0 --down\ntestbed impair RUN_ID client:eth0 --clear --up",
+    },
+    "links": {
+        "about": "Shows every link of a running lab: for impaired links, per direction, the state (up, down), the "
+                 "impairment and the relay's counters (sent, dropped, delayed, duplicated, reordered, corrupted, "
+                 "queued); `--json` has every counter apart (loss, down and queue drops).",
+        "examples": "testbed links RUN_ID\ntestbed links RUN_ID --json",
+    },
+    "capture": {
+        "about": "Captures an interface of a running lab into pcapng (interface name, ns timestamps) until Ctrl-C, "
+                 "`-c N` frames or `down`; `-w -` streams to standard output for `wireshark -k -i -`. A guest NIC "
+                 "is captured on its TAP; `capture:` on a link captures inside the monitor (every IO mode) and "
+                 "keeps the files as the run's artefacts. See [capture.md](capture.md).",
+        "examples": "testbed capture RUN_ID host:eth0 -w host.pcapng
+"
+                    "testbed capture RUN_ID guest:service0 -w - | wireshark -k -i -
+"
+                    "testbed capture RUN_ID host:eth0 --size 16000000 --files 4 -w ring.pcapng",
+    },
+    "graph": {
+        "about": "Draws a topology, creating nothing: nodes by kind, links with their mechanism (veth, tap, "
+                 "bridge, shm), addresses and every setting a link carries (rate, MTU, impairments, capture). "
+                 "Deterministic output. See [capture.md](capture.md).",
+        "exit": "0 drawn, 2 invalid topology (each problem as `FILE:LINE:COL: field: message`).",
+        "examples": "testbed graph topologies/pingpair.yaml
+"
+                    "testbed graph topologies/bridge3.yaml --format dot | dot -Tsvg > bridge3.svg",
+    },
     "validate": {
         "about": "Loads and checks a topology, creating nothing.",
         "exit": "0 valid, 2 invalid (each problem on stderr as `FILE:LINE:COL: field: message`).",
