@@ -84,10 +84,8 @@ COMMAND_NOTES = {
                  "`-c N` frames or `down`; `-w -` streams to standard output for `wireshark -k -i -`. A guest NIC "
                  "is captured on its TAP; `capture:` on a link captures inside the monitor (every IO mode) and "
                  "keeps the files as the run's artefacts. See [capture.md](capture.md).",
-        "examples": "testbed capture RUN_ID host:eth0 -w host.pcapng
-"
-                    "testbed capture RUN_ID guest:service0 -w - | wireshark -k -i -
-"
+        "examples": "testbed capture RUN_ID host:eth0 -w host.pcapng\n"
+                    "testbed capture RUN_ID guest:service0 -w - | wireshark -k -i -\n"
                     "testbed capture RUN_ID host:eth0 --size 16000000 --files 4 -w ring.pcapng",
     },
     "graph": {
@@ -95,8 +93,7 @@ COMMAND_NOTES = {
                  "bridge, shm), addresses and every setting a link carries (rate, MTU, impairments, capture). "
                  "Deterministic output. See [capture.md](capture.md).",
         "exit": "0 drawn, 2 invalid topology (each problem as `FILE:LINE:COL: field: message`).",
-        "examples": "testbed graph topologies/pingpair.yaml
-"
+        "examples": "testbed graph topologies/pingpair.yaml\n"
                     "testbed graph topologies/bridge3.yaml --format dot | dot -Tsvg > bridge3.svg",
     },
     "validate": {
