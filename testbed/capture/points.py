@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from testbed.errors import LabError
 from testbed.plan.model import Plan
 from testbed.topology.schema import Capture, EndpointRef, Link, Topology
 
@@ -56,12 +57,21 @@ def plan_captures(topology: Topology, plan: Plan) -> list[CapturePoint]:
             continue
         end = captured_end(link, plan)
         node = plan.node(end.node)
+        if node.kind == "unikernel" and not _tap_nic(plan, end):
+            raise LabError(f"capture of {end}: a shared-memory link between two monitors is not captured (its frames "
+                           "reach no TAP and no capture hook yet); capture a kernel end instead")
         folder = run_folder(link.capture, plan.run_id)
         points.append(CapturePoint(
             node=end.node, ifname=end.ifname, by_monitor=node.kind == "unikernel", namespace=node.namespace,
             path=str((folder / file_name(end)).absolute()), size=link.capture.size, files=link.capture.files,
             snaplen=link.capture.snaplen))
     return points
+
+
+def _tap_nic(plan: Plan, end: EndpointRef) -> bool:
+    """Whether the guest NIC is one of its monitor's --net TAP NICs (the paths the monitor's capture hooks cover)."""
+    monitor = plan.monitor(end.node)
+    return any(nic.name == end.ifname and getattr(nic, "tap", None) for nic in (monitor.nics if monitor else ()))
 
 
 def monitor_flags(points: list[CapturePoint], node: str) -> list[str]:
