@@ -123,3 +123,25 @@ def test_down_removes_the_relay(root, topology_file, testbed_lab):
         assert control.exists()
     assert not os.path.exists(f"/proc/{pid}")
     assert not control.exists()
+
+
+@pytest.mark.parametrize("io", ["hypercall", "poll"])
+def test_a_unikernel_end_is_impaired_in_its_io_mode(kvm, topology_file, testbed_lab, io):
+    # The guest's TAP and the relay's meet on a bridge in the guest's namespace: every io mode sees the relay.
+    path = topology_file(f"guest-{io}", f"""
+        name: guest-{io}
+        nodes:
+          host: {{kind: netns}}
+          guest: {{kind: unikernel, image: ping-serve, memory: 32, io: {io}}}
+        links:
+          - endpoints: [host:eth0, guest:service0]
+            subnet: 10.62.0.0/30
+            impair: {{delay: 5ms, forward: {{loss: 20%}}}}
+    """)
+    with testbed_lab(path) as lab:
+        result = lab.ping("host", "guest", count=200, interval=0.01)
+        stats = counters(lab)
+    assert min(result.rtt_ms) >= 10.0
+    low, high = 200 * 0.2 - 5 * (200 * 0.2 * 0.8) ** 0.5, 200 * 0.2 + 5 * (200 * 0.2 * 0.8) ** 0.5
+    assert low <= 200 - result.received <= high
+    assert stats["dropped"] >= 200 - result.received  # every lost request was dropped forward (ARP counts too)
