@@ -20,6 +20,7 @@ import sys
 import time
 
 from testbed.apply.procs import ProcessId
+from testbed.apply.shm_fds import ShmLinkFds
 from testbed.down.state import RunDir
 
 PR_SET_PDEATHSIG = 1
@@ -54,7 +55,11 @@ class Supervisor:
     def start_monitors(self) -> None:
         with open(self.run.path / "launch.json") as f:
             launches = json.load(f)
-        started = {launch["node"]: self._start(launch["node"], launch["argv"]) for launch in launches}
+        shm = ShmLinkFds(launches)  # shm links' memfds, eventfds and sockets, inherited by both ends
+        try:
+            started = {launch["node"]: self._start(launch["node"], *shm.argv(launch)) for launch in launches}
+        finally:
+            shm.close()  # the monitors hold them now: a dead monitor then hangs up its peer
 
         # One state write for all (one per monitor rewrote a growing state.json each time). Recording after the
         # start is safe: a monitor dies with us (PR_SET_PDEATHSIG), so none outlives a crash here unrecorded.
@@ -63,10 +68,11 @@ class Supervisor:
             state["supervisor_started"] = True
         self.run.update(record)
 
-    def _start(self, node: str, argv: list[str]) -> dict:
+    def _start(self, node: str, argv: list[str], pass_fds: tuple[int, ...] = ()) -> dict:
         with open(self.run.console_path(node), "ab", buffering=0) as console:
             process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=console, stderr=subprocess.STDOUT,
-                                       preexec_fn=_monitor_preexec, close_fds=True)  # noqa: PLW1509 (no threads here)
+                                       preexec_fn=_monitor_preexec, close_fds=True,  # noqa: PLW1509 (no threads here)
+                                       pass_fds=pass_fds)
         identity = ProcessId.of(process.pid) or ProcessId(process.pid, 0)
         self.children[process.pid] = (node, process)
         return {**identity.to_json(), "argv": argv, "exit": None}

@@ -94,6 +94,23 @@ class Nic(Frozen):
     mac: str
 
 
+class ShmNic(Frozen):
+    """A guest NIC on an shm link: its rings are shared with the peer guest's NIC (testbed/plan/shm_links.py)."""
+
+    name: str
+    link: str  # the link's id within the run (its memfd's name)
+    side: int  # 0: transmits on the link's first ring, 1: on the second
+    peer: EndpointField
+    mac: str
+    mtu: int = 1500
+    slots: int = 512  # the monitor's default --shm-slots: both ends must agree
+
+    def flags(self) -> list[str]:
+        """`@LINK:SIDE:MTU:SLOTS` stands for the link's fds until the supervisor makes them (apply/shm_fds.py)."""
+        return [f"--net-shm:{self.name}=@{self.link}:{self.side}:{self.mtu}:{self.slots}",
+                f"--net-mac:{self.name}={self.mac}"]
+
+
 class Block(Frozen):
     """A guest block device and its backing file; `create` (bytes) when the lab makes the file (and removes it)."""
 
@@ -125,6 +142,7 @@ class Monitor(Frozen):
     memory: int
     io: IoMode
     nics: tuple[Nic, ...]
+    shm_nics: tuple[ShmNic, ...] = ()
     guest_args: tuple[str, ...]
     blocks: tuple[Block, ...] = ()
     ready: str | None = None  # console text that marks the guest ready; None: a line starting with "ready:"
@@ -136,6 +154,8 @@ class Monitor(Frozen):
         for nic in self.nics:
             argv.append(f"--net:{nic.name}={nic.tap}@{nic.tap_namespace}")
             argv.append(f"--net-mac:{nic.name}={nic.mac}")
+        for shm_nic in self.shm_nics:
+            argv += shm_nic.flags()
         for block in self.blocks:
             argv.append(f"--block:{block.name}={block.path}")
             argv.append(f"--block-sector-size:{block.name}={block.sector_size}")

@@ -14,6 +14,7 @@ from testbed.plan import model as p
 from testbed.plan.relay import plan_relay_link
 from testbed.plan.cpus import assign_cpus
 from testbed.plan.forward_args import forward_args, is_forwarder
+from testbed.plan.shm_links import plan_shm_link
 from testbed.topology.rules.addressing import plan_addresses
 from testbed.topology.schema import BridgeNode, EndpointRef, Link, NetnsNode, Topology, UnikernelNode
 
@@ -66,6 +67,7 @@ class _Planner:
     relays: list = field(default_factory=list)  # plan.relay.Relay: links with `impair:`
     interfaces: dict[str, list[p.Interface]] = field(default_factory=dict)
     nics: dict[str, list[p.Nic]] = field(default_factory=dict)
+    shm_nics: dict[str, list[p.ShmNic]] = field(default_factory=dict)
 
     def build(self, source: str | None) -> p.Plan:
         self._check_names()
@@ -147,7 +149,8 @@ class _Planner:
         if "unikernel" not in kinds:
             self._veth(link, a, b)
         elif kinds == {"unikernel"}:
-            self._guest_pair(index, link, a, b)
+            if not plan_shm_link(self, index, link, a, b):
+                self._guest_pair(index, link, a, b)
         else:
             guest, other = (a, b) if self.kind(a.node) == "unikernel" else (b, a)
             self._tap(link, other, master=self._master(other))
@@ -206,7 +209,8 @@ class _Planner:
         if image is None:
             self.problems.append(f"nodes.{name}.image: {node.image!r} is neither a built-in image nor a file")
         return p.Monitor(node=name, namespace=self.ns(name), image=str(image or node.image), memory=node.memory,
-                         io=node.io, nics=tuple(self.nics.get(name, ())), guest_args=self._guest_args(name, node),
+                         io=node.io, nics=tuple(self.nics.get(name, ())),
+                         shm_nics=tuple(self.shm_nics.get(name, ())), guest_args=self._guest_args(name, node),
                          blocks=self._blocks(name, node), ready=node.ready)
 
     def _blocks(self, name: str, node: UnikernelNode) -> tuple[p.Block, ...]:

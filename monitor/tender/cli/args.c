@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "args.h"
+#include "peer.h"
 #include "exitcodes.h"
 #include "io.h"
 #include "log.h"
@@ -64,6 +65,9 @@ void tb_args_usage(FILE *out)
         "  --mem=MiB                 guest memory, %d..%d MiB (default %d)\n"
         "  --net:NAME=TAPIF[@NETNS]  attach manifest device NAME to the existing TAP TAPIF\n"
         "                            (opened inside network namespace NETNS when given)\n"
+        "  --net-shm:NAME=MEMFD,DOORBELL,WAKE,SOCK,SIDE[,MTU]\n"
+        "                            attach NAME to an shm link to another monitor's guest (inherited fds;\n"
+        "                            needs --io=poll, event or hybrid; see docs/shm-links.md)\n"
         "  --net-mac:NAME=MAC        MAC address of NAME (default: random, locally administered)\n"
         "  --block:NAME=PATH         attach manifest device NAME to the existing file PATH\n"
         "  --block-sector-size:NAME=N  sector size of NAME: a power of two, 512..32768 (default 512)\n"
@@ -303,6 +307,8 @@ static int parse_option(struct tb_config *cfg, const char *arg)
         cfg->mem_mib = parse_mem(arg + 6, arg);
     else if (!strncmp(arg, "--net:", 6))
         parse_net(cfg, arg + 6, arg);
+    else if (!strncmp(arg, "--net-shm:", 10))
+        tb_peer_parse(cfg, arg + 10, arg);
     else if (!strncmp(arg, "--netns=", 8)) {
         copy_name(cfg->netns, sizeof cfg->netns, arg + 8, strlen(arg + 8), "namespace name", arg);
         check_netns_name(cfg->netns, arg);

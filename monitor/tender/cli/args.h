@@ -22,6 +22,7 @@ struct tb_net_arg {
     bool has_mac;
     uint8_t mac[6];
     const char *capture_path;        /* --capture:NAME=PATH, NULL when not captured */
+    int peer;                        /* > 0: an shm link (--net-shm, net/peer_args.c), no TAP */
 };
 
 /* --block:NAME=PATH with its --block-sector-size:NAME=N (0: not given, 512 then). */

@@ -8,6 +8,7 @@
 #include "manifest.h"
 #include "net.h"
 #include "netns.h"
+#include "peer.h"
 #include "nic_capture.h"
 
 enum phase {
@@ -32,6 +33,12 @@ static void open_one(struct tb_net *net, const struct tb_net_arg *arg, int handl
     struct tb_nic *nic = &net->nics[net->count++];
     nic->arg = arg;
     nic->handle = (unsigned)handle;
+    if (arg->peer) { /* an shm link: no TAP (net/peer_args.c) */
+        tb_peer_open(nic);
+        choose_mac(nic);
+        net->by_handle[handle] = nic;
+        return;
+    }
     if (arg->netns[0]) {
         int home = tb_netns_current();
         tb_netns_enter(arg->netns, arg->name);

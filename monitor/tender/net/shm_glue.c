@@ -19,6 +19,8 @@ static const struct shm_nic *by_handle(const struct shm_state *s, uint64_t handl
 
 int tb_shm_attached(const struct tb_vm *vm, uint64_t handle)
 {
+    if (vm->shm && tb_peer_handle(vm->shm, handle))
+        return 1;
     const struct shm_nic *n = vm->shm ? by_handle(vm->shm, handle) : NULL;
     return n && __atomic_load_n(&n->attached, __ATOMIC_ACQUIRE);
 }
@@ -32,6 +34,8 @@ int tb_shm_attached(const struct tb_vm *vm, uint64_t handle)
 void tb_shm_poll_sync(struct tb_vm *vm, int epoll_fd)
 {
     struct shm_state *s = vm->shm;
+    if (s)
+        tb_peer_poll_sync(s, epoll_fd);
     if (!s || !s->count)
         return;
     if (!s->poll_wake_added) {
@@ -61,7 +65,7 @@ void tb_shm_poll_woken(struct tb_vm *vm)
 uint64_t tb_shm_ready_set(const struct tb_vm *vm)
 {
     const struct shm_state *s = vm->shm;
-    uint64_t set = 0;
+    uint64_t set = s ? tb_peer_ready_set(s) : 0;
     for (unsigned i = 0; s && i < s->count; i++) {
         const struct shm_nic *n = &s->nics[i];
         if (!__atomic_load_n(&n->attached, __ATOMIC_ACQUIRE))
@@ -106,6 +110,7 @@ static void stats(const struct tb_vm *vm, FILE *f)
                 (unsigned long long)__atomic_load_n(&d->guest_kicks_suppressed, __ATOMIC_RELAXED));
     }
     fprintf(f, "}},\n");
+    tb_peer_stats(s, f);
 }
 
 const struct tb_module tb_module_shmstream = {

@@ -34,6 +34,15 @@ static void read_tunables(struct shm_state *s, const struct tb_shm_tunables *t)
     s->budget = t->budget;
 }
 
+static void place_peer(struct shm_state *s, struct tb_nic *nic, uint8_t *rings, uint64_t span)
+{
+    struct shm_peer *p = &s->peers[s->npeers++];
+    p->nic = nic;
+    p->handle = nic->handle;
+    p->arg = tb_peer_arg(nic->arg->peer);
+    tb_peer_map(s, p, rings, span);
+}
+
 /* The region goes right after the loaded image; the boot info's kernel_end moves past it, so every guest's heap (ours and Solo5's) starts above it. */
 static void place_region(struct shm_state *s, struct tb_vm *vm)
 {
@@ -61,6 +70,15 @@ static void place_region(struct shm_state *s, struct tb_vm *vm)
 
     uint64_t off = TB_SHM_HEADER_SIZE;
     for (unsigned i = 0; i < vm->net->count; i++) {
+        if (vm->net->nics[i].arg->peer) { /* an shm link: its rings are the memfd shared with the peer */
+            place_peer(s, &vm->net->nics[i], (uint8_t *)h + off, ring);
+            h->nic[vm->net->nics[i].handle].rx_off = off;
+            h->nic[vm->net->nics[i].handle].tx_off = off + ring;
+            if (vm->net->nics[i].handle + 1 > h->nics)
+                h->nics = vm->net->nics[i].handle + 1;
+            off += 2 * ring;
+            continue;
+        }
         struct shm_nic *n = &s->nics[s->count++];
         char name[80];
         n->nic = &vm->net->nics[i];
@@ -136,6 +154,7 @@ static void setup(struct tb_vm *vm, enum tb_shm_mode mode)
     s->stop_fd = new_eventfd();
     epoll_add(s->epfd, s->stop_fd, EPOLLIN, UINT64_MAX);
     bind_doorbells(s, vm);
+    tb_peer_bind(s);
     /* Set before the thread exists (pthread_create orders it before the thread's reads), and atomic: a corrupt
      * ring makes the IO thread read it in tb_shm_teardown while the vCPU thread may be reading it too. */
     __atomic_store_n(&s->running, 1, __ATOMIC_RELEASE);
@@ -145,6 +164,7 @@ static void setup(struct tb_vm *vm, enum tb_shm_mode mode)
     /* Wait until the thread registered itself for the CPU report (the registry is not thread-safe). */
     while (!__atomic_load_n(&s->started, __ATOMIC_ACQUIRE))
         usleep(100);
+    tb_peer_start(s);
 }
 
 void tb_shm_setup_poll(struct tb_vm *vm) { setup(vm, TB_SHM_MODE_POLL); }

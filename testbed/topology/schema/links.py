@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Annotated, NamedTuple
+from typing import Annotated, Literal, NamedTuple
 
 from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, field_validator
 
@@ -71,6 +71,9 @@ class Link(Strict):
     impair: LinkImpairment | None = Field(
         default=None, description="loss, delay, jitter, rate, reorder, ... through a relay (docs/impairments.md)")
     capture: CaptureField = Field(default=None, description="capture one end into pcapng (`true` for the defaults)")
+    type: Literal["shm", "tap"] | None = Field(
+        default=None, description="between two unikernels: shm (shared-memory rings, no kernel; the default when "
+        "both use io poll, event or hybrid and the link has no rate, impair or capture) or tap (TAPs on a bridge)")
 
     @property
     def ends(self) -> tuple[EndpointRef, EndpointRef]:

@@ -1,0 +1,144 @@
+/* peer_watch.c: an shm link whose peer monitor died goes down: counted, and our guest's frames on it discarded so it never blocks. */
+#include <errno.h>
+#include <poll.h>
+#include <sys/epoll.h>
+#include <pthread.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "args.h"
+#include "log.h"
+#include "net.h"
+#include "peer.h"
+#include "shm.h"
+
+#define DOWN_TICK_MS 100 /* a down link is also drained this often: a guest that never kicks still gets room */
+
+/*
+ * Link down: we become the consumer of our guest's TX ring and discard what it
+ * publishes. The producer index is the guest's (hostile): read once, accepted
+ * only a ring's worth ahead, else counted and skipped. Only ring-control fields
+ * of the shared mapping are touched, never slot data.
+ */
+static void drain_down_link(struct shm_peer *p)
+{
+    uint32_t prod = tb_load_acquire(&p->tx->prod);
+    uint32_t n = prod - p->drained_to;
+    if (n > p->slots)
+        p->down_corrupt++;
+    else
+        p->down_drops += n;
+    p->drained_to = prod;
+    tb_store_release(&p->tx->cons, prod);
+    tb_store_relaxed(&p->tx->cons_wait, 1); /* ask for a kick on the next publish: it reaches our doorbell fd */
+    tb_fence_full();
+    if (tb_take_flag(&p->tx->prod_wait)) { /* the guest sleeps on a full ring: wake it through its own wake fd */
+        uint64_t one = 1;
+        if (write(p->arg->wake_fd, &one, sizeof one) == sizeof one)
+            p->wakeups++;
+    }
+}
+
+static void link_down(struct shm_peer *p)
+{
+    p->drained_to = tb_load_acquire(&p->tx->cons);
+    __atomic_store_n(&p->down, 1, __ATOMIC_RELEASE);
+    tb_warn("net %s: shm link down: the peer monitor is gone (frames sent on it are dropped and counted)",
+            p->nic->arg->name);
+    drain_down_link(p);
+}
+
+static void *watch(void *arg)
+{
+    struct shm_state *s = arg;
+    struct pollfd fds[MFT_MAX_ENTRIES];
+    for (;;) {
+        int any_down = 0;
+        for (unsigned i = 0; i < s->npeers; i++) {
+            struct shm_peer *p = &s->peers[i];
+            int down = __atomic_load_n(&p->down, __ATOMIC_ACQUIRE);
+            any_down |= down;
+            /* Up: the socket hangs up with the peer. Down: our guest's kicks arrive on our doorbell fd. */
+            fds[i] = (struct pollfd){ .fd = down ? p->arg->doorbell_fd : p->arg->sock_fd, .events = POLLIN | POLLRDHUP };
+        }
+        int n = poll(fds, s->npeers, any_down ? DOWN_TICK_MS : -1);
+        if (n < 0 && errno != EINTR)
+            tb_die_errno("shm link watch: poll");
+        for (unsigned i = 0; i < s->npeers; i++) {
+            struct shm_peer *p = &s->peers[i];
+            if (!__atomic_load_n(&p->down, __ATOMIC_ACQUIRE)) {
+                if (fds[i].revents)
+                    link_down(p);
+                continue;
+            }
+            uint64_t v;
+            if (fds[i].revents & POLLIN && read(p->arg->doorbell_fd, &v, sizeof v) < 0 && errno != EAGAIN)
+                tb_warn("net %s: reading the shm link doorbell: %s", p->nic->arg->name, strerror(errno));
+            drain_down_link(p);
+        }
+    }
+    return NULL;
+}
+
+void tb_peer_start(struct shm_state *s)
+{
+    if (!s->npeers)
+        return;
+    pthread_t t;
+    int err = pthread_create(&t, NULL, watch, s);
+    if (err)
+        tb_die("cannot start the shm link watch thread: %s", strerror(err));
+    pthread_detach(t);
+}
+
+void tb_peer_poll_sync(struct shm_state *s, int epoll_fd)
+{
+    if (s->peers_polled)
+        return;
+    for (unsigned i = 0; i < s->npeers; i++) {
+        struct epoll_event ev = { .events = EPOLLIN | EPOLLET, .data.u64 = s->peers[i].handle };
+        if (epoll_ctl(epoll_fd, EPOLL_CTL_MOD, s->peers[i].arg->wake_fd, &ev) < 0)
+            tb_die_errno("epoll_ctl (shm link wake)");
+    }
+    s->peers_polled = 1;
+}
+
+uint64_t tb_peer_ready_set(const struct shm_state *s)
+{
+    uint64_t set = 0;
+    for (unsigned i = 0; i < s->npeers; i++) {
+        const struct shm_peer *p = &s->peers[i];
+        if (__atomic_load_n(&p->rx->prod, __ATOMIC_ACQUIRE) != __atomic_load_n(&p->rx->cons, __ATOMIC_ACQUIRE))
+            set |= 1ULL << p->handle;
+    }
+    return set;
+}
+
+int tb_peer_handle(const struct shm_state *s, uint64_t handle)
+{
+    for (unsigned i = 0; s && i < s->npeers; i++)
+        if (s->peers[i].handle == handle)
+            return 1;
+    return 0;
+}
+
+/* Ring indices are the guests' own (free-running, mod 2^32): reported as they claim them. */
+void tb_peer_stats(const struct shm_state *s, FILE *f)
+{
+    if (!s->npeers)
+        return;
+    fprintf(f, "  \"shm_links\": {");
+    for (unsigned i = 0; i < s->npeers; i++) {
+        const struct shm_peer *p = &s->peers[i];
+        fprintf(f,
+                "%s\"%s\": {\"handle\": %u, \"side\": %u, \"state\": \"%s\", \"tx_frames\": %u, \"rx_frames\": %u, "
+                "\"tx_pending\": %u, \"rx_pending\": %u, \"down_drops\": %llu, \"down_corrupt\": %llu}",
+                i ? ", " : "", p->nic->arg->name, p->handle, p->arg->side,
+                __atomic_load_n(&p->down, __ATOMIC_ACQUIRE) ? "down" : "up",
+                tb_load_relaxed(&p->tx->prod), tb_load_relaxed(&p->rx->cons),
+                tb_load_relaxed(&p->tx->prod) - tb_load_relaxed(&p->tx->cons),
+                tb_load_relaxed(&p->rx->prod) - tb_load_relaxed(&p->rx->cons),
+                (unsigned long long)p->down_drops, (unsigned long long)p->down_corrupt);
+    }
+    fprintf(f, "},\n");
+}
