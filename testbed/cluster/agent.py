@@ -52,9 +52,9 @@ class Agent:
             lease.write_owner(lab.run, {"cluster": request["cluster"], "host": request["host"],
                                         "orchestrator": request.get("orchestrator")})
             lease.grant(lab.run, request["lease_seconds"])
+            keeper = lease.start_keeper(lab.run)  # before anything else can fail: from here the lease holds
             _add_tunnels(lab, [Tunnel(**t) for t in request["tunnels"]])
             lab.detach()  # the part outlives this process; the keeper, not the gateway, decides its end
-            keeper = lease.start_keeper(lab.run)
         except BaseException:
             lab.down()
             raise
