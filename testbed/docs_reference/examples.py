@@ -66,6 +66,13 @@ reorder: 1%
 duplicate: 0.5%
 corrupt: 0.1%
 """,
+    "ScheduleEvent": "{at: 2s, link_down: client:eth0}\n",
+    "ImpairChange": """\
+link: client:eth0
+direction: forward
+loss: 20%
+delay: 50ms
+""",
     "GilbertElliott": "{p: 1%, r: 10%, bad_loss: 100%, good_loss: 0%}\n",
     "Capture": """\
 at: guest:service0       # the end to capture (default: the unikernel end)

@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict
 
 from testbed.plan.relay import Relay
 from testbed.topology.schema import Check, EndpointField, IoMode, Traffic
+from testbed.topology.schema.schedule import ScheduleEvent
 
 NodeKind = Literal["netns", "unikernel", "bridge"]
 Mechanism = Literal["veth", "tap", "guest", "wire"]  # wire: through a relay (plan.relay)
@@ -189,6 +190,7 @@ class Plan(Frozen):
     # Defaults: a lab brought up before the Plan carried them can still be attached and taken down.
     traffic: tuple[Traffic, ...] = ()
     checks: tuple[Check, ...] = ()
+    schedule: tuple[ScheduleEvent, ...] = ()  # timed events from the start of traffic
 
     def node(self, name: str) -> Node:
         for node in self.nodes:

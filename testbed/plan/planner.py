@@ -11,7 +11,7 @@ from pathlib import Path
 
 from testbed.errors import TopologyError
 from testbed.plan import model as p
-from testbed.plan.relay import plan_relay_link
+from testbed.plan.relay import plan_relay_link, schedule_problems
 from testbed.plan.cpus import assign_cpus
 from testbed.plan.forward_args import forward_args, is_forwarder
 from testbed.plan.shm_links import plan_shm_link
@@ -78,6 +78,7 @@ class _Planner:
         monitors = tuple(self._plan_monitor(name, node) for name, node in self.topology.nodes.items()
                          if isinstance(node, UnikernelNode))
         monitors = assign_cpus(monitors, self.topology, self.problems)
+        self.problems += schedule_problems(self.topology, self.relays)
         if self.problems:
             raise TopologyError(self.problems)
         return p.Plan(
@@ -89,6 +90,7 @@ class _Planner:
             relays=tuple(self.relays),
             routes=self._routes(), sysctls=self._sysctls(), monitors=monitors,
             traffic=tuple(self.topology.traffic), checks=tuple(self.topology.checks),
+            schedule=tuple(self.topology.schedule),
         )
 
     def ns(self, node: str) -> str:

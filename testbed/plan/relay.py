@@ -89,3 +89,25 @@ def _relay_end(planner: _Planner, index: int, link: Link, end: EndpointRef, side
     planner._tap(link, end, master=bridge, ifname=guest_tap)
     planner._attach_nic(end, tap=guest_tap, tap_namespace=namespace)
     return relay_tap
+
+
+def find_relay(relays, name: str) -> Relay | None:
+    """An impaired link by NODE:IF of either end, by NODE:IF--NODE:IF, or by its index in the topology's links."""
+    return next((relay for relay in relays if name in (relay.name, str(relay.link), *relay.ends())), None)
+
+
+def schedule_problems(topology, relays) -> list[str]:
+    """Every event's link must be impaired (only relay links change at run time), every node a unikernel."""
+    problems = []
+    if topology.schedule and not topology.traffic:
+        problems.append("schedule: its times count from the start of traffic, and there is no traffic:")
+    for index, event in enumerate(topology.schedule):
+        where = f"schedule.{index}.{event.kind}"
+        link = event.impair.link if event.impair is not None else event.spec
+        if event.kind in ("link_down", "link_up", "impair") and find_relay(relays, link) is None:
+            problems.append(f"{where}: {link!r} is not an impaired link (give the link `impair:`, even {{}}, "
+                            "so a relay carries it)")
+        node = event.spec if event.kind in ("node_stop", "node_start") else None
+        if node is not None and getattr(topology.nodes.get(node), "kind", None) != "unikernel":
+            problems.append(f"{where}: {node!r} is not a unikernel node")
+    return problems

@@ -6,7 +6,8 @@ from typing import Literal
 
 from testbed.apply import relay as relays
 from testbed.errors import LabError
-from testbed.plan.relay import Relay
+from testbed.plan.relay import Relay, find_relay
+from testbed.run import shm_counters
 from testbed.topology.schema.impair import Impairment
 
 Direction = Literal["both", "forward", "reverse"]
@@ -20,9 +21,9 @@ CONFIG_KEYS = {"down": "down", "loss_ppm": "loss", "ge": "ge", "ge_p_ppm": "p", 
 
 def find(lab, name: str) -> Relay:
     """An impaired link by NODE:IF of either end, by NODE:IF--NODE:IF, or by its index in the topology's links."""
-    for relay in lab.plan.relays:
-        if name in (relay.name, str(relay.link), *relay.ends()):
-            return relay
+    relay = find_relay(lab.plan.relays, name)
+    if relay is not None:
+        return relay
     impaired = ", ".join(relay.name for relay in lab.plan.relays) or "none"
     raise LabError(f"no impaired link {name!r} in run {lab.run_id} (impaired links: {impaired}; a link needs "
                    "`impair:` in the topology to have a relay)")
@@ -66,7 +67,8 @@ def rows(lab) -> list[dict]:
             relay = by_link.get(interface.link)
             name = f"{node.name}:{interface.name}--{interface.peer}"
             if relay is None:
-                result.append({"link": name, "index": interface.link, "mechanism": interface.mechanism})
+                result.append(shm_counters.row(lab, interface.link)
+                              or {"link": name, "index": interface.link, "mechanism": interface.mechanism})
                 continue
             stats = relays.stats(lab.run, relay)
             result.append({"link": relay.name, "index": relay.link, "mechanism": "wire", "seed": relay.seed,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 
+from testbed.run.schedule import KEY as SCHEDULE
+from testbed.run.schedule import Schedule
 from testbed.run.traffic.app import App
 from testbed.run.traffic.base import Runner, TrafficError
 from testbed.run.traffic.counters import Counters
@@ -23,6 +25,7 @@ def run_traffic(lab, items, on_event=None) -> dict[str, dict]:
     runners: list[Runner] = []
     window = [None, None]
     started = time.monotonic()
+    timeline = Schedule(lab, getattr(lab.plan, "schedule", ()), started).start()  # `schedule:` runs alongside
     try:
         for item in items:
             _sleep_until(started + item.delay)
@@ -59,12 +62,15 @@ def run_traffic(lab, items, on_event=None) -> dict[str, dict]:
         linger = max((getattr(r.spec, "linger", 0) for r in runners if not r.finite), default=0)
         _sleep_until(window[1] + linger)  # the TAP queue drains and the guests print one more tick
     finally:
+        timeline.stop()
         for runner in reversed(runners):
             runner.stop()
     seconds = window[1] - window[0]
     results = {runner.name: {"kind": type(runner).__name__.lower(), "started_s": round(runner.started_s, 4),
                              **runner.result(seconds)} for runner in runners}
     _add_total(results, [r for r in runners if not r.finite])
+    if timeline.events:
+        results[SCHEDULE] = timeline.log()
     return results
 
 

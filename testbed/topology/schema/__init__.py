@@ -44,6 +44,7 @@ from testbed.topology.schema.nodes import (
     Route,
     UnikernelNode,
 )
+from testbed.topology.schema.schedule import ImpairChange, ScheduleEvent
 from testbed.topology.schema.sweep import Sweep
 from testbed.topology.schema.topology import FIELD_HINTS, Topology, json_schema
 from testbed.topology.schema.traffic import (
@@ -91,6 +92,7 @@ __all__ = [
     "FromTo",
     "GilbertElliott",
     "Host",
+    "ImpairChange",
     "Impairment",
     "IoMode",
     "Iperf3Traffic",
@@ -102,6 +104,7 @@ __all__ = [
     "PingCheck",
     "PingTraffic",
     "Route",
+    "ScheduleEvent",
     "RxRateCheck",
     "Strict",
     "Sweep",

@@ -6,7 +6,7 @@ import hashlib
 import re
 from typing import Annotated, Literal
 
-from pydantic import BeforeValidator, Field, WithJsonSchema, model_validator
+from pydantic import BeforeValidator, Field, PlainSerializer, WithJsonSchema, model_validator
 
 from testbed.topology.schema.common import Strict
 
@@ -63,8 +63,9 @@ def bitrate(value: object) -> int:
 # Written as text with a unit (or a bare number where that is unambiguous); held as numbers once checked.
 _TEXT_OR_NUMBER = {"anyOf": [{"type": "string"}, {"type": "number"}]}
 Percent = Annotated[float, BeforeValidator(percent), WithJsonSchema({**_TEXT_OR_NUMBER, "description": "e.g. 1% or 0.5%"})]
-Duration = Annotated[int, BeforeValidator(duration_ns), WithJsonSchema({"type": "string",
-                                                                         "description": "e.g. 5ms, 250us, 1s"})]
+# Written back with its unit ("5000000ns"), so a dumped model (a run's plan) validates again.
+Duration = Annotated[int, BeforeValidator(duration_ns), PlainSerializer(lambda ns: f"{ns}ns", return_type=str),
+                     WithJsonSchema({"type": "string", "description": "e.g. 5ms, 250us, 1s"})]
 Bitrate = Annotated[int, BeforeValidator(bitrate), WithJsonSchema({**_TEXT_OR_NUMBER,
                                                                    "description": "e.g. 100mbit, 1gbit"})]
 

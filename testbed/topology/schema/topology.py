@@ -10,6 +10,7 @@ from testbed.topology.schema.common import NAME_RE, Strict
 from testbed.topology.schema.hosts import Hosts
 from testbed.topology.schema.links import Link
 from testbed.topology.schema.nodes import MEMORY_MAX_MIB, MEMORY_MIN_MIB, Node
+from testbed.topology.schema.schedule import ScheduleEvent
 from testbed.topology.schema.sweep import Sweep
 from testbed.topology.schema.traffic import Traffic
 
@@ -32,6 +33,8 @@ class Topology(Strict):
     seed: int = Field(default=0, ge=0, lt=2**64, description="of every random decision (each impaired link's default seed derives from it); sweep it to vary them")
     checks: list[Check] = Field(default_factory=list, description="judged after the traffic; any failure fails the run")
     traffic: list[Traffic] = Field(default_factory=list, description="started in order before the checks")
+    schedule: list[ScheduleEvent] = Field(default_factory=list, description="timed events from the start of "
+                                          "traffic: links down/up, impairment changes, nodes stopped/started")
     sweep: Sweep | None = Field(default=None,
                                 description="variants for `testbed experiment` (`testbed run` ignores it)")
     hosts: Hosts = Field(default_factory=dict, description="machines the lab spans, by name (none: this machine)")
