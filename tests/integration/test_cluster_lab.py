@@ -2,6 +2,7 @@
 an execnet gateway inside), a two-host pair and a three-host chain with a unikernel across VXLAN tunnels."""
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 
@@ -37,6 +38,8 @@ checks:
   - ping: {from: n1, to: guest, count: 5, interval: 0.02}
 """
 
+_tags = itertools.count()
+
 
 @pytest.fixture
 def emulated_hosts(root, state_root, run_prefix, request):
@@ -44,7 +47,7 @@ def emulated_hosts(root, state_root, run_prefix, request):
     made: list[EmulatedHosts] = []
 
     def make(*names: str) -> EmulatedHosts:
-        tag = f"{run_prefix.split('-')[-1]}{len(made)}"
+        tag = f"{run_prefix}-{next(_tags)}"  # the worker and run in it: apart under xdist
         made.append(EmulatedHosts(tag, state_root / "hosts", list(names), underlay_octet=60 + len(made)).create())
         return made[-1]
 

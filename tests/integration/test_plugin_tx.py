@@ -36,7 +36,7 @@ TESTS = """
 
 @pytest.fixture
 def two_hosts(root, state_root, run_prefix):
-    hosts = EmulatedHosts(f"{run_prefix.split('-')[-1]}x", state_root / "hosts", ["h1", "h2"], underlay_octet=90)
+    hosts = EmulatedHosts(f"{run_prefix}-tx", state_root / "hosts", ["h1", "h2"], underlay_octet=90)
     yield hosts.create()
     for host in hosts.names:  # the leaked labs, by ownership: each host's own state directory
         env = {**os.environ, "TESTBED_STATE_DIR": str(hosts.state_dir(host))}
