@@ -104,6 +104,13 @@ def _print_table(run_id: str, rows: list[dict], describe) -> None:
     for column in ("link", "direction", "state", "impairment", *COUNTERS, "queued"):
         table.add_column(column, justify="right" if column in COUNTERS or column == "queued" else "left")
     for row in rows:
+        if row["mechanism"] == "shm":  # shared rings: frames each way and frames waiting, nothing impaired
+            for wire, label in (("ab", "forward"), ("ba", "reverse")):
+                direction = row["directions"][wire]
+                table.add_row(row["link"] if wire == "ab" else "", label, row["state"], "none (shm)",
+                              _or_dash(direction["frames"]), *["-"] * (len(COUNTERS) - 1),
+                              _or_dash(direction["pending"]))
+            continue
         if row["mechanism"] != "wire":
             table.add_row(row["link"], "both", "up", f"none ({row['mechanism']})", *["-"] * (len(COUNTERS) + 1))
             continue
@@ -121,3 +128,7 @@ def _counter(counters: dict, name: str) -> int:
     if name == "dropped":
         return counters["dropped"] + counters["down_drops"] + counters["queue_drops"]
     return counters[name]
+
+
+def _or_dash(value: int | None) -> str:
+    return "-" if value is None else str(value)
