@@ -79,8 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="udpgen --gso: datagrams per message, split by the kernel (1: plain sendmmsg)")
     rx.add_argument("--nic", default="service0", help="the sink's manifest NIC name")
     rx.add_argument("--cpus", default="auto", metavar="auto|none|VCPU,IO[,NICE]",
-                    help="placement: the monitor's --cpu-vcpu/--cpu-io/--io-nice; the sender runs on IO's core, "
-                         "the ceiling's reader on VCPU's (auto: the planner's default for one guest)")
+                    help="placement: the monitor's --cpu-vcpu/--cpu-io/--io-nice; the sender runs on IO's core "
+                         "(auto: the planner's default for one guest)")
     startup = sub.add_parser("startup", help="testbed --help, validate, run pingpair (by phase), install re-run")
     startup.add_argument("--rounds", type=_positive(int), default=10)
     startup.add_argument("--install-rounds", type=_bounded(int, 0, low_open=False), default=3, metavar="N",

@@ -55,6 +55,19 @@
 #define TB_SHM_ATTACH       0x48435441u  /* "ATCH": the guest serves this NIC through its rings */
 #define TB_CACHELINE        64
 
+/*
+ * Features (header `features`: offered by the monitor; `guest_features`: the guest's
+ * answer, written before it attaches a NIC and read once by the monitor at attach).
+ * A guest that writes nothing keeps today's contract: every frame complete and to be verified.
+ */
+#define TB_SHM_F_CSUM_FLAG   (1ULL << 0) /* RX slots may carry TB_SLOT_F_CSUM_VALID: their L4 checksum was checked
+                                             or computed on the host, the guest need not verify it */
+#define TB_SHM_F_CSUM_LAZY   (1ULL << 1) /* guest answer: in slots flagged CSUM_VALID the L4 checksum field may be
+                                             left incomplete (as virtio's DATA_VALID); the monitor skips computing it */
+
+/* Per-slot flags (struct tb_slot's flags). */
+#define TB_SLOT_F_CSUM_VALID (1u << 0)   /* RX: the L4 checksum is vouched for (see TB_SHM_F_CSUM_*) */
+
 /* How the guest waits for RX frames (chosen by the monitor's --io, announced here). */
 enum tb_shm_mode {
     TB_SHM_MODE_POLL = 1,   /* spin (pause) until the deadline */
@@ -86,13 +99,16 @@ struct tb_shm_header {
     uint64_t region_size;
     uint64_t spin_ns;       /* hybrid: how long the guest spins before it sleeps */
     uint64_t doorbell_base; /* TB_DOORBELL_MMIO_BASE: the doorbell of handle h is at + 8 * h */
-    uint64_t reserved[8];
+    uint64_t features;      /* TB_SHM_F_* the monitor offers */
+    uint64_t guest_features; /* TB_SHM_F_* answers from the guest (hostile: read once per attach, masked) */
+    uint64_t reserved[6];
     struct tb_shm_nic_desc nic[TB_SHM_MAX_NICS];
 };
 
 struct tb_slot {
     uint32_t len;           /* frame bytes in data[] */
-    uint32_t reserved;
+    uint16_t flags;         /* TB_SLOT_F_*; 0 from guests and monitors that know none */
+    uint16_t reserved;
     uint8_t data[TB_SHM_FRAME_MAX];
 };
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from testbed.lab import Lab
+from testbed.run import links
 from testbed import paths
 
 SLOTS = 512  # the monitor's default ring: 100,000 frames wrap it ~195 times
@@ -144,9 +145,14 @@ def test_kill_9_of_one_monitor_leaves_the_peer_running_with_the_link_down(kvm, t
     with Lab.up(path, name_prefix=run_prefix) as lab:
         _wait_line(lab, "dst", '"rx_packets"')  # traffic flows
         assert len(memfds_of(lab.run_id)) == 2  # each monitor holds the link's memfd, the supervisor no longer
+        (row,) = links.rows(lab)  # what `testbed links` shows
+        assert row["mechanism"] == "shm" and row["state"] == "up" and row["directions"]["ab"]["frames"] > 0
         sink_pid = lab.processes()["dst"]["pid"]
         os.kill(sink_pid, signal.SIGKILL)
         _wait_line(lab, "src", "shm link down")
+        (row,) = links.rows(lab)
+        assert row["state"] == "down" and row["alive"] == {"src": True, "dst": False}
+        assert row["directions"]["ab"]["frames"] > 0  # read through the survivor's memfd
         time.sleep(0.5)
         source_pid = lab.processes()["src"]["pid"]
         assert Path(f"/proc/{source_pid}").exists()  # still running, still sending into a dead link

@@ -2,6 +2,14 @@
 #include "tb_wire.h"
 #include "tb_string.h"
 
+/* The runtime's word on the frame read last: the host checked or computed its checksum (weak: 0 without a runtime). */
+extern uint32_t tb_net_rx_csum_valid __attribute__((weak));
+
+static int checksum_vouched(void)
+{
+    return &tb_net_rx_csum_valid && tb_net_rx_csum_valid;
+}
+
 /* The pseudo-header sum: addresses, protocol and UDP length, as stored in network order. */
 static uint64_t pseudo_sum(uint32_t src, uint32_t dst, size_t udp_len)
 {
@@ -52,7 +60,7 @@ int tb_udp_parse(const uint8_t *frame, size_t len, struct tb_udp_view *v)
     size_t udp_len = tb_ntohs(udp->len);
     if (udp_len < TB_UDP_HLEN || udp_len > ip.l4_len)
         return -1;
-    if (udp->csum != 0 &&
+    if (udp->csum != 0 && !checksum_vouched() &&
         tb_csum_fold(tb_csum_add(pseudo_sum(ip.src, ip.dst, udp_len), udp, udp_len)) != 0)
         return -1;
 

@@ -6,7 +6,10 @@
 #include "tb_ring.h"
 
 __attribute__((weak)) const int tb_no_shmstream = 0;
+__attribute__((weak)) const int tb_shm_csum_lazy = 0;
 uint64_t tb_shm_net_mask;
+/* 1 when the frame the last solo5_net_read returned has a vouched-for L4 checksum (solo5.h). */
+uint32_t tb_net_rx_csum_valid;
 
 struct shm_gnic {
     struct tb_ring_cursor rx, tx;
@@ -60,6 +63,9 @@ void tb_shm_net_attach(solo5_handle_t h)
     hdr = r;
     mode = r->mode;
     spin_ns = r->spin_ns;
+    /* Through volatile, as tb_no_shmstream: an image's override must not be folded away. */
+    if ((r->features & TB_SHM_F_CSUM_FLAG) && *(const volatile int *)&tb_shm_csum_lazy)
+        __atomic_or_fetch(&r->guest_features, TB_SHM_F_CSUM_LAZY, __ATOMIC_RELEASE);
 
     struct shm_gnic *g = &gnics[h];
     tb_cursor_init(&g->rx, (struct tb_ring *)((uint8_t *)r + r->nic[h].rx_off), r->slot_count, 0);
@@ -79,6 +85,7 @@ solo5_result_t tb_shm_net_read(solo5_handle_t h, uint8_t *buf, size_t size, size
     if (!s)
         return SOLO5_R_AGAIN;
     uint32_t len = s->len;
+    tb_net_rx_csum_valid = (s->flags & TB_SLOT_F_CSUM_VALID) != 0;
     solo5_result_t r = SOLO5_R_OK;
     if (len > TB_SHM_FRAME_MAX || len > size) {
         r = SOLO5_R_EINVAL; /* as the hypercall path does: the frame is dropped */

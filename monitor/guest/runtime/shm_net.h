@@ -11,6 +11,17 @@
  */
 extern const int tb_no_shmstream;
 
+/*
+ * An app that only consumes what it receives (never forwards a frame) defines
+ * `const int tb_shm_csum_lazy = 1;`: the monitor may then leave the L4 checksum of
+ * frames it flags valid incomplete, as the kernel left it (the runtime's is weak and 0).
+ * A forwarder must not: the frame would leave with a wrong checksum.
+ */
+extern const int tb_shm_csum_lazy;
+
+/* 1 when the frame the last solo5_net_read returned came with a checksum the host vouched for. */
+extern uint32_t tb_net_rx_csum_valid;
+
 /* Bit h set: handle h is served by its rings. */
 extern uint64_t tb_shm_net_mask;
 

@@ -51,6 +51,7 @@ solo5_result_t solo5_net_read(solo5_handle_t handle, uint8_t *buf, size_t size, 
 {
     if (tb_shm_net_on(handle))
         return tb_shm_net_read(handle, buf, size, read_size);
+    tb_net_rx_csum_valid = 0; /* hypercalls and Solo5's ring carry no checksum word */
     if (tb_solo5_ring_on())
         return tb_solo5_ring_read(handle, buf, size, read_size);
     struct hvt_hc_net_read r = { .handle = handle, .data = (uint64_t)(uintptr_t)buf, .len = size };

@@ -32,6 +32,7 @@ static const struct shm_flag shm_flags[] = {
     { "--shm-guest-spin-us=", SHM_FIELD(guest_spin_us), 0, SHM_MAX_US, 0, "hybrid: guest spins before it sleeps" },
     { "--shm-io-idle-us=", SHM_FIELD(io_idle_us), 0, SHM_MAX_US, 0, "hybrid: IO thread polls idle before it sleeps" },
     { "--shm-budget=", SHM_FIELD(budget), 1, TB_SHM_MAX_SLOTS, 0, "frames per NIC and direction per IO round" },
+    { "--shm-offloads=", SHM_FIELD(offloads), 0, 1, 0, "TAP checksum/GSO offloads, large frames split into slots" },
 };
 #define SHM_FLAG_COUNT (sizeof shm_flags / sizeof shm_flags[0])
 

@@ -38,6 +38,7 @@ struct tb_shm_tunables {
     unsigned guest_spin_us;  /* hybrid: the guest spins this long on an empty RX ring before it sleeps */
     unsigned io_idle_us;     /* hybrid: the IO thread polls this long without work before it sleeps */
     unsigned budget;         /* frames per NIC and direction per IO-thread round */
+    unsigned offloads;       /* 1: TAPs with a vnet header and offloads, GSO frames split into slots (io/gso.c) */
 };
 
 /* Defined next to the code that uses them (shm_setup.c); args.c starts from them and --help prints them. */

@@ -8,9 +8,9 @@
 static const struct tb_io_mode modes[] = {
     { .name = "hypercall" },
     { .name = "solo5-ring" }, /* Solo5 0.12's own ring, for Solo5 guests: net/solo5_ring.c, set up by its module before boot */
-    { .name = "poll", .setup = tb_shm_setup_poll, .teardown = tb_shm_teardown },
-    { .name = "event", .setup = tb_shm_setup_event, .teardown = tb_shm_teardown },
-    { .name = "hybrid", .setup = tb_shm_setup_hybrid, .teardown = tb_shm_teardown },
+    { .name = "poll", .setup = tb_shm_setup_poll, .teardown = tb_shm_teardown, .rings = 1 },
+    { .name = "event", .setup = tb_shm_setup_event, .teardown = tb_shm_teardown, .rings = 1 },
+    { .name = "hybrid", .setup = tb_shm_setup_hybrid, .teardown = tb_shm_teardown, .rings = 1 },
 };
 
 const struct tb_io_mode *tb_io_mode_find(const char *name)

@@ -17,6 +17,7 @@ struct tb_io_mode {
     const char *name;
     void (*setup)(struct tb_vm *vm);    /* may be NULL */
     void (*teardown)(struct tb_vm *vm); /* may be NULL; called from tb_stop before stats are written */
+    int rings;                          /* shmstream: the IO thread serves the TAPs (vnet header and offloads) */
 };
 
 const struct tb_io_mode *tb_io_mode_find(const char *name);

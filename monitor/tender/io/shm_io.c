@@ -3,10 +3,12 @@
 #include <sched.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "args.h"
+#include "gso.h"
 #include "log.h"
 #include "net.h"
 #include "nic_capture.h"
@@ -76,19 +78,72 @@ static void check_attach(struct shm_state *s, struct shm_nic *n)
         snprintf(why, sizeof why, "%s: attach word 0x%x is not 0x%x", n->nic->arg->name, word, TB_SHM_ATTACH);
         ring_fault(s, why);
     }
+    /* Read once: a guest that changes its answer later changes nothing. */
+    uint64_t answer = __atomic_load_n(&s->hdr->guest_features, __ATOMIC_RELAXED);
+    n->csum_lazy = (answer & TB_SHM_F_CSUM_LAZY) != 0;
     __atomic_store_n(&n->attached, 1, __ATOMIC_RELEASE);
     if (s->mode != TB_SHM_MODE_POLL)
         set_tap(s, n, 1);
 }
 
+/* Slots a vnet TAP read needs free: a whole GSO frame (up to 64 segments), or half the ring when that is less. */
+static uint32_t vnet_room(const struct shm_state *s)
+{
+    return s->slots / 2 < 64 ? (s->slots / 2 ? s->slots / 2 : 1) : 64;
+}
+
+/* One read from a vnet TAP: frame 0 lands straight in the next slot, a GSO frame's rest in a bounce buffer. */
+static int read_vnet(struct shm_nic *n, uint32_t space)
+{
+    static uint8_t bounce[65536]; /* the IO thread's own: a GSO frame is at most 64 KiB */
+    static uint8_t *slots[64];
+    static uint32_t lens[64];
+    static uint16_t flags[64];
+    struct tb_gso_in in;
+    uint8_t *first = shm_ring_prod_buf(&n->rx);
+    struct iovec iov[3] = { { &in.h, sizeof in.h }, { first, TB_SHM_FRAME_MAX }, { bounce, sizeof bounce } };
+    ssize_t got = readv(n->nic->fd, iov, 3);
+    if (got < 0)
+        return errno == EINTR ? 0 : -1;
+    if ((size_t)got <= sizeof in.h)
+        return -1; /* EOF cannot happen on a TAP; a frame without its header is not one */
+    size_t len = (size_t)got - sizeof in.h;
+    n->st.rx_tap_reads++;
+    in.p0 = first;
+    in.n0 = len < TB_SHM_FRAME_MAX ? len : TB_SHM_FRAME_MAX;
+    in.p1 = bounce;
+    in.n1 = len - in.n0;
+    unsigned max = space < 64 ? space : 64, dropped;
+    for (unsigned k = 0; k < max; k++)
+        slots[k] = shm_ring_prod_buf_at(&n->rx, k);
+    struct tb_gso_out out = { .buf = slots, .max = max, .cap = TB_SHM_FRAME_MAX, .len = lens, .flags = flags };
+    int frames = tb_gso_split(&in, &out, n->csum_lazy, &dropped);
+    if (frames < 0) {
+        n->nic->st.rx_drops++;
+        n->st.rx_gso_dropped++;
+        return 0;
+    }
+    if (in.h.gso_type != VIRTIO_NET_HDR_GSO_NONE)
+        n->st.rx_gso_frames++;
+    n->nic->st.rx_drops += dropped;
+    n->st.rx_gso_dropped += dropped;
+    for (int k = 0; k < frames; k++) {
+        tb_nic_capture(n->nic, slots[k], lens[k], TB_PCAPNG_IN);
+        shm_ring_prod_fill_flags(&n->rx, lens[k], flags[k]);
+        n->nic->st.rx_packets++;
+        n->nic->st.rx_bytes += lens[k];
+    }
+    return frames;
+}
+
 /* TAP -> RX ring, at most `budget` frames; a full ring stops reading (the kernel then drops at the TAP queue). */
 static unsigned service_rx(struct shm_state *s, struct shm_nic *n)
 {
-    uint32_t space;
+    uint32_t space, room = n->nic->vnet ? vnet_room(s) : 1;
     int notify;
     if (shm_ring_space(&n->rx, &space) < 0)
         ring_fault(s, n->rx.err);
-    if (space == 0) {
+    if (space < room) {
         if (!n->rx_blocked)
             n->st.rx_ring_full++;
         n->rx_blocked = 1;
@@ -96,7 +151,13 @@ static unsigned service_rx(struct shm_state *s, struct shm_nic *n)
     }
     n->rx_blocked = 0;
     unsigned got = 0;
-    while (got < space && got < s->budget) {
+    while (n->nic->vnet && space - got >= room && got < s->budget) {
+        int frames = read_vnet(n, space - got);
+        if (frames < 0)
+            break; /* EAGAIN: the TAP is empty */
+        got += (unsigned)frames;
+    }
+    while (!n->nic->vnet && got < space && got < s->budget) {
         /* The kernel copies the frame straight into the guest's slot. */
         ssize_t len = read(n->nic->fd, shm_ring_prod_buf(&n->rx), TB_SHM_FRAME_MAX);
         if (len < 0 && errno == EINTR)
@@ -134,7 +195,7 @@ static unsigned service_tx(struct shm_state *s, struct shm_nic *n)
         uint32_t len;
         if (shm_ring_cons_frame(&n->tx, &data, &len) < 0)
             ring_fault(s, n->tx.err);
-        ssize_t w = write(n->nic->fd, data, len);
+        ssize_t w = tb_tap_write(n->nic, data, len);
         if (w == (ssize_t)len) {
             n->nic->st.tx_packets++;
             n->nic->st.tx_bytes += len;
@@ -178,7 +239,7 @@ static void io_sleep(struct shm_state *s)
         if (stay)
             break;
         if (n->rx_blocked) {
-            if (shm_ring_prod_prepare_sleep(&n->rx, &stay) < 0)
+            if (shm_ring_prod_prepare_sleep_room(&n->rx, n->nic->vnet ? vnet_room(s) : 1, &stay) < 0)
                 ring_fault(s, n->rx.err);
             set_tap(s, n, stay);
         } else {
@@ -216,6 +277,8 @@ void *tb_shm_io_main(void *arg)
     /* Spinning on the vCPU's own core only holds the guest off: with a shared core, hybrid sleeps at once. */
     uint64_t idle_ns = tb_placement_io_shares_vcpu() ? 0 : s->io_idle_ns;
     tb_stats_register_thread(s->vm->stats, "io");
+    /* Before the guest runs: what every RX slot may carry. */
+    s->hdr->features = TB_SHM_F_CSUM_FLAG;
     __atomic_store_n(&s->started, 1, __ATOMIC_RELEASE);
 
     uint64_t idle_since = 0;

@@ -3,6 +3,7 @@
 #include <sys/random.h>
 
 #include "args.h"
+#include "io.h"
 #include "json.h"
 #include "log.h"
 #include "manifest.h"
@@ -39,14 +40,16 @@ static void open_one(struct tb_net *net, const struct tb_net_arg *arg, int handl
         net->by_handle[handle] = nic;
         return;
     }
+    nic->vnet = net->vnet;
     if (arg->netns[0]) {
         int home = tb_netns_current();
         tb_netns_enter(arg->netns, arg->name);
-        nic->fd = tb_tap_open(arg->ifname, arg->netns, &nic->mtu);
+        nic->fd = tb_tap_open(arg->ifname, arg->netns, &nic->mtu, nic->vnet);
         tb_netns_return(home);
     } else {
-        nic->fd = tb_tap_open(arg->ifname, NULL, &nic->mtu);
+        nic->fd = tb_tap_open(arg->ifname, NULL, &nic->mtu, nic->vnet);
     }
+    tb_tap_backlog_init(nic);
     choose_mac(nic);
     net->by_handle[handle] = nic;
 }
@@ -69,6 +72,8 @@ void tb_net_attach(struct tb_vm *vm, const struct tb_manifest *mft)
 {
     struct tb_net *net = tb_xcalloc(1, sizeof *net);
     net->poll_epfd = -1;
+    /* shmstream splits what offloads bring (GSO frames, partial checksums); so do the hypercalls of guests without rings. */
+    net->vnet = vm->io && vm->io->rings && vm->cfg->shm.offloads;
     vm->net = net;
     open_phase(net, vm->cfg, mft, FOREIGN);
     if (vm->cfg->netns[0])

@@ -4,6 +4,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "tb_abi.h"
 #include "vm.h"
@@ -21,6 +22,9 @@ struct tb_nic {
     const struct tb_net_arg *arg; /* name, ifname, netns */
     unsigned handle;              /* index in the manifest */
     int fd;                       /* the TAP, non-blocking */
+    int vnet;                     /* opened with IFF_VNET_HDR and offloads on: frames read may be GSO frames with partial
+                                     checksums, each read or written with a virtio_net_hdr first */
+    struct tb_tap_backlog *backlog; /* vnet: a GSO frame's segments not yet read by a hypercall guest (net_tap.c) */
     uint8_t mac[6];
     uint16_t mtu;
     struct tb_nic_stats st;
@@ -33,6 +37,7 @@ struct tb_net {
     unsigned count;
     struct tb_nic *by_handle[MFT_MAX_ENTRIES];
     int poll_epfd;                /* -1 until the first POLL */
+    int vnet;                     /* the TAPs are opened with a vnet header (shmstream with --shm-offloads=1) */
 };
 
 /* The net module's attach hook: opens every --net TAP (those named with @NETNS before joining --netns). */
@@ -53,7 +58,17 @@ static inline uint64_t tb_nic_max_frame(const struct tb_nic *nic)
     return (uint64_t)nic->mtu + 14;
 }
 
-/* Opens the existing TAP `ifname` in the current namespace; returns the fd and its MTU; dies on error. */
-int tb_tap_open(const char *ifname, const char *where, uint16_t *mtu);
+/*
+ * Opens the existing TAP `ifname` in the current namespace; returns the fd and its MTU; dies on error.
+ * With `vnet`, frames carry a struct virtio_net_hdr and the TAP's checksum, TSO and USO offloads are on;
+ * without, they are off. Offloads belong to the device and outlive a monitor killed with them on (the
+ * sandbox forbids the ioctl at exit): every opener sets them, so a leftover never spoils the next reader.
+ */
+int tb_tap_open(const char *ifname, const char *where, uint16_t *mtu, int vnet);
+/* A vnet NIC's hypercall backlog (before tb_tap_read can be used on it). */
+void tb_tap_backlog_init(struct tb_nic *nic);
+/* One frame without the vnet header, GSO frames split and checksums completed (the hypercall paths). */
+ssize_t tb_tap_read(const struct tb_nic *nic, void *buf, size_t len);
+ssize_t tb_tap_write(const struct tb_nic *nic, const void *buf, size_t len);
 
 #endif /* TB_NET_H */

@@ -102,12 +102,16 @@ static void stats(const struct tb_vm *vm, FILE *f)
         fprintf(f,
                 "%s\"net%u\": {\"attached\": %s, \"rx_ring_full\": %llu, \"doorbells\": %llu, "
                 "\"guest_wakeups\": %llu, \"guest_wakeups_suppressed\": %llu, \"tx_errors\": %llu, "
-                "\"guest_kicks\": %llu, \"guest_kicks_suppressed\": %llu}",
+                "\"guest_kicks\": %llu, \"guest_kicks_suppressed\": %llu, \"vnet\": %s, \"csum_lazy\": %s, "
+                "\"rx_tap_reads\": %llu, \"rx_gso_frames\": %llu, \"rx_gso_dropped\": %llu}",
                 i ? ", " : "", n->handle, n->attached ? "true" : "false", (unsigned long long)n->st.rx_ring_full,
                 (unsigned long long)n->st.doorbells, (unsigned long long)n->st.notify_sent,
                 (unsigned long long)n->st.notify_suppressed, (unsigned long long)n->st.tx_errors,
                 (unsigned long long)__atomic_load_n(&d->guest_kicks, __ATOMIC_RELAXED),
-                (unsigned long long)__atomic_load_n(&d->guest_kicks_suppressed, __ATOMIC_RELAXED));
+                (unsigned long long)__atomic_load_n(&d->guest_kicks_suppressed, __ATOMIC_RELAXED),
+                n->nic->vnet ? "true" : "false", n->csum_lazy ? "true" : "false",
+                (unsigned long long)n->st.rx_tap_reads, (unsigned long long)n->st.rx_gso_frames,
+                (unsigned long long)n->st.rx_gso_dropped);
     }
     fprintf(f, "}},\n");
     tb_peer_stats(s, f);

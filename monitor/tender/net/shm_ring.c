@@ -73,10 +73,22 @@ uint8_t *shm_ring_prod_buf(struct shm_ring *s)
     return tb_ring_slot(s->r, s->mask, s->own)->data;
 }
 
+uint8_t *shm_ring_prod_buf_at(struct shm_ring *s, uint32_t k)
+{
+    return tb_ring_slot(s->r, s->mask, s->own + k)->data;
+}
+
+void shm_ring_prod_fill_flags(struct shm_ring *s, uint32_t len, uint16_t flags)
+{
+    struct tb_slot *slot = tb_ring_slot(s->r, s->mask, s->own);
+    slot->len = len;
+    slot->flags = flags;
+    s->own++;
+}
+
 void shm_ring_prod_fill(struct shm_ring *s, uint32_t len)
 {
-    tb_ring_slot(s->r, s->mask, s->own)->len = len;
-    s->own++;
+    shm_ring_prod_fill_flags(s, len, 0);
 }
 
 int shm_ring_prod_publish(struct shm_ring *s, int *notify)
@@ -92,12 +104,17 @@ int shm_ring_prod_publish(struct shm_ring *s, int *notify)
 
 int shm_ring_prod_prepare_sleep(struct shm_ring *s, int *stay_awake)
 {
+    return shm_ring_prod_prepare_sleep_room(s, 1, stay_awake);
+}
+
+int shm_ring_prod_prepare_sleep_room(struct shm_ring *s, uint32_t room, int *stay_awake)
+{
     uint32_t space;
     tb_store_relaxed(&s->r->prod_wait, 1);
     tb_fence_full();
     if (shm_ring_space(s, &space) < 0)
         return -1;
-    *stay_awake = space > 0;
+    *stay_awake = space >= room;
     if (*stay_awake)
         tb_store_relaxed(&s->r->prod_wait, 0);
     return 0;

@@ -33,12 +33,18 @@ void shm_ring_init(struct shm_ring *s, void *mem, uint32_t slots, uint32_t frame
 int shm_ring_space(struct shm_ring *s, uint32_t *space);
 /* Data buffer (TB_SHM_FRAME_MAX bytes) of the next slot; call only when space > 0. */
 uint8_t *shm_ring_prod_buf(struct shm_ring *s);
+/* The data buffer of the k-th slot after the next (k < space). */
+uint8_t *shm_ring_prod_buf_at(struct shm_ring *s, uint32_t k);
 /* The next slot holds a frame of `len` bytes; visible to the guest after publish. */
 void shm_ring_prod_fill(struct shm_ring *s, uint32_t len);
+/* The same with TB_SLOT_F_* flags. */
+void shm_ring_prod_fill_flags(struct shm_ring *s, uint32_t len, uint16_t flags);
 /* Stores prod; *notify = 1 when the guest sleeps waiting for frames (its cons_wait flag was set). */
 int shm_ring_prod_publish(struct shm_ring *s, int *notify);
 /* Before sleeping on a full ring: set prod_wait, re-check; *stay_awake = 1 when a slot was freed meanwhile. */
 int shm_ring_prod_prepare_sleep(struct shm_ring *s, int *stay_awake);
+/* The same for a producer that needs `room` free slots at once (room <= slots / 2, when the guest kicks). */
+int shm_ring_prod_prepare_sleep_room(struct shm_ring *s, uint32_t room, int *stay_awake);
 
 /* ---- the monitor as consumer (TX ring) ---- */
 /* Full slots, after re-reading and validating the guest's producer index. */

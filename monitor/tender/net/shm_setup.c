@@ -23,6 +23,7 @@ const struct tb_shm_tunables tb_shm_defaults = {
     .guest_spin_us = 50,
     .io_idle_us = 50,
     .budget = 64,
+    .offloads = 1,
 };
 
 /* args.c already refused values outside what the rings and the IO thread accept. */
