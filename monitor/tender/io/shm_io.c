@@ -128,7 +128,7 @@ static int read_vnet(struct shm_nic *n, uint32_t space)
     n->nic->st.rx_drops += dropped;
     n->st.rx_gso_dropped += dropped;
     for (int k = 0; k < frames; k++) {
-        tb_nic_capture(n->nic, slots[k], lens[k], TB_PCAPNG_IN);
+        tb_nic_capture(n->nic->capture, slots[k], lens[k], TB_PCAPNG_IN);
         shm_ring_prod_fill_flags(&n->rx, lens[k], flags[k]);
         n->nic->st.rx_packets++;
         n->nic->st.rx_bytes += lens[k];
@@ -168,7 +168,7 @@ static unsigned service_rx(struct shm_state *s, struct shm_nic *n)
             n->nic->st.rx_drops++;
             continue;
         }
-        tb_nic_capture(n->nic, shm_ring_prod_buf(&n->rx), (uint64_t)len, TB_PCAPNG_IN);
+        tb_nic_capture(n->nic->capture, shm_ring_prod_buf(&n->rx), (uint64_t)len, TB_PCAPNG_IN);
         shm_ring_prod_fill(&n->rx, (uint32_t)len);
         n->nic->st.rx_packets++;
         n->nic->st.rx_bytes += (uint64_t)len;
@@ -199,7 +199,7 @@ static unsigned service_tx(struct shm_state *s, struct shm_nic *n)
         if (w == (ssize_t)len) {
             n->nic->st.tx_packets++;
             n->nic->st.tx_bytes += len;
-            tb_nic_capture(n->nic, data, len, TB_PCAPNG_OUT);
+            tb_nic_capture(n->nic->capture, data, len, TB_PCAPNG_OUT);
         } else {
             n->nic->st.tx_drops++;
             n->st.tx_errors++;

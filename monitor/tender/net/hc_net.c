@@ -23,7 +23,7 @@ void tb_hc_net_write(struct tb_vm *vm, uint64_t gpa)
     if (n == (ssize_t)len) {
         nic->st.tx_packets++;
         nic->st.tx_bytes += len;
-        tb_nic_capture(nic, data, len, TB_PCAPNG_OUT);
+        tb_nic_capture(nic->capture, data, len, TB_PCAPNG_OUT);
         w->ret = SOLO5_R_OK;
     } else if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
         w->ret = SOLO5_R_AGAIN; /* not sent: the guest may retry */
@@ -55,7 +55,7 @@ void tb_hc_net_read(struct tb_vm *vm, uint64_t gpa)
     }
     nic->st.rx_packets++;
     nic->st.rx_bytes += (uint64_t)n;
-    tb_nic_capture(nic, data, (uint64_t)n, TB_PCAPNG_IN);
+    tb_nic_capture(nic->capture, data, (uint64_t)n, TB_PCAPNG_IN);
     r->len = (uint64_t)n;
     r->ret = SOLO5_R_OK;
 }

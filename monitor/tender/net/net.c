@@ -10,7 +10,6 @@
 #include "net.h"
 #include "netns.h"
 #include "peer.h"
-#include "nic_capture.h"
 
 enum phase {
     FOREIGN, /* the TAPs given as TAPIF@NETNS: opened before joining --netns */
@@ -79,7 +78,6 @@ void tb_net_attach(struct tb_vm *vm, const struct tb_manifest *mft)
     if (vm->cfg->netns[0])
         tb_netns_enter(vm->cfg->netns, "--netns");
     open_phase(net, vm->cfg, mft, LOCAL);
-    tb_nic_capture_open_all(vm);
 }
 
 void tb_net_install(struct tb_vm *vm, struct mft *guest_copy)

@@ -76,7 +76,7 @@ static void run_write(struct tb_vm *vm, struct tb_solo5_ring *r, const struct hv
     if (n == (ssize_t)e->len) {
         nic->st.tx_packets++;
         nic->st.tx_bytes += e->len;
-        tb_nic_capture(nic, data, e->len, TB_PCAPNG_OUT);
+        tb_nic_capture(nic->capture, data, e->len, TB_PCAPNG_OUT);
     } else {
         nic->st.tx_drops++;
     }
@@ -101,7 +101,7 @@ static void run_read(struct tb_vm *vm, struct tb_solo5_ring *r, const struct hvt
         } else {
             nic->st.rx_packets++;
             nic->st.rx_bytes += (uint64_t)n;
-            tb_nic_capture(nic, data, (uint64_t)n, TB_PCAPNG_IN);
+            tb_nic_capture(nic->capture, data, (uint64_t)n, TB_PCAPNG_IN);
             c.ret = SOLO5_R_OK;
             c.len = (uint32_t)n;
         }
