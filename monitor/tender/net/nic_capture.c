@@ -1,9 +1,12 @@
-/* nic_capture.c: opens each --capture file at attach, writes frames under a per-NIC lock, flushes them all at exit. */
+/* nic_capture.c: the capture module: opens each --capture file once the NICs exist, writes frames under a per-NIC
+ * lock, flushes them all at exit. */
 #include <pthread.h>
 #include <stdlib.h>
 
 #include "args.h"
 #include "log.h"
+#include "module.h"
+#include "net.h"
 #include "nic_capture.h"
 #include "vm.h"
 
@@ -27,8 +30,10 @@ static void close_all(void)
     all_count = 0;
 }
 
-void tb_nic_capture_open_all(struct tb_vm *vm)
+/* The attach hook, after the net module's: opens every capture before the guest runs (and any confinement). */
+static void open_all(struct tb_vm *vm, const struct tb_manifest *mft)
 {
+    (void)mft;
     const struct tb_config *cfg = vm->cfg;
     for (unsigned i = 0; i < vm->net->count; i++) {
         struct tb_nic *nic = &vm->net->nics[i];
@@ -57,3 +62,8 @@ void tb_nic_capture_frame(struct tb_nic_capture *c, const void *frame, uint32_t 
         tb_pcapng_write(c->w, now, frame, len, dir);
     pthread_mutex_unlock(&c->lock);
 }
+
+const struct tb_module tb_module_capture = {
+    .name = "capture",
+    .attach = open_all,
+};

@@ -4,21 +4,18 @@
 
 #include <stdint.h>
 
-#include "net.h"
 #include "pcapng.h"
 
-struct tb_vm;
+struct tb_nic_capture;
 
-/* Opens the capture of every NIC given --capture (during attach, before any confinement); dies on error. */
-void tb_nic_capture_open_all(struct tb_vm *vm);
 void tb_nic_capture_frame(struct tb_nic_capture *c, const void *frame, uint32_t len, enum tb_pcapng_dir dir);
 
-/* Called on every path a frame takes between a NIC's TAP and the guest (hypercalls, shmstream, Solo5's ring):
- * one predictable branch when the NIC is not captured. dir is the guest's view: OUT = the guest sent it. */
-static inline void tb_nic_capture(struct tb_nic *nic, const void *frame, uint64_t len, enum tb_pcapng_dir dir)
+/* Called with a NIC's `capture` on every path a frame takes between its TAP and the guest (hypercalls, shmstream,
+ * Solo5's ring): one predictable branch when the NIC is not captured. dir is the guest's view: OUT = it sent it. */
+static inline void tb_nic_capture(struct tb_nic_capture *c, const void *frame, uint64_t len, enum tb_pcapng_dir dir)
 {
-    if (__builtin_expect(nic->capture != 0, 0))
-        tb_nic_capture_frame(nic->capture, frame, (uint32_t)len, dir);
+    if (__builtin_expect(c != 0, 0))
+        tb_nic_capture_frame(c, frame, (uint32_t)len, dir);
 }
 
 #endif /* TB_NIC_CAPTURE_H */
