@@ -129,16 +129,17 @@ class Batch:
         self.requests.append((message, RTM_NEWLINK, 0, f"setting {name} up"))
 
     def add_veth(self, ifname: str, namespace_fd: int, peer_ifname: str, peer_namespace_fd: int,
-                 mtu: int | None) -> None:
+                 mtu: int | None, indexes: tuple[int, int] = (0, 0)) -> None:
         """A veth pair with each end born inside its own namespace (sent from any namespace: the ends never
         exist anywhere else, so their names cannot clash with the sender's). This end is born up; the peer
-        cannot be (the kernel opens it before the pair is joined: ENOTCONN), so it is set up afterwards."""
+        cannot be (the kernel opens it before the pair is joined: ENOTCONN), so it is set up afterwards.
+        indexes: the interface index each end is to have (0: the kernel's choice), so nobody has to ask."""
         def end(name: str, fd: int) -> list[tuple[str, object]]:
             return [("IFLA_IFNAME", name), ("IFLA_NET_NS_FD", fd)] + ([("IFLA_MTU", mtu)] if mtu else [])
 
         message = ifinfmsg()
-        message["flags"], message["change"] = IFF_UP, IFF_UP
-        peer = {"attrs": end(peer_ifname, peer_namespace_fd)}
+        message["index"], message["flags"], message["change"] = indexes[0], IFF_UP, IFF_UP
+        peer = {"index": indexes[1], "attrs": end(peer_ifname, peer_namespace_fd)}
         message["attrs"] = end(ifname, namespace_fd) + [("IFLA_LINKINFO", {"attrs": [
             ("IFLA_INFO_KIND", "veth"), ("IFLA_INFO_DATA", {"attrs": [("VETH_INFO_PEER", peer)]})]})]
         self.requests.append((message, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL,
