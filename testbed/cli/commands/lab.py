@@ -110,8 +110,12 @@ def cmd_up(args) -> int:
         return status
     try:
         lab.detach()
-    except BaseException:
+    except BaseException as exc:
         lab.down()
+        from testbed.errors import LabError
+
+        if isinstance(exc, LabError):  # e.g. a lab over hosts, which cannot outlive this process
+            return _fail(str(exc))
         raise
     summary = run_summary(lab.run.read(), lab.run.read_plan(), str(lab.state_dir))
     if args.json:
