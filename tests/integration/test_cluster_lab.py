@@ -123,6 +123,11 @@ def test_down_all_on_one_host_removes_that_hosts_part(emulated_hosts, topology_f
     with Lab.up(path, name_prefix=run_prefix) as lab:
         h1_run = lab.part_runs["h1"]
         env = {**os.environ, "TESTBED_STATE_DIR": str(hosts.state_dir("h1"))}
+        listed = subprocess.run([sys.executable, "-m", "testbed.cli", "agent", "status", "--json"], env=env,
+                                capture_output=True, text=True, timeout=60, check=True)
+        (part,) = json.loads(listed.stdout)
+        assert (part["run_id"], part["cluster"], part["host"]) == (h1_run, lab.run_id, "h1")
+        assert 0 < part["lease_left_s"] <= lab.lease_seconds
         done = subprocess.run([sys.executable, "-m", "testbed.cli", "down", "--all"], env=env,
                               capture_output=True, text=True, timeout=60, check=False)
         assert done.returncode == 0, done.stderr
