@@ -286,6 +286,9 @@ class Lab:
         if isinstance(spec, PingCheck):
             result = self.ping(spec.from_, spec.to, count=spec.count, interval=spec.interval, size=spec.size,
                                timeout=spec.timeout)
+            if spec.impaired:  # against the link's configured loss and delay (testbed.run.checks.impaired)
+                from testbed.run.checks.impaired import judge_ping
+                return judge_ping(self, spec, result)
             return judge(spec, result)
         # The other kinds: traffic, monitor stats, console, command.
         from testbed.run.checks.kinds import judge as judge_kind

@@ -34,7 +34,7 @@ def main() -> None:
             arrivals.append(time.monotonic())
             seqs.append(struct.unpack(">Q", data[:8])[0] if len(data) >= 8 else -1)
             sock.settimeout(args.idle)
-    except socket.timeout:
+    except TimeoutError:
         pass
     print(json.dumps({"seqs": seqs, "arrivals": arrivals}), flush=True)
 

@@ -66,8 +66,8 @@ def test_bad_impair_values_are_reported_at_their_place(root, topology_file, test
     # Line 9: the file starts with an empty line.
     assert lines == [f"{path}:9:21: links.0.impair.delay: 2 is not a duration with a unit, e.g. 5ms, 250us, 1s",
                      f"{path}:9:40: links.0.impair.rate: 'fast' is not a rate, e.g. 100mbit, 1gbit, 500kbit",
-                     f"{path}:9:64: links.0.impair.forward.jitter: '-1ms' is not a duration with a unit, e.g. 5ms, "
-                     "250us, 1s"]
+                     (f"{path}:9:64: links.0.impair.forward.jitter: '-1ms' is not a duration with a unit, e.g. 5ms, "
+                      "250us, 1s")]
     assert not list(state_root.glob("*/state.json"))
 
 

@@ -145,3 +145,13 @@ def test_a_unikernel_end_is_impaired_in_its_io_mode(kvm, topology_file, testbed_
     low, high = 200 * 0.2 - 5 * (200 * 0.2 * 0.8) ** 0.5, 200 * 0.2 + 5 * (200 * 0.2 * 0.8) ** 0.5
     assert low <= 200 - result.received <= high
     assert stats["dropped"] >= 200 - result.received  # every lost request was dropped forward (ARP counts too)
+
+
+def test_the_lossy_pair_example_passes_its_checks(root, testbed_lab):
+    # Its checks judge delivery and ping against the link's own loss and delay (impaired: true).
+    from framework.lab import TOPOLOGIES
+
+    with testbed_lab(TOPOLOGIES / "lossy-pair.yaml") as lab:
+        results = lab.run_checks()
+    assert [(r.name, r.passed) for r in results] == [("delivered tx -> rx (impaired)", True),
+                                                      ("ping client -> server (impaired)", True)], results

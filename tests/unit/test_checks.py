@@ -87,7 +87,7 @@ def test_exit_status():
 
 
 @pytest.mark.parametrize("spec, says", [
-    ({"delivered": {"to": "sink"}}, "give exact: true, min_packets or min_ratio"),
+    ({"delivered": {"to": "sink"}}, "give exact: true, impaired: true, min_packets or min_ratio"),
     ({"delivered": {"to": "sink", "exact": True}}, "give from"),
     ({"monitor": {"node": "g"}}, "max_exits_per_packet or max_drops"),
     ({"console": {"node": "g", "contains": "a", "matches": "b"}}, "exactly one of contains or matches"),

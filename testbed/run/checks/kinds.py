@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from testbed.run.checks import CheckResult, command, console, exit_status, monitor_stats, traffic
+from testbed.run.checks.impaired import delivered_against_link
 from testbed.topology.schema import (
     CommandCheck,
     ConsoleCheck,
@@ -14,6 +15,8 @@ from testbed.topology.schema import (
 
 def judge(lab, spec, traffic_figures: dict) -> CheckResult:
     if isinstance(spec, DeliveredCheck):
+        if spec.impaired:
+            return delivered_against_link(lab, spec, traffic_figures)
         return traffic.delivered(spec, traffic_figures)
     if isinstance(spec, RxRateCheck):
         return traffic.rx_rate(spec, traffic_figures)

@@ -17,6 +17,8 @@ class PingCheck(FromTo):
     max_loss: float = Field(default=0, ge=0, le=100, description="percent")
     max_rtt_ms: float | None = Field(default=None, gt=0, description="bound on the median round trip")
     timeout: float = Field(default=10, gt=0, description="seconds")
+    impaired: bool = Field(default=False, description="judge against the impaired link between from and to: loss "
+                           "within binomial bounds of its rate, rtt >= its delay (max_loss then only if given)")
 
 
 # --- checks beyond ping (judged in testbed.run.checks.*; traffic names refer to `traffic:` items)
@@ -29,13 +31,15 @@ class DeliveredCheck(FromTo):
     exact: bool = Field(default=False, description="received == sent (needs from)")
     min_packets: int | None = Field(default=None, ge=0)
     min_ratio: float | None = Field(default=None, ge=0, le=1, description="received / sent >= this (needs from)")
+    impaired: bool = Field(default=False, description="received within binomial bounds of sent less the loss of "
+                           "the impaired link the sender crosses (needs from)")
 
     @model_validator(mode="after")
     def _needs_a_bound(self):
-        if not (self.exact or self.min_packets is not None or self.min_ratio is not None):
-            raise ValueError("give exact: true, min_packets or min_ratio")
-        if (self.exact or self.min_ratio is not None) and self.from_ is None:
-            raise ValueError("exact and min_ratio compare with a sender: give from")
+        if not (self.exact or self.impaired or self.min_packets is not None or self.min_ratio is not None):
+            raise ValueError("give exact: true, impaired: true, min_packets or min_ratio")
+        if (self.exact or self.impaired or self.min_ratio is not None) and self.from_ is None:
+            raise ValueError("exact, impaired and min_ratio compare with a sender: give from")
         return self
 
 

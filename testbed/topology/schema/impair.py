@@ -22,7 +22,7 @@ PPM = 1_000_000
 def percent(value: object) -> float:
     """`1%`, `0.5%`, `1` (a bare number is percent too) -> 1.0; 0..100."""
     if isinstance(value, bool):
-        raise ValueError("a percentage, e.g. 1% or 0.5%")
+        raise ValueError("a percentage, e.g. 1% or 0.5%")  # noqa: TRY004 (pydantic reports ValueError, not TypeError)
     if isinstance(value, int | float):
         number = float(value)
     elif isinstance(value, str) and (match := PERCENT_RE.match(value)):

@@ -15,7 +15,7 @@ MAX_AT_SECONDS = 24 * 3600
 def seconds(value: object) -> float:
     """`2s`, `500ms`, or a number of seconds (as traffic's delay) -> seconds."""
     if isinstance(value, bool):
-        raise ValueError("a time, e.g. 2s, 500ms or 1.5 (seconds)")
+        raise ValueError("a time, e.g. 2s, 500ms or 1.5 (seconds)")  # noqa: TRY004 (pydantic reports ValueError)
     if isinstance(value, int | float):
         number = float(value)
     elif isinstance(value, str) and DURATION_RE.match(value):
