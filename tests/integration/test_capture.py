@@ -145,3 +145,32 @@ def _wait_for_capture_record(lab, prefix: str, timeout: float = 20.0) -> dict:
             return found[0]
         time.sleep(0.05)
     raise AssertionError(f"no running {prefix}* process recorded within {timeout} s")
+
+
+def test_the_topologys_captures_die_with_the_supervisor(root, topology_file, run_prefix):
+    """kill -9 of the process that owns the lab's processes: its captures do not outlive it."""
+    path = topology_file("capveth", VETH)
+    with Lab.up(path, name_prefix=run_prefix) as lab:
+        (record,) = [r for key, r in lab.processes().items() if key.startswith("capture:")]
+        tool = ProcessId.from_json(record)
+        supervisor = ProcessId.from_json(lab.run.read()["supervisor"])
+        assert tool.alive() and supervisor.signal(signal.SIGKILL)
+        assert tool.wait_gone(5.0)
+
+
+def test_a_runtime_ring_stays_within_its_files(root, topology_file, run_prefix, tmp_path):
+    path = topology_file("capveth", VETH.replace("    capture: {at: a:eth0, files: 1}\n", ""))
+    with Lab.up(path, name_prefix=run_prefix) as lab:
+        out = tmp_path / "ring.pcapng"
+        runtime = framework_lab.start_cli("capture", lab.run_id, "a:eth0", "-w", str(out), "--size", "8192",
+                                          "--files", "3", "--snaplen", "128")
+        _wait_for_capture_record(lab, "capture:a:eth0:")
+        result = lab.ping("a", "b", count=200, interval=0.001, size=1000)
+        runtime.send_signal(signal.SIGINT)
+        assert runtime.wait(timeout=10) == 0, runtime.stderr.read()
+    files = sorted(tmp_path.glob("ring.*.pcapng"))
+    assert [f.name for f in files] == ["ring.0.pcapng", "ring.1.pcapng", "ring.2.pcapng"]
+    assert all(f.stat().st_size <= 8192 for f in files)
+    frames = [frame for f in files for frame in pcapng.read(f).frames]
+    assert all(len(frame.data) <= 128 and frame.length >= 1000 for frame in frames if frame.length > 128)
+    assert 0 < len(frames) < 2 * result.transmitted  # the oldest were overwritten
