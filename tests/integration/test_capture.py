@@ -66,7 +66,7 @@ def test_a_veth_end_is_captured_with_every_echo(root, topology_file, run_prefix,
     assert_ns_timestamps(capture)
 
 
-@pytest.mark.parametrize("io", ["hypercall", "poll", "event"])
+@pytest.mark.parametrize("io", ["hypercall", "poll", "event", "hybrid"])
 def test_the_monitor_captures_its_nic_in_each_io_mode(kvm, topology_file, run_prefix, tmp_path, io):
     path = topology_file("capguest", GUEST)
     with Lab.up(path, overrides={"nodes.guest.io": io}, name_prefix=run_prefix) as lab:
