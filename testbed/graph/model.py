@@ -2,6 +2,7 @@
 which settings (rate, MTU, impairments, capture: whatever fields the link sets), independent of the output format."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -9,6 +10,7 @@ from testbed.plan import planner
 from testbed.plan.model import Plan
 from testbed.topology.schema import Link, Topology
 
+DURATION_NS = re.compile(r"^(\d+)ns$")  # how the schema writes a duration back out
 RUN_ID = "graph"  # a fixed run id: the drawing holds no per-run names
 # Link fields drawn as the link's ends (or used to compute them), not listed among its settings.
 END_FIELDS = {"endpoints", "subnet", "addresses"}
@@ -89,5 +91,34 @@ def flat_settings(settings: dict, prefix: str = "") -> list[tuple[str, str]]:
         elif isinstance(value, list):
             pairs.append((name, ",".join(str(v) for v in value)))
         else:
-            pairs.append((name, str(value).lower() if isinstance(value, bool) else str(value)))
+            pairs.append((name, human(name, value)))
     return pairs
+
+
+def human(name: str, value: object) -> str:
+    """A setting as people write it: the schema stores durations in ns, rates in bit/s and impairments' chances
+    as percent numbers."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, str) and (match := DURATION_NS.match(value)):
+        return _duration(int(match.group(1)))
+    under_impair = name.startswith("impair.")
+    if under_impair and isinstance(value, float):
+        return f"{value:g}%"
+    if under_impair and name.rsplit(".", 1)[-1] == "rate" and isinstance(value, int):
+        return _bitrate(value)
+    return str(value)
+
+
+def _duration(ns: int) -> str:
+    for unit, size in (("s", 10**9), ("ms", 10**6), ("us", 10**3)):
+        if ns >= size:
+            return f"{ns / size:g}{unit}"
+    return f"{ns}ns"
+
+
+def _bitrate(bits: int) -> str:
+    for unit, size in (("gbit", 10**9), ("mbit", 10**6), ("kbit", 10**3)):
+        if bits >= size:
+            return f"{bits / size:g}{unit}"
+    return f"{bits}bit"

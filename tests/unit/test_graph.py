@@ -89,3 +89,11 @@ def test_a_bad_topology_is_located_and_draws_nothing(tmp_path, capsys):
     out, err = capsys.readouterr()
     assert out == ""
     assert f"{path}:12:19: " in err and "links.0.capture.at: a:eth9 is not an end of this link" in err
+
+
+def test_impairments_read_as_people_write_them(capsys):
+    from pathlib import Path
+
+    lossy = Path(__file__).resolve().parents[2] / "topologies" / "lossy-pair.yaml"
+    drawing = graph(lossy, "mermaid", capsys)
+    assert "wire" in drawing and "impair: loss 5%, delay 10ms, jitter 1ms, rate 100mbit" in drawing
