@@ -34,7 +34,7 @@ class GraphNode:
 @dataclass(frozen=True)
 class GraphLink:
     index: int
-    mechanism: str  # veth, tap, bridge (two guests on a private bridge), shm (guest rings joined directly)
+    mechanism: str  # veth, tap, wire (a relay), bridge (two guests on a private bridge), shm (rings joined)
     ends: tuple[End, End]
     settings: dict  # every other field the link sets (rate, mtu, impair, capture, ...) but defaults, as JSON values
 
@@ -69,14 +69,23 @@ def _link(index: int, link: Link, plan: Plan) -> GraphLink:
         ends.append(End(end.node, end.ifname, interface.address))
         mechanisms.append(interface.mechanism)
     settings = link.model_dump(mode="json", exclude=END_FIELDS, exclude_defaults=True)
-    return GraphLink(index, _mechanism(mechanisms, settings), (ends[0], ends[1]), settings)
+    return GraphLink(index, _mechanism(mechanisms, _on_taps(plan, link)), (ends[0], ends[1]), settings)
 
 
-def _mechanism(ends: list[str], settings: dict) -> str:
+def _on_taps(plan: Plan, link: Link) -> bool:
+    """Whether every guest end of the link has a TAP (else two monitors' rings are joined directly)."""
+    for end in link.ends:
+        monitor = plan.monitor(end.node)
+        if monitor is not None and not any(nic.name == end.ifname for nic in monitor.nics):
+            return False
+    return True
+
+
+def _mechanism(ends: list[str], on_taps: bool) -> str:
     kernel = sorted({m for m in ends if m != "guest"})
     if kernel:
-        return "+".join(kernel)
-    return "shm" if settings.get("type") == "shm" else "bridge"  # guest to guest: rings, or TAPs on a bridge
+        return "+".join(kernel)  # veth, tap, wire (a relay)
+    return "bridge" if on_taps else "shm"  # guest to guest: TAPs on a private bridge, or rings joined directly
 
 
 def flat_settings(settings: dict, prefix: str = "") -> list[tuple[str, str]]:
