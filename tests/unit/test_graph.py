@@ -97,3 +97,13 @@ def test_impairments_read_as_people_write_them(capsys):
     lossy = Path(__file__).resolve().parents[2] / "topologies" / "lossy-pair.yaml"
     drawing = graph(lossy, "mermaid", capsys)
     assert "wire" in drawing and "impair: loss 5%, delay 10ms, jitter 1ms, rate 100mbit" in drawing
+
+
+@pytest.mark.parametrize("link_type, mechanism", [("shm", "shm"), ("tap", "bridge")])
+def test_guest_to_guest_links_show_what_joins_them(tmp_path, capsys, link_type, mechanism):
+    path = tmp_path / "gg.yaml"
+    path.write_text("name: gg\nnodes:\n  a: {kind: unikernel, image: ping-serve, io: poll}\n"
+                    "  b: {kind: unikernel, image: ping-serve, io: poll}\n"
+                    f"links:\n  - {{endpoints: [a:service0, b:service0], subnet: 10.0.0.0/30, type: {link_type}}}\n")
+    (link,) = json.loads(graph(path, "json", capsys))["links"]
+    assert link["mechanism"] == mechanism
