@@ -97,3 +97,18 @@ def test_bad_capture_values_are_located(tmp_path, capture, where, message):
         load(tmp_path, a=capture)
     problems = "\n".join(caught.value.problems)
     assert f"cap.yaml:{where}" in problems and message in problems, problems
+
+
+def test_a_shm_link_is_not_captured(tmp_path):
+    path = tmp_path / "gg.yaml"
+    path.write_text("name: gg\nnodes:\n  a: {kind: unikernel, image: ping-serve, io: poll}\n"
+                    "  b: {kind: unikernel, image: ping-serve, io: poll}\n"
+                    "links:\n  - endpoints: [a:service0, b:service0]\n    type: shm\n    capture: true\n")
+    with pytest.raises(TopologyError) as caught:
+        load_topology(path)
+    assert "gg.yaml:8:14: links.0.capture: a shm link's frames go from guest to guest" in caught.value.problems[0]
+    path.write_text(path.read_text().replace("    type: shm\n", ""))
+    topology = load_topology(path)  # with capture: and no type, the link is on TAPs, where the monitors capture
+    plan = planner.make_plan(topology, "t2", resolve_image=lambda image: tmp_path / image)
+    (point,) = plan_captures(topology, plan)
+    assert (point.node, point.by_monitor) == ("a", True)
