@@ -4,9 +4,10 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 
+from testbed.graph.formats import FORMATS
 from testbed.graph.model import End, Graph, GraphLink, GraphNode, flat_settings
 
-FORMATS = ("mermaid", "dot", "json")
+__all__ = ["FORMATS", "render"]
 MERMAID_SHAPES = {"netns": ('["', '"]'), "unikernel": ('[["', '"]]'), "bridge": ('{{"', '"}}')}
 DOT_SHAPES = {"netns": "box", "unikernel": "component", "bridge": "hexagon"}
 

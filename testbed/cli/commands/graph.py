@@ -7,7 +7,7 @@ EXIT_INVALID = 2
 
 
 def register(sub) -> None:
-    from testbed.graph.render import FORMATS  # a constant only: no heavy import at `testbed --help`
+    from testbed.graph.formats import FORMATS  # a constant only: `testbed --help` imports no planner
 
     parser = sub.add_parser("graph", help="draw a topology: nodes, links and their mechanisms, addresses, impairments")
     parser.add_argument("file", metavar="TOPOLOGY", help="topology YAML")
