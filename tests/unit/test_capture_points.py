@@ -112,3 +112,11 @@ def test_a_shm_link_is_not_captured(tmp_path):
     plan = planner.make_plan(topology, "t2", resolve_image=lambda image: tmp_path / image)
     (point,) = plan_captures(topology, plan)
     assert (point.node, point.by_monitor) == ("a", True)
+
+
+def test_testbed_capture_names_a_missing_lab(tmp_path, monkeypatch, capsys):
+    from testbed.cli import main
+
+    monkeypatch.setenv("TESTBED_STATE_DIR", str(tmp_path))
+    assert main(["capture", "nosuchrun", "host:eth0"]) == 1
+    assert "testbed capture: no run 'nosuchrun'" in capsys.readouterr().err
