@@ -83,6 +83,7 @@ void tb_args_usage(FILE *out)
         "  --capture:NAME=PATH       write every frame NIC NAME sends or receives to PATH (pcapng)\n"
         "  --capture-size=BYTES      rotate a capture file before it passes BYTES (default: unbounded)\n"
         "  --capture-files=N         a ring of N files per capture, PATH with .0 .. .N-1 before its extension\n"
+        "  --capture-name=NODE       name the captured interfaces NODE:NAME (default: NAME)\n"
         "  --help                    print this help and exit 0\n"
         "shmstream tuning (--io=poll|event|hybrid):\n",
         TB_MEM_MIN_MIB, TB_MEM_MAX_MIB, DEFAULT_MEM_MIB, modes);
@@ -335,6 +336,8 @@ static int parse_option(struct tb_config *cfg, const char *arg)
         if (parse_ulong(arg + 15, &bytes) < 0 || bytes < 4096)
             tb_die("%s: expected a number of bytes, at least 4096", arg);
         cfg->capture_bytes = bytes;
+    } else if (!strncmp(arg, "--capture-name=", 15) && arg[15]) {
+        cfg->capture_node = arg + 15;
     } else if (!strncmp(arg, "--capture-files=", 16)) {
         unsigned long files;
         if (parse_ulong(arg + 16, &files) < 0 || files < 1 || files > 64)

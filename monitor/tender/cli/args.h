@@ -68,6 +68,7 @@ struct tb_config {
     bool seccomp_selftest;     /* make a forbidden call right after the filter is installed */
     uint64_t capture_bytes;    /* --capture-size: bytes per capture file, 0 = unbounded */
     unsigned capture_files;    /* --capture-files: files in each capture's ring */
+    const char *capture_node;  /* --capture-name: captures name their interface NODE:NIC (default: NIC) */
     const char *guest;
     char cmdline[HVT_CMDLINE_SIZE];
 };
