@@ -87,3 +87,12 @@ def test_a_crossing_link_must_fit_its_tunnel():
 def test_without_hosts_no_node_names_one():
     data = {"name": "t", "nodes": {"a": {"kind": "netns", "host": "h1"}}}
     assert findings(data) == [("nodes.a.host", "no host 'h1': the topology has no `hosts:` section")]
+
+
+def test_an_impaired_or_captured_crossing_link_is_impaired_once_and_captured_where_its_end_is():
+    links = [{**LAB["links"][0], "impair": {"delay": "20ms"}, "capture": {"at": "b:eth0"}}, *LAB["links"][1:]]
+    spread = partition(Topology.model_validate({**LAB, "links": links}), "run1")
+    (h1_link,) = [link for link in spread["h1"].topology["links"] if link["endpoints"][0] == "a:eth0"]
+    (h2_link,) = [link for link in spread["h2"].topology["links"] if link["endpoints"][0] == "b:eth0"]
+    assert "impair" in h1_link and "impair" not in h2_link  # at the first end's host only: not twice
+    assert "capture" in h2_link and "capture" not in h1_link
