@@ -80,7 +80,7 @@ def monitor_flags(points: list[CapturePoint], node: str) -> list[str]:
     if not mine:
         return []
     flags = [f"--capture:{p.ifname}={p.path}" for p in mine]
-    return [*flags, f"--capture-size={mine[0].size}", f"--capture-files={mine[0].files}"]
+    return [*flags, f"--capture-size={mine[0].size}", f"--capture-files={mine[0].files}", f"--capture-name={node}"]
 
 
 def with_monitor_flags(argv: list[str], flags: list[str]) -> list[str]:

@@ -76,9 +76,9 @@ def test_the_monitor_captures_its_nic_in_each_io_mode(kvm, topology_file, run_pr
         files_while_up = capture_files(tmp_path, run_id)
     assert [f.name for f in files_while_up] == [f"guest-service0.{i}.pcapng" for i in range(4)]
     captures = [pcapng.read(f) for f in capture_files(tmp_path, run_id)]
-    assert {c.ifname for c in captures} == {"service0"}
+    assert {c.ifname for c in captures} == {"guest:service0"}
     frames = [frame for c in captures for frame in c.frames]
-    capture = pcapng.Capture("service0", 9, frames)
+    capture = pcapng.Capture("guest:service0", 9, frames)
     # What reached the guest it answered; what ping saw answered passed the guest (a loaded machine may lose
     # a few on the host's side of the TAP, before the monitor: those the capture cannot hold).
     requests, replies = capture.echoes(src="10.0.0.1")

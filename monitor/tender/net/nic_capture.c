@@ -1,6 +1,7 @@
 /* nic_capture.c: the capture module: opens each --capture file once the NICs exist, writes frames under a per-NIC
  * lock, flushes them all at exit. */
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "args.h"
@@ -39,8 +40,10 @@ static void open_all(struct tb_vm *vm, const struct tb_manifest *mft)
         struct tb_nic *nic = &vm->net->nics[i];
         if (!nic->arg->capture_path)
             continue;
-        struct tb_pcapng_opts o = { .ifname = nic->arg->name, .file_bytes = cfg->capture_bytes,
-                                    .files = cfg->capture_files };
+        char label[160];
+        snprintf(label, sizeof label, "%s%s%s", cfg->capture_node ? cfg->capture_node : "",
+                 cfg->capture_node ? ":" : "", nic->arg->name);
+        struct tb_pcapng_opts o = { .ifname = label, .file_bytes = cfg->capture_bytes, .files = cfg->capture_files };
         char err[300];
         struct tb_nic_capture *c = tb_xcalloc(1, sizeof *c);
         pthread_mutex_init(&c->lock, NULL);
