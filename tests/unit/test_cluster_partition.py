@@ -78,8 +78,8 @@ def test_the_host_rules():
 def test_a_crossing_link_must_fit_its_tunnel():
     links = [{**LAB["links"][0], "mtu": 1451}, *LAB["links"][1:]]
     assert findings({**LAB, "links": links}) == [
-        ("links.0.mtu", "1451 is more than the VXLAN tunnel between h1 and h2 carries (1450: the underlay MTU "
-                        "less the tunnel's header)")]
+        ("links.0.mtu", ("1451 is more than the VXLAN tunnel between h1 and h2 carries (1450: the underlay MTU "
+                         "less the tunnel's header)"))]
     mixed = {**HOSTS, "h2": {**HOSTS["h2"], "underlay": "fd00::2"}}
     assert [path for path, _ in findings({**LAB, "hosts": mixed})] == ["links.0", "links.2", "links.3"]
 
