@@ -117,14 +117,19 @@ def _add_tunnel_end(part: Part, topology: Topology, index: int, link: Link, end:
         bridge = stand_in
         part.topology["nodes"][bridge] = {"kind": "bridge"}
         data = link.model_dump(mode="json", exclude_defaults=True, exclude={"subnet", "addresses", "endpoints"})
-        if end != link.ends[0]:
-            data.pop("impair", None)  # impaired once, at the first end's host: twice would double every loss
+        if end != _impaired_end(topology, link):
+            data.pop("impair", None)  # impaired once, at one end's host: twice would double every loss
         if end != _captured_end(topology, link):
             data.pop("capture", None)
         _links(part).append({**data, "endpoints": [str(end), f"{bridge}:t{index}"],
                              "addresses": [addresses.get(end), None], "mtu": mtu})
     part.tunnels.append(Tunnel(link=index, vni=vni_, bridge_node=bridge, local=here.underlay,
                                remote=there.underlay, mtu=mtu))
+
+
+def _impaired_end(topology: Topology, link: Link) -> EndpointRef:
+    """The first end that is not a bridge: a bridge end on its own host has no link of its own to impair."""
+    return next((end for end in link.ends if topology.nodes[end.node].kind != "bridge"), link.ends[0])
 
 
 def _captured_end(topology: Topology, link: Link) -> EndpointRef | None:
