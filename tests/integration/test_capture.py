@@ -174,3 +174,15 @@ def test_a_runtime_ring_stays_within_its_files(root, topology_file, run_prefix, 
     frames = [frame for f in files for frame in pcapng.read(f).frames]
     assert all(len(frame.data) <= 128 and frame.length >= 1000 for frame in frames if frame.length > 128)
     assert 0 < len(frames) < 2 * result.transmitted  # the oldest were overwritten
+
+
+def test_the_monitors_ring_rotates_inside_its_sandbox(kvm, topology_file, run_prefix, tmp_path):
+    """Rotating reuses descriptors opened before the seccomp filter (ftruncate, pwrite): the guest keeps running."""
+    path = topology_file("capguest", GUEST.replace("capture: true", "capture: {size: 8KiB, files: 3}"))
+    with Lab.up(path, name_prefix=run_prefix) as lab:
+        assert lab.ping("host", "guest", count=100, interval=0.002, size=1000).received >= 90
+        assert lab.processes()["guest"]["exit"] is None
+        run_id = lab.run_id
+    files = capture_files(tmp_path, run_id)
+    assert len(files) == 3 and all(0 < f.stat().st_size <= 8192 for f in files)
+    assert all(len(pcapng.read(f).frames) > 0 for f in files)  # each file was written: the ring went round
