@@ -104,19 +104,23 @@ class ClusterLab:
         self._renewer.start()
 
     def down(self) -> list[str]:
-        """Each part taken down by its agent; a host that cannot be asked is named (its lease takes it down)."""
+        """Each part taken down by its agent, all hosts at once; a host that cannot be asked is named (its lease
+        takes its part down)."""
         self._stop_renewing.set()
-        problems: list[str] = []
-        for host, run_id in list(self.part_runs.items()):
+
+        def take_down(host: str, run_id: str) -> list[str]:
             try:
-                problems += [f"host {host}: {p}" for p in self.links[host].request({"op": "down", "run_id": run_id})
-                             ["problems"]]
-                del self.part_runs[host]
+                problems = self.links[host].request({"op": "down", "run_id": run_id})["problems"]
             except HostError as exc:
-                problems.append(f"{exc} (its part goes when its lease lapses)")
+                return [f"{exc} (its part goes when its lease lapses)"]
+            del self.part_runs[host]
+            return [f"host {host}: {problem}" for problem in problems]
+
+        with ThreadPoolExecutor(max_workers=max(1, len(self.part_runs))) as pool:
+            results = list(pool.map(lambda item: take_down(*item), list(self.part_runs.items())))
         for link in self.links.values():
             link.close()
-        return problems
+        return [problem for problems in results for problem in problems]
 
     def detach(self) -> None:
         raise LabError("a lab that spans hosts lives as long as its orchestrator renews its leases: use "
