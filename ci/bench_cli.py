@@ -104,9 +104,12 @@ def build_parser() -> argparse.ArgumentParser:
     capture.add_argument("--flood-gso", type=_bounded(int, 1, 64, low_open=False), default=32, metavar="N",
                          help="udpgen --gso: datagrams per message")
     capture.add_argument("--cpus", default="auto", metavar="auto|none|VCPU,IO[,NICE]", help="as for udp-rx")
+    links = sub.add_parser("links", help="impaired links (relay) vs plain veth: throughput, loss, delay, rate")
+    links.add_argument("--seconds", type=_positive(float), default=2.0, help="flood length per round")
+    links.add_argument("--repeats", type=_positive(int), default=3)
     show = sub.add_parser("show", help="print the tables of a results JSON written earlier")
     show.add_argument("path", type=Path)
-    for p in (boot, rx, startup, scale, capture):
+    for p in (boot, rx, startup, scale, capture, links):
         p.add_argument("--json", type=Path, metavar="PATH", help="write results here "
                        "(default results/bench-BENCH.json)")
     return parser
@@ -139,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     _unwind_on_signals()
     err = Console(stderr=True)
     module = {"boot": "bench_boot", "udp-rx": "bench_udp_rx", "startup": "bench_startup",
-              "scale": "bench_scale", "capture": "bench_capture"}[args.bench]
+              "scale": "bench_scale", "capture": "bench_capture", "links": "bench_links"}[args.bench]
     runner = importlib.import_module(module)
     load_before = bench_report.loadavg()
     try:

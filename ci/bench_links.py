@@ -1,0 +1,258 @@
+"""bench_links: impaired links (the relay, tb-wire) against a plain veth in the same run: UDP throughput at 64 and
+1300-byte frames (goal: relay ≥ 0.8 × veth), configured vs measured loss at 10^5 packets (≤ 0.2 points), one-way
+delay p50 error at 1, 10 and 100 ms (≤ 50 µs), and rate accuracy (within 2%)."""
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from rich.table import Table
+
+from bench_stats import ratio, summarise
+from testbed.apply import relay
+from testbed.lab import Lab
+
+GOAL_THROUGHPUT, GOAL_LOSS_POINTS, GOAL_DELAY_US, GOAL_RATE = 0.8, 0.2, 50.0, 0.02
+FRAMES = {64: 22, 1300: 1258}  # frame bytes -> UDP payload bytes
+LOSS_PACKETS, LOSS_RATES = 100_000, (1.0, 5.0, 20.0)
+LOSS_PPS = 10_000  # paced below the relay's ceiling on a loaded host
+DELAYS_MS, PROBES, PROBE_PPS = (1, 10, 100), 300, 200
+# Read inside the receiving namespace, so the window's clock and its counters are read together.
+RX_WINDOW = """
+import json, sys, time
+def read():
+    return [int(open(f"/sys/class/net/eth0/statistics/{k}").read()) for k in ("rx_packets", "rx_bytes")]
+(p0, b0), t0 = read(), time.monotonic()
+time.sleep(float(sys.argv[1]))
+(p1, b1), t1 = read(), time.monotonic()
+print(json.dumps({"packets": p1 - p0, "bytes": b1 - b0, "seconds": t1 - t0}))
+"""
+FRAMEWORK = Path(__file__).resolve().parent.parent / "tests" / "framework"  # the sequence-numbered UDP sender and
+# receiver, which note when each datagram left and arrived (one CLOCK_MONOTONIC across namespaces)
+RATES_MBIT = (10, 50)
+PAIR = """name: {name}
+nodes:
+  a: {{kind: netns}}
+  b: {{kind: netns}}
+links:
+  - endpoints: [a:eth0, b:eth0]
+    subnet: 10.70.0.0/30
+{impair}
+"""
+
+
+def _lab(folder: Path, name: str, impair: str | None) -> Lab:
+    path = folder / f"{name}.yaml"
+    path.write_text(PAIR.format(name=name, impair=f"    impair: {impair}" if impair is not None else ""))
+    lab = Lab.up(path, name_prefix="bench-links")
+    _static_neighbours(lab)
+    return lab
+
+
+def _static_neighbours(lab: Lab) -> None:
+    """No ARP on the wire: the flood's first packets are never held back waiting for a neighbour."""
+    for src, dst in (("a", "b"), ("b", "a")):
+        mac = _exec(lab, dst, ["cat", "/sys/class/net/eth0/address"]).strip()
+        _exec(lab, src, ["ip", "neigh", "replace", lab.address(dst), "lladdr", mac, "dev", "eth0", "nud",
+                         "permanent"])
+
+
+def _exec(lab: Lab, node: str, argv: list[str], timeout: float = 60) -> str:
+    done = lab.exec(node, argv, timeout=timeout)
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv)}: {done.stderr.strip()[-300:]}")
+    return done.stdout
+
+
+def _rx(lab: Lab) -> tuple[int, int]:
+    text = _exec(lab, "b", ["cat", "/sys/class/net/eth0/statistics/rx_packets", "/sys/class/net/eth0/statistics/rx_bytes"])
+    packets, nbytes = text.split()
+    return int(packets), int(nbytes)
+
+
+def _udpgen(lab: Lab, payload: int, rate: str, seconds: float | None = None, count: int | None = None) -> dict:
+    from testbed import paths
+
+    argv = [str(paths.tool_path("udpgen")), f"--dst={lab.address('b')}:9", f"--size={payload}", f"--rate={rate}",
+            "--json"]
+    argv += [f"--seconds={seconds}"] if seconds else []
+    argv += [f"--count={count}"] if count else []
+    return json.loads(_exec(lab, "a", argv).strip().splitlines()[-1])
+
+
+def flood(lab: Lab, payload: int, seconds: float) -> float:
+    """Delivered packets per second at b for a flood from a at the sender's full speed."""
+    before = _rx(lab)[0]
+    started = time.monotonic()
+    _udpgen(lab, payload, "max", seconds=seconds)
+    time.sleep(0.2)  # what the relay still holds arrives
+    return (_rx(lab)[0] - before) / (time.monotonic() - started - 0.2)
+
+
+def throughput(folder: Path, args, progress) -> list[dict]:
+    rows = []
+    plain, wire = _lab(folder, "plain", None), _lab(folder, "wire", "{}")
+    try:
+        for frame, payload in FRAMES.items():
+            samples = {"veth": [], "relay": []}
+            for r in range(args.repeats):  # interleaved: the machine's drift hits both
+                progress(f"throughput {frame} B, round {r + 1}/{args.repeats}")
+                samples["veth"].append(flood(plain, payload, args.seconds))
+                samples["relay"].append(flood(wire, payload, args.seconds))
+            ratios = [ratio(w, v) for w, v in zip(samples["relay"], samples["veth"], strict=True)]
+            rows.append({"frame_bytes": frame, "veth_pps": summarise(samples["veth"]),
+                         "relay_pps": summarise(samples["relay"]), "ratio": summarise(ratios)})
+    finally:
+        plain.down()
+        wire.down()
+    return rows
+
+
+def loss(folder: Path, progress) -> list[dict]:
+    """The engine's share (its drops of what reached it) is what the goal judges; end to end also counts what the
+    relay never saw (its TAP's queue overflowing on a busy host), shown apart."""
+    rows = []
+    for percent in LOSS_RATES:
+        progress(f"loss {percent:g}% over {LOSS_PACKETS:,} packets")
+        lab = _lab(folder, "loss", f"{{forward: {{loss: {percent}%}}}}")
+        try:
+            before = _rx(lab)[0]
+            sent = _udpgen(lab, 22, str(LOSS_PPS), count=LOSS_PACKETS)["sent_packets"]
+            time.sleep(0.3)
+            received = _rx(lab)[0] - before
+            counters = relay.stats(lab.run, lab.plan.relays[0])["directions"]["ab"]["counters"]
+        finally:
+            lab.down()
+        engine = 100 * counters["dropped"] / counters["received"]
+        end_to_end = 100 * (sent - received) / sent
+        rows.append({"configured_percent": percent, "sent": sent, "relay_received": counters["received"],
+                     "relay_dropped": counters["dropped"], "measured_percent": round(engine, 4),
+                     "error_points": round(abs(engine - percent), 4), "received": received,
+                     "end_to_end_percent": round(end_to_end, 4)})
+    return rows
+
+
+def _one_way_ms(lab: Lab) -> list[float]:
+    """One-way delays a -> b of PROBES datagrams: arrival less departure, per sequence number."""
+    import subprocess
+
+    from testbed.apply import nsenter
+
+    receiver = nsenter.popen(lab.plan.node("b").namespace, [sys.executable, str(FRAMEWORK / "seq_receiver.py"),
+                                                             "0.0.0.0", "5301", "--idle=1"],
+                             stdout=subprocess.PIPE, text=True)
+    try:
+        if receiver.stdout.readline().strip() != "listening":
+            raise RuntimeError("the probe receiver did not start")
+        sent = json.loads(_exec(lab, "a", [sys.executable, str(FRAMEWORK / "seq_sender.py"), lab.address("b"),
+                                           "5301", str(PROBES), "64", str(PROBE_PPS)]))
+        got = json.loads(receiver.communicate(timeout=60)[0].strip().splitlines()[-1])
+    finally:
+        if receiver.poll() is None:
+            receiver.kill()
+            receiver.wait()
+    return [(arrival - sent["times"][seq]) * 1000 for seq, arrival in zip(got["seqs"], got["arrivals"], strict=True)]
+
+
+def delay(folder: Path, progress) -> list[dict]:
+    """p50 of the one-way delay with D ms configured, less the p50 with none (the relay's own), against D."""
+    lab = _lab(folder, "delay", "{}")
+    rows = []
+    try:
+        wire = lab.plan.relays[0]
+        progress("delay: baseline")
+        base = statistics.median(_one_way_ms(lab))
+        for ms in DELAYS_MS:
+            progress(f"delay {ms} ms")
+            relay.command(lab.run, wire, f"set ab delay={ms * 1_000_000}")
+            delays = _one_way_ms(lab)
+            p50 = statistics.median(delays)
+            rows.append({"delay_ms": ms, "one_way_p50_ms": round(p50, 4), "baseline_p50_ms": round(base, 4),
+                         "p99_ms": round(sorted(delays)[int(0.99 * (len(delays) - 1))], 4),
+                         "error_us": round((p50 - base - ms) * 1000, 1)})
+            relay.command(lab.run, wire, "clear ab")
+    finally:
+        lab.down()
+    return rows
+
+
+def rate(folder: Path, args, progress) -> list[dict]:
+    """Frame bits per second at b over the middle of a flood offered at twice the rate (the queue full)."""
+    rows = []
+    for mbit in RATES_MBIT:
+        progress(f"rate {mbit} mbit")
+        lab = _lab(folder, "rate", f"{{forward: {{rate: {mbit}mbit}}}}")
+        try:
+            pps = 2 * mbit * 1e6 / (1300 * 8)
+            sender = threading.Thread(target=_udpgen, args=(lab, 1258, str(int(pps))), kwargs={"seconds": 4})
+            sender.start()
+            time.sleep(1.5)
+            window = json.loads(_exec(lab, "b", [sys.executable, "-c", RX_WINDOW, "2.0"]))
+            sender.join()
+        finally:
+            lab.down()
+        # rx_bytes count whole frames without the FCS, as the relay's rate does
+        measured = window["bytes"] * 8 / window["seconds"]
+        rows.append({"configured_bps": mbit * 1e6, "measured_bps": round(measured), "packets": window["packets"],
+                     "error": round(measured / (mbit * 1e6) - 1, 5)})
+    return rows
+
+
+def run(args, progress) -> dict:
+    with tempfile.TemporaryDirectory(prefix="tbbench-links-") as tmp:
+        folder = Path(tmp)
+        result = {"bench": "links", "seconds": args.seconds, "repeats": args.repeats,
+                  "throughput": throughput(folder, args, progress), "loss": loss(folder, progress),
+                  "delay": delay(folder, progress), "rate": rate(folder, args, progress)}
+    result["goals"] = {
+        "throughput": all(r["ratio"]["median"] >= GOAL_THROUGHPUT for r in result["throughput"]),
+        "loss": all(r["error_points"] <= GOAL_LOSS_POINTS for r in result["loss"]),
+        "delay": all(abs(r["error_us"]) <= GOAL_DELAY_US for r in result["delay"]),
+        "rate": all(abs(r["error"]) <= GOAL_RATE for r in result["rate"]),
+    }
+    return result
+
+
+def _met(result: dict, goal: str) -> str:
+    return "met" if result["goals"][goal] else "NOT met"
+
+
+def tables(result: dict) -> list[Table]:
+    throughput_table = Table(title=f"links: UDP flood a -> b, {result['seconds']:g} s x {result['repeats']} rounds "
+                                   "(medians)", caption=f"goal relay ≥ {GOAL_THROUGHPUT} × veth: "
+                                                        f"{_met(result, 'throughput')}")
+    for header in ("frame", "veth pps", "relay pps", "relay / veth"):
+        throughput_table.add_column(header, justify="right")
+    for row in result["throughput"]:
+        throughput_table.add_row(f"{row['frame_bytes']} B", f"{row['veth_pps']['median']:,.0f}",
+                                 f"{row['relay_pps']['median']:,.0f}", f"{row['ratio']['median']:.3f}")
+    loss_table = Table(title=f"links: loss over {LOSS_PACKETS:,} packets at {LOSS_PPS:,}/s",
+                       caption=f"goal error ≤ {GOAL_LOSS_POINTS} points (the relay's drops of what reached it): "
+                               f"{_met(result, 'loss')}")
+    for header in ("configured %", "relay received", "relay dropped", "measured %", "error (points)",
+                   "end to end %"):
+        loss_table.add_column(header, justify="right")
+    for row in result["loss"]:
+        loss_table.add_row(f"{row['configured_percent']:g}", f"{row['relay_received']:,}",
+                           f"{row['relay_dropped']:,}", f"{row['measured_percent']:.3f}", f"{row['error_points']:.3f}",
+                           f"{row['end_to_end_percent']:.3f}")
+    delay_table = Table(title=f"links: one-way delay of {PROBES} UDP probes, p50 less the undelayed p50",
+                        caption=f"goal |error| ≤ {GOAL_DELAY_US:g} µs: {_met(result, 'delay')}")
+    for header in ("delay", "p50 ms", "p99 ms", "undelayed p50 ms", "error µs"):
+        delay_table.add_column(header, justify="right")
+    for row in result["delay"]:
+        delay_table.add_row(f"{row['delay_ms']} ms", f"{row['one_way_p50_ms']:.3f}", f"{row['p99_ms']:.3f}",
+                            f"{row['baseline_p50_ms']:.3f}", f"{row['error_us']:+.1f}")
+    rate_table = Table(title="links: rate, frame bits/s received while offered twice the rate",
+                       caption=f"goal within {GOAL_RATE:.0%}: {_met(result, 'rate')}")
+    for header in ("configured", "measured", "error"):
+        rate_table.add_column(header, justify="right")
+    for row in result["rate"]:
+        rate_table.add_row(f"{row['configured_bps'] / 1e6:g} Mbit/s", f"{row['measured_bps'] / 1e6:.3f} Mbit/s",
+                           f"{row['error']:+.2%}")
+    return [throughput_table, loss_table, delay_table, rate_table]
