@@ -1,9 +1,10 @@
 """cluster.partition: one topology per host, addressed from the whole lab's plan, and the VXLAN tunnels between them.
 
-A link whose ends are on different hosts becomes, on each side, a link from the local end to a bridge node that
-stands in for the far side (or the local end's own bridge, when the end is a bridge); the agent adds a VXLAN device
-to that bridge. So the local end is an ordinary link (veth, or the TAP of a unikernel), with its address from the
-whole lab's plan and its MTU lowered by the tunnel's header.
+A link whose ends are on different hosts becomes, on each side, a link from the local end to a bridge that stands
+in for the far side, and the agent adds a VXLAN device (VNI per link) to that bridge. A bridge node's ports on other
+hosts join one bridge per host that extends it, tunnelled to the bridge's own host (VNI per bridge and host). So
+every local end is an ordinary link (veth, or the TAP of a unikernel), with its address from the whole lab's plan
+and its MTU lowered by the tunnel's header.
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import hashlib
 from dataclasses import dataclass, field
 
 from testbed.topology.rules.addressing import plan_addresses
-from testbed.topology.schema import EndpointRef, Host, Link, Topology
+from testbed.topology.schema import EndpointRef, Link, Topology
 from testbed.topology.schema.hosts import tunnel_mtu
 
 VXLAN_PORT = 4789  # IANA's
@@ -64,17 +65,27 @@ def partition(topology: Topology, run_id: str) -> dict[str, Part]:
         parts[topology.nodes[name].host].nodes.add(name)
         parts[topology.nodes[name].host].topology.setdefault("nodes", {})[name] = node
     taken = set(topology.nodes)
+    extensions: dict[tuple[str, str], str] = {}  # (bridge, host) -> the bridge that extends it on that host
     for index, link in enumerate(topology.links):
         a, b = link.ends
         host_a, host_b = topology.nodes[a.node].host, topology.nodes[b.node].host
         if host_a == host_b:
             _links(parts[host_a]).append(_local_link(link, a, b, addresses))
             continue
+        bridged = [end for end in link.ends if topology.nodes[end.node].kind == "bridge"]
+        if bridged:
+            member = b if bridged[0] == a else a
+            _extend_bridge(parts, topology, run_id, index, link, bridged[0], member, addresses, extensions, taken)
+            continue
         mtu = _tunnel_mtu(topology, link, host_a, host_b)
         stand_in = _stand_in_name(index, taken)  # one name on both sides, for whoever reads both parts
         for end, here, there in ((a, host_a, host_b), (b, host_b, host_a)):
-            _add_tunnel_end(parts[here], topology, index, link, end, addresses, mtu, stand_in,
-                            topology.hosts[here], topology.hosts[there], vni(run_id, index))
+            part = parts[here]
+            part.topology["nodes"][stand_in] = {"kind": "bridge"}
+            _links(part).append(_end_link(topology, index, link, end, stand_in, addresses, mtu))
+            part.tunnels.append(Tunnel(link=index, vni=vni(run_id, index), bridge_node=stand_in,
+                                       local=topology.hosts[here].underlay, remote=topology.hosts[there].underlay,
+                                       mtu=mtu))
     for part in parts.values():
         part.topology = {"name": f"{topology.name}-{part.host}"[:31], **part.topology, "links": _links(part)}
     return {name: part for name, part in parts.items() if part.nodes}
@@ -107,24 +118,37 @@ def _tunnel_mtu(topology: Topology, link: Link, host_a: str, host_b: str) -> int
     return min(link.mtu or DEFAULT_MTU, carried)
 
 
-def _add_tunnel_end(part: Part, topology: Topology, index: int, link: Link, end: EndpointRef,
-                    addresses: dict[EndpointRef, str], mtu: int, stand_in: str, here: Host, there: Host,
-                    vni_: int) -> None:
-    """The local end joins a stand-in bridge (or is a bridge), and the tunnel is that bridge's port."""
-    if topology.nodes[end.node].kind == "bridge":
-        bridge = end.node
-    else:
-        bridge = stand_in
-        part.topology["nodes"][bridge] = {"kind": "bridge"}
-        data = link.model_dump(mode="json", exclude_defaults=True, exclude={"subnet", "addresses", "endpoints"})
-        if end != _impaired_end(topology, link):
-            data.pop("impair", None)  # impaired once, at one end's host: twice would double every loss
-        if end != _captured_end(topology, link):
-            data.pop("capture", None)
-        _links(part).append({**data, "endpoints": [str(end), f"{bridge}:t{index}"],
-                             "addresses": [addresses.get(end), None], "mtu": mtu})
-    part.tunnels.append(Tunnel(link=index, vni=vni_, bridge_node=bridge, local=here.underlay,
-                               remote=there.underlay, mtu=mtu))
+def _extend_bridge(parts: dict[str, Part], topology: Topology, run_id: str, index: int, link: Link,
+                   bridge: EndpointRef, member: EndpointRef, addresses: dict[EndpointRef, str],
+                   extensions: dict[tuple[str, str], str], taken: set[str]) -> None:
+    """A bridge's ports on another host join one bridge there that extends it through one tunnel (VNI per
+    bridge and host), so ports on the same host reach each other without crossing hosts."""
+    here, home = topology.nodes[member.node].host, topology.nodes[bridge.node].host
+    extension = extensions.get((bridge.node, here))
+    if extension is None:
+        extension = extensions[(bridge.node, here)] = _stand_in_name(index, taken)
+        parts[here].topology["nodes"][extension] = {"kind": "bridge"}
+        carried = tunnel_mtu(topology.hosts[here], topology.hosts[home]) or DEFAULT_MTU
+        shared = {"link": index, "vni": vni(run_id, index), "mtu": carried}
+        parts[here].tunnels.append(Tunnel(**shared, bridge_node=extension, local=topology.hosts[here].underlay,
+                                          remote=topology.hosts[home].underlay))
+        parts[home].tunnels.append(Tunnel(**shared, bridge_node=bridge.node, local=topology.hosts[home].underlay,
+                                          remote=topology.hosts[here].underlay))
+    mtu = _tunnel_mtu(topology, link, here, home)
+    _links(parts[here]).append(_end_link(topology, index, link, member, extension, addresses, mtu))
+
+
+def _end_link(topology: Topology, index: int, link: Link, end: EndpointRef, bridge: str,
+              addresses: dict[EndpointRef, str], mtu: int) -> dict:
+    """The local end's link to the bridge that carries it across: the link's settings, its address from the
+    whole plan, the tunnel's MTU."""
+    data = link.model_dump(mode="json", exclude_defaults=True, exclude={"subnet", "addresses", "endpoints"})
+    if end != _impaired_end(topology, link):
+        data.pop("impair", None)  # impaired once, at one end's host: twice would double every loss
+    if end != _captured_end(topology, link):
+        data.pop("capture", None)
+    return {**data, "endpoints": [str(end), f"{bridge}:t{index}"], "addresses": [addresses.get(end), None],
+            "mtu": mtu}
 
 
 def _impaired_end(topology: Topology, link: Link) -> EndpointRef:

@@ -40,6 +40,23 @@ checks:
 
 _tags = itertools.count()
 
+BRIDGE = """\
+name: xbridge
+nodes:
+  sw: {kind: bridge, host: h2, subnet: 10.9.0.0/24}
+  b: {kind: netns, host: h2}
+  c: {kind: netns, host: h1}
+  d: {kind: netns, host: h1}
+links:
+  - {endpoints: [b:eth0, sw:p0]}
+  - {endpoints: [sw:p1, c:eth0]}
+  - {endpoints: [d:eth0, sw:p2]}
+checks:
+  - ping: {from: c, to: b, count: 5, interval: 0.02}
+  - ping: {from: b, to: d, count: 5, interval: 0.02}
+  - ping: {from: c, to: d, count: 5, interval: 0.02}
+"""
+
 
 @pytest.fixture
 def emulated_hosts(root, state_root, run_prefix, request):
@@ -90,6 +107,15 @@ def test_a_three_host_chain_with_a_unikernel(kvm, emulated_hosts, topology_file,
         vxlan = ip_link(lab, "n1", "right")  # n1's end towards the guest is a veth to the stand-in bridge
         assert vxlan["mtu"] == 1450
     assert not list(hosts.state_base.glob("*/*/state.json"))
+
+
+def test_a_bridge_whose_ports_are_on_two_hosts(emulated_hosts, topology_file, run_prefix):
+    hosts = emulated_hosts("h1", "h2")
+    path = topology_file("xbridge", hosts.hosts_yaml() + BRIDGE)
+    with Lab.up(path, name_prefix=run_prefix) as lab:
+        results = lab.run_checks()
+        assert [r.passed for r in results] == [True, True, True], [r.message for r in results]
+        assert [r.measured["destination"] for r in results] == ["10.9.0.1", "10.9.0.3", "10.9.0.3"]  # link order
 
 
 def test_testbed_run_reports_the_checks_of_a_lab_that_spans_hosts(emulated_hosts, topology_file, testbed_cli,

@@ -96,3 +96,13 @@ def test_an_impaired_or_captured_crossing_link_is_impaired_once_and_captured_whe
     (h2_link,) = [link for link in spread["h2"].topology["links"] if link["endpoints"][0] == "b:eth0"]
     assert "impair" in h1_link and "impair" not in h2_link  # at the first end's host only: not twice
     assert "capture" in h2_link and "capture" not in h1_link
+
+
+def test_a_bridges_ports_on_another_host_share_one_extension_and_one_tunnel():
+    nodes = {**LAB["nodes"], "d": {"kind": "netns", "host": "h1"}}
+    links = [*LAB["links"], {"endpoints": ["d:eth0", "sw:p2"]}]
+    spread = partition(Topology.model_validate({**LAB, "nodes": nodes, "links": links}), "run1")
+    to_sw = [link["endpoints"] for link in spread["h1"].topology["links"] if link["endpoints"][0] in ("c:eth0", "d:eth0")]
+    assert to_sw == [["c:eth0", "vx2:t2"], ["d:eth0", "vx2:t4"]]  # c and d meet on h1 without crossing
+    assert [(t.bridge_node, t.vni) for t in spread["h1"].tunnels if t.bridge_node == "vx2"] == [("vx2", vni("run1", 2))]
+    assert [(t.bridge_node, t.vni) for t in spread["h2"].tunnels if t.bridge_node == "sw"] == [("sw", vni("run1", 2))]
