@@ -312,6 +312,29 @@ int tb_impair_push(struct tb_impair *e, uint8_t *frame, size_t len, uint64_t now
     return 0;
 }
 
+static void note_lateness(struct tb_impair *e, uint64_t late)
+{
+    uint64_t bucket = late / TB_IMPAIR_LATE_BUCKET_NS;
+    e->counters.late_hist[bucket < TB_IMPAIR_LATE_BUCKETS ? bucket : TB_IMPAIR_LATE_BUCKETS - 1]++;
+    if (late > e->counters.late_max_ns)
+        e->counters.late_max_ns = late;
+}
+
+uint64_t tb_impair_late_percentile(const struct tb_impair *e, unsigned percent)
+{
+    uint64_t total = 0, seen = 0;
+    for (unsigned i = 0; i < TB_IMPAIR_LATE_BUCKETS; i++)
+        total += e->counters.late_hist[i];
+    if (total == 0)
+        return 0;
+    for (unsigned i = 0; i < TB_IMPAIR_LATE_BUCKETS; i++) {
+        seen += e->counters.late_hist[i];
+        if (seen * 100 >= total * percent)
+            return (uint64_t)(i + 1) * TB_IMPAIR_LATE_BUCKET_NS; /* the bucket's upper edge: never flattering */
+    }
+    return (uint64_t)TB_IMPAIR_LATE_BUCKETS * TB_IMPAIR_LATE_BUCKET_NS;
+}
+
 size_t tb_impair_pop(struct tb_impair *e, uint64_t now, uint8_t *buf, size_t cap)
 {
     if (e->held.frame && now >= e->held_since_ns + TB_IMPAIR_HOLD_NS) {
@@ -327,6 +350,7 @@ size_t tb_impair_pop(struct tb_impair *e, uint64_t now, uint8_t *buf, size_t cap
     size_t len = slot.len < cap ? slot.len : cap;
     memcpy(buf, slot.frame, len);
     free(slot.frame);
+    note_lateness(e, now - slot.due_ns);
     e->counters.sent++;
     e->counters.bytes_sent += len;
     return len;

@@ -11,6 +11,8 @@
 #define TB_IMPAIR_PPM 1000000u        /* probabilities are parts per million */
 #define TB_IMPAIR_DEFAULT_LIMIT 1000u /* packets the link holds (delay line and rate queue), as netem's limit */
 #define TB_IMPAIR_HOLD_NS 50000000ull /* a packet held back for reordering leaves after this if nothing follows */
+#define TB_IMPAIR_LATE_BUCKET_NS 10000u /* lateness histogram: 10 us buckets ... */
+#define TB_IMPAIR_LATE_BUCKETS 1000u    /* ... up to 10 ms; later ones land in the last */
 
 enum tb_jitter_dist { TB_JITTER_UNIFORM = 0, TB_JITTER_NORMAL = 1 };
 
@@ -45,6 +47,8 @@ struct tb_impair_counters {
     uint64_t reordered;
     uint64_t corrupted;
     uint64_t bytes_sent;
+    uint64_t late_max_ns; /* the most a queued frame left after its due time (the host's scheduling) */
+    uint32_t late_hist[TB_IMPAIR_LATE_BUCKETS]; /* queued frames by how late they left */
 };
 
 struct tb_impair;
@@ -71,6 +75,9 @@ uint64_t tb_impair_next_due(const struct tb_impair *engine);
 size_t tb_impair_queued(const struct tb_impair *engine);
 
 const struct tb_impair_counters *tb_impair_counters(const struct tb_impair *engine);
+
+/* The lateness (ns, bucket resolution) below which `percent` of the queued frames that left so far did. */
+uint64_t tb_impair_late_percentile(const struct tb_impair *engine, unsigned percent);
 
 /* The counter-based generator: a uniformly distributed 64-bit value for (seed, link, direction, index, stream);
  * the engine passes direction + 2 * class. */

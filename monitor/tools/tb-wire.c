@@ -252,8 +252,10 @@ static void stats_json(FILE *out, const struct wire *w)
         tb_impair_config_json(out, tb_impair_get(w->dir[d]));
         fprintf(out, ", \"counters\": ");
         tb_impair_counters_json(out, tb_impair_counters(w->dir[d]));
-        fprintf(out, ", \"queued\": %zu, \"write_errors\": %" PRIu64 "}", tb_impair_queued(w->dir[d]),
-                w->ends[1 - d].write_errors);
+        fprintf(out, ", \"queued\": %zu, \"write_errors\": %" PRIu64 ", \"late_p50_ns\": %" PRIu64
+                ", \"late_p99_ns\": %" PRIu64 ", \"late_max_ns\": %" PRIu64 "}", tb_impair_queued(w->dir[d]),
+                w->ends[1 - d].write_errors, tb_impair_late_percentile(w->dir[d], 50),
+                tb_impair_late_percentile(w->dir[d], 99), tb_impair_counters(w->dir[d])->late_max_ns);
     }
     fprintf(out, "}}\n");
 }
