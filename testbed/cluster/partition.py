@@ -66,11 +66,12 @@ def partition(topology: Topology, run_id: str) -> dict[str, Part]:
         parts[topology.nodes[name].host].topology.setdefault("nodes", {})[name] = node
     taken = set(topology.nodes)
     extensions: dict[tuple[str, str], str] = {}  # (bridge, host) -> the bridge that extends it on that host
+    spanning = _spanning_bridges(topology)
     for index, link in enumerate(topology.links):
         a, b = link.ends
         host_a, host_b = topology.nodes[a.node].host, topology.nodes[b.node].host
         if host_a == host_b:
-            _links(parts[host_a]).append(_local_link(link, a, b, addresses))
+            _links(parts[host_a]).append(_local_link(link, a, b, addresses, spanning))
             continue
         bridged = [end for end in link.ends if topology.nodes[end.node].kind == "bridge"]
         if bridged:
@@ -104,12 +105,31 @@ def _links(part: Part) -> list[dict]:
     return part.topology.setdefault("links", [])
 
 
-def _local_link(link: Link, a: EndpointRef, b: EndpointRef, addresses: dict[EndpointRef, str]) -> dict:
+def _local_link(link: Link, a: EndpointRef, b: EndpointRef, addresses: dict[EndpointRef, str],
+                spanning: dict[str, int]) -> dict:
     """The link as written, with every address made explicit: a part sees only some of a bridge's ports, so the
-    automatic order of the whole lab must not be recomputed from them."""
+    automatic order of the whole lab must not be recomputed from them. A port of a bridge that spans hosts
+    takes the tunnel's MTU: a bigger frame would be dropped on its way to the other host."""
     data = link.model_dump(mode="json", exclude_defaults=True, exclude={"subnet", "addresses"})
     data["addresses"] = [addresses.get(a), addresses.get(b)]
+    carried = [spanning[end.node] for end in link.ends if end.node in spanning]
+    if carried:
+        data["mtu"] = min(link.mtu or DEFAULT_MTU, *carried)
     return data
+
+
+def _spanning_bridges(topology: Topology) -> dict[str, int]:
+    """Bridge nodes with ports on other hosts, and the most their tunnels carry."""
+    spanning: dict[str, int] = {}
+    for link in topology.links:
+        hosts = [topology.nodes[end.node].host for end in link.ends]
+        if hosts[0] == hosts[1]:
+            continue
+        carried = tunnel_mtu(topology.hosts[hosts[0]], topology.hosts[hosts[1]]) or DEFAULT_MTU
+        for end in link.ends:
+            if topology.nodes[end.node].kind == "bridge":
+                spanning[end.node] = min(spanning.get(end.node, carried), carried)
+    return spanning
 
 
 def _tunnel_mtu(topology: Topology, link: Link, host_a: str, host_b: str) -> int:

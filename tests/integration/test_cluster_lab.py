@@ -116,6 +116,9 @@ def test_a_bridge_whose_ports_are_on_two_hosts(emulated_hosts, topology_file, ru
         results = lab.run_checks()
         assert [r.passed for r in results] == [True, True, True], [r.message for r in results]
         assert [r.measured["destination"] for r in results] == ["10.9.0.1", "10.9.0.3", "10.9.0.3"]  # link order
+        assert ip_link(lab, "b", "eth0")["mtu"] == 1450  # a local port of a bridge that spans hosts
+        full = lab.exec("b", ["ping", "-c", "2", "-i", "0.05", "-M", "do", "-s", "1422", "10.9.0.2"], timeout=20)
+        assert full["returncode"] == 0, full["stdout"] + full["stderr"]
 
 
 def test_testbed_run_reports_the_checks_of_a_lab_that_spans_hosts(emulated_hosts, topology_file, testbed_cli,

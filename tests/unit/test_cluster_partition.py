@@ -44,6 +44,8 @@ def test_addresses_come_from_the_whole_lab_not_from_the_part():
     assert by_end[("a:eth0", "vx0:t0")] == ["10.0.0.1/30", None]
     assert by_end[("b:eth0", "vx0:t0")] == ["10.0.0.2/30", None]
     assert by_end[("b:eth1", "sw:p0")] == ["10.9.0.1/24", None]  # the bridge's first port, in link order
+    local_port = next(link for link in h2.topology["links"] if link["endpoints"] == ["b:eth1", "sw:p0"])
+    assert local_port["mtu"] == 1450  # sw spans hosts: its local ports take the tunnel's MTU
     assert by_end[("c:eth0", "vx2:t2")] == ["10.9.0.2/24", None]  # its second, on the other host
 
 
