@@ -82,7 +82,7 @@ struct tb_shm_nic_desc {
     uint64_t rx_off;   /* from the region start; 0: no rings for this handle */
     uint64_t tx_off;
     uint32_t attach;   /* guest writes TB_SHM_ATTACH (then rings the doorbell) to switch from hypercalls */
-    uint32_t reserved;
+    uint32_t guest_rx_bad;   /* RX frames the guest's runtime refused (length past the slot or its buffer): guest-reported */
     /* Written by the guest for the stats only (the monitor reports them as guest-reported, never trusts them). */
     uint64_t guest_kicks;            /* doorbell stores */
     uint64_t guest_kicks_suppressed; /* flushes that found the IO thread awake */

@@ -84,11 +84,13 @@ solo5_result_t tb_shm_net_read(solo5_handle_t h, uint8_t *buf, size_t size, size
     struct tb_slot *s = tb_cons_peek(&g->rx);
     if (!s)
         return SOLO5_R_AGAIN;
-    uint32_t len = s->len;
+    /* One load: on an shm link the producer is another guest, which may rewrite len while we copy. */
+    uint32_t len = __atomic_load_n(&s->len, __ATOMIC_RELAXED);
     tb_net_rx_csum_valid = (s->flags & TB_SLOT_F_CSUM_VALID) != 0;
     solo5_result_t r = SOLO5_R_OK;
     if (len > TB_SHM_FRAME_MAX || len > size) {
         r = SOLO5_R_EINVAL; /* as the hypercall path does: the frame is dropped */
+        g->desc->guest_rx_bad++;
     } else {
         memcpy(buf, s->data, len);
         if (read_size)

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "args.h"
+#include "json.h"
 #include "log.h"
 #include "net.h"
 #include "peer.h"
@@ -130,14 +131,18 @@ void tb_peer_stats(const struct shm_state *s, FILE *f)
     fprintf(f, "  \"shm_links\": {");
     for (unsigned i = 0; i < s->npeers; i++) {
         const struct shm_peer *p = &s->peers[i];
+        fprintf(f, "%s", i ? ", " : "");
+        tb_json_string(f, p->nic->arg->name);
         fprintf(f,
-                "%s\"%s\": {\"handle\": %u, \"side\": %u, \"state\": \"%s\", \"tx_frames\": %u, \"rx_frames\": %u, "
-                "\"tx_pending\": %u, \"rx_pending\": %u, \"down_drops\": %llu, \"down_corrupt\": %llu}",
-                i ? ", " : "", p->nic->arg->name, p->handle, p->arg->side,
+                ": {\"handle\": %u, \"side\": %u, \"state\": \"%s\", \"tx_frames\": %u, \"rx_frames\": %u, "
+                "\"tx_pending\": %u, \"rx_pending\": %u, \"guest_rx_bad\": %u, \"down_drops\": %llu, "
+                "\"down_corrupt\": %llu}",
+                p->handle, p->arg->side,
                 __atomic_load_n(&p->down, __ATOMIC_ACQUIRE) ? "down" : "up",
                 tb_load_relaxed(&p->tx->prod), tb_load_relaxed(&p->rx->cons),
                 tb_load_relaxed(&p->tx->prod) - tb_load_relaxed(&p->tx->cons),
                 tb_load_relaxed(&p->rx->prod) - tb_load_relaxed(&p->rx->cons),
+                tb_load_relaxed(&s->hdr->nic[p->handle].guest_rx_bad),
                 (unsigned long long)p->down_drops, (unsigned long long)p->down_corrupt);
     }
     fprintf(f, "},\n");
