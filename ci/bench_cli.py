@@ -81,6 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
     rx.add_argument("--cpus", default="auto", metavar="auto|none|VCPU,IO[,NICE]",
                     help="placement: the monitor's --cpu-vcpu/--cpu-io/--io-nice; the sender runs on IO's core "
                          "(auto: the planner's default for one guest)")
+    rx.add_argument("--monitor-flags", type=lambda t: [f for f in t.split(",") if f], default=[], metavar="F,F",
+                    help="more tb-monitor flags for every guest variant, e.g. --shm-offloads=0,--shm-slots=4096")
     startup = sub.add_parser("startup", help="testbed --help, validate, run pingpair (by phase), install re-run")
     startup.add_argument("--rounds", type=_positive(int), default=10)
     startup.add_argument("--install-rounds", type=_bounded(int, 0, low_open=False), default=3, metavar="N",

@@ -46,9 +46,9 @@ def pinned(argv: list[str], core: int | None) -> list[str]:
     return ["taskset", "-c", str(core), *argv] if core is not None else argv
 
 
-def with_placement(argv: list[str], cpus: Placement) -> list[str]:
+def with_flags(argv: list[str], flags: list[str]) -> list[str]:
     cut = argv.index("--")
-    return [*argv[:cut], *cpus.flags(), *argv[cut:]]
+    return [*argv[:cut], *flags, *argv[cut:]]
 
 
 def receiver_argv(labns: lab_namespace, v: Variant, args, stats: Path, window: float | None) -> list[str]:
@@ -62,8 +62,8 @@ def receiver_argv(labns: lab_namespace, v: Variant, args, stats: Path, window: f
     # udp-sink's --seconds window opens at its first datagram; no window: runs until stopped.
     guest = [f"--ip={lab.guest_ip}/{lab.prefix}", f"--port={PORT}",
              *([f"--seconds={window}"] if window else [])]
-    return with_placement(monitor_argv(args.sink, guest, stats=stats, io=v.io, netns=lab.netns, nic=args.nic,
-                                       tap=lab.tap, mac=lab.guest_mac), cpus)
+    return with_flags(monitor_argv(args.sink, guest, stats=stats, io=v.io, netns=lab.netns, nic=args.nic,
+                                   tap=lab.tap, mac=lab.guest_mac), [*cpus.flags(), *args.monitor_flags])
 
 
 def flood_argv(labns: lab_namespace, args, rate: str) -> list[str]:
@@ -135,8 +135,9 @@ def _figures(sent: dict, got: dict, cpu: float | None, tap: dict, stats: dict, s
         "drop_pct": 100.0 * (offered - rx) / offered if offered else None,
         # Where they went: the kernel's TAP queue overflowing (the reader too slow) ...
         "tap_drop_pct": 100.0 * tap["tx_dropped"] / offered if offered else None,
-        # ... or lost after the TAP handed them over (monitor or guest).
-        "lost_after_tap": tap["tx_packets"] - rx,
+        # ... or lost after the TAP handed them over (monitor or guest). With offloads the TAP counts GSO frames,
+        # so the monitor's count of frames it put into the ring stands in for it.
+        "lost_after_tap": (m["nic_rx_packets"] if m["nic_rx_packets"] is not None else tap["tx_packets"]) - rx,
         "exits_per_packet": _per_packet(m["vm_exits"], rx),
         "user_exits_per_packet": _per_packet(m["userspace_exits"], rx),
         "emulations_per_packet": _per_packet(m["insn_emulation"], rx),
@@ -174,6 +175,7 @@ def run(args, progress) -> dict:
             "ceiling": "tapread --busy" if args.ceiling_busy else "tapread",
             "repeats": args.repeats, "modes": args.modes, "flood_gso": args.flood_gso, "ping_count": args.ping,
             "light_fraction": args.light, "cpus": placement(args.cpus).model_dump(),
+            "monitor_flags": args.monitor_flags,
             "variants": _summaries(vs, samples)}
 
 

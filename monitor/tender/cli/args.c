@@ -33,6 +33,9 @@ static const struct shm_flag shm_flags[] = {
     { "--shm-io-idle-us=", SHM_FIELD(io_idle_us), 0, SHM_MAX_US, 0, "hybrid: IO thread polls idle before it sleeps" },
     { "--shm-budget=", SHM_FIELD(budget), 1, TB_SHM_MAX_SLOTS, 0, "frames per NIC and direction per IO round" },
     { "--shm-offloads=", SHM_FIELD(offloads), 0, 1, 0, "TAP checksum/GSO offloads, large frames split into slots" },
+    { "--shm-wake-frames=", SHM_FIELD(wake_frames), 1, TB_SHM_MAX_SLOTS, 0,
+      "wake a sleeping guest at most every N frames (adaptive; 1: at once)" },
+    { "--shm-wake-us=", SHM_FIELD(wake_us), 0, SHM_MAX_US, 0, "... or T µs after the first waiting frame" },
 };
 #define SHM_FLAG_COUNT (sizeof shm_flags / sizeof shm_flags[0])
 

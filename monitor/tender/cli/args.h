@@ -39,6 +39,8 @@ struct tb_shm_tunables {
     unsigned io_idle_us;     /* hybrid: the IO thread polls this long without work before it sleeps */
     unsigned budget;         /* frames per NIC and direction per IO-thread round */
     unsigned offloads;       /* 1: TAPs with a vnet header and offloads, GSO frames split into slots (io/gso.c) */
+    unsigned wake_frames;    /* wake a sleeping guest once this many frames wait (adaptive, from 1 up to this) ... */
+    unsigned wake_us;        /* ... or this long after the first of them arrived, whichever comes first */
 };
 
 /* Defined next to the code that uses them (shm_setup.c); args.c starts from them and --help prints them. */

@@ -67,6 +67,70 @@ static void set_tap(struct shm_state *s, struct shm_nic *n, int armed)
     n->tap_armed = armed;
 }
 
+/*
+ * Wake coalescing (as a NIC's interrupt moderation): a sleeping guest is woken
+ * once `wake_frames` frames wait for it, or --shm-wake-us after the first of
+ * them arrived, whichever comes first. The threshold adapts: a burst that
+ * overshoots it doubles it (up to --shm-wake-frames), a wake by the clock halves
+ * it (down to 1: a lone frame, a ping, is then delivered at once). The clock
+ * bound is what keeps a slow sender from waiting for frames that never come.
+ */
+static uint64_t wake_limit_ns(const struct shm_state *s)
+{
+    return (uint64_t)s->vm->cfg->shm.wake_us * 1000;
+}
+
+static void rx_notify(struct shm_state *s, struct shm_nic *n, uint64_t now)
+{
+    int waiting, notify;
+    uint32_t pending;
+    if (shm_ring_cons_waiting(&n->rx, &waiting) < 0 || shm_ring_pending(&n->rx, &pending) < 0)
+        ring_fault(s, n->rx.err);
+    if (!waiting || pending == 0) { /* awake, or it took everything already: nothing to wake it for */
+        if (!waiting && n->wake_since == 0)
+            n->st.notify_suppressed++;
+        n->wake_since = 0;
+        return;
+    }
+    if (!n->wake_since)
+        n->wake_since = now;
+    int by_count = pending >= n->wake_frames;
+    if (!by_count && now - n->wake_since < wake_limit_ns(s))
+        return; /* deferred: the IO thread comes back by the deadline (next_deadline) */
+    if (shm_ring_take_cons_wait(&n->rx, &notify) < 0)
+        ring_fault(s, n->rx.err);
+    n->wake_since = 0;
+    unsigned most = s->vm->cfg->shm.wake_frames;
+    if (by_count) {
+        n->st.wakes_by_count++;
+        if (pending > n->wake_frames)
+            n->wake_frames = n->wake_frames * 2 < most ? n->wake_frames * 2 : most;
+    } else {
+        n->st.wakes_by_time++;
+        n->wake_frames = n->wake_frames > 1 ? n->wake_frames / 2 : 1;
+    }
+    wake_guest(s, n, notify);
+}
+
+/* Deferred wakeups whose time has come; returns ns until the next one (UINT64_MAX: none pending). */
+static uint64_t due_wakes(struct shm_state *s)
+{
+    uint64_t next = UINT64_MAX, now = 0;
+    for (unsigned i = 0; i < s->count; i++) {
+        struct shm_nic *n = &s->nics[i];
+        if (!n->wake_since)
+            continue;
+        if (!now)
+            now = now_ns();
+        rx_notify(s, n, now);
+        if (n->wake_since) {
+            uint64_t left = n->wake_since + wake_limit_ns(s) - now;
+            next = left < next ? left : next;
+        }
+    }
+    return next;
+}
+
 /* The guest switches a NIC to its rings by writing TB_SHM_ATTACH into its descriptor (then ringing the doorbell). */
 static void check_attach(struct shm_state *s, struct shm_nic *n)
 {
@@ -81,6 +145,7 @@ static void check_attach(struct shm_state *s, struct shm_nic *n)
     /* Read once: a guest that changes its answer later changes nothing. */
     uint64_t answer = __atomic_load_n(&s->hdr->guest_features, __ATOMIC_RELAXED);
     n->csum_lazy = (answer & TB_SHM_F_CSUM_LAZY) != 0;
+    n->wake_frames = 1;
     __atomic_store_n(&n->attached, 1, __ATOMIC_RELEASE);
     if (s->mode != TB_SHM_MODE_POLL)
         set_tap(s, n, 1);
@@ -140,7 +205,6 @@ static int read_vnet(struct shm_nic *n, uint32_t space)
 static unsigned service_rx(struct shm_state *s, struct shm_nic *n)
 {
     uint32_t space, room = n->nic->vnet ? vnet_room(s) : 1;
-    int notify;
     if (shm_ring_space(&n->rx, &space) < 0)
         ring_fault(s, n->rx.err);
     if (space < room) {
@@ -175,9 +239,8 @@ static unsigned service_rx(struct shm_state *s, struct shm_nic *n)
         got++;
     }
     if (got) {
-        if (shm_ring_prod_publish(&n->rx, &notify) < 0)
-            ring_fault(s, n->rx.err);
-        wake_guest(s, n, notify);
+        shm_ring_prod_publish_quiet(&n->rx);
+        rx_notify(s, n, now_ns());
     }
     return got;
 }
@@ -227,7 +290,7 @@ static void drain(int fd, uint64_t *count)
  * we sleep (TX cons_wait, and RX prod_wait when its ring is full) and re-check
  * both rings: if anything arrived meanwhile, cancel and go on polling.
  */
-static void io_sleep(struct shm_state *s)
+static void io_sleep(struct shm_state *s, uint64_t wake_in_ns)
 {
     int stay = 0;
     for (unsigned i = 0; i < s->count && !stay; i++) {
@@ -249,7 +312,9 @@ static void io_sleep(struct shm_state *s)
     if (!stay) {
         struct epoll_event ev[2 * MFT_MAX_ENTRIES + 1];
         s->io_sleeps++;
-        int got = epoll_wait(s->epfd, ev, (int)(sizeof ev / sizeof ev[0]), -1);
+        /* Nanoseconds: a deferred guest wakeup is due in tens of µs, below epoll_wait's millisecond. */
+        struct timespec t = { .tv_sec = (time_t)(wake_in_ns / 1000000000ULL), .tv_nsec = (long)(wake_in_ns % 1000000000ULL) };
+        int got = epoll_pwait2(s->epfd, ev, (int)(sizeof ev / sizeof ev[0]), wake_in_ns == UINT64_MAX ? NULL : &t, NULL);
         s->io_wakeups++;
         for (int i = 0; i < got; i++) {
             uint64_t t = ev[i].data.u64;
@@ -295,6 +360,7 @@ void *tb_shm_io_main(void *arg)
             work += service_rx(s, n);
             blocked += n->rx_blocked;
         }
+        uint64_t wake_in = due_wakes(s);
         if (work) {
             idle_since = 0;
             continue;
@@ -319,7 +385,7 @@ void *tb_shm_io_main(void *arg)
                 continue;
             }
         }
-        io_sleep(s);
+        io_sleep(s, wake_in);
         idle_since = 0;
     }
     /* The guest has stopped: what it published before halting still goes out (a bounded, final drain). */

@@ -22,6 +22,8 @@ struct shm_nic_stats {
     uint64_t notify_sent;        /* guest wakeups: eventfd writes after publishing into a sleeping guest's ring */
     uint64_t notify_suppressed;  /* publishes that found the guest awake: no wakeup needed */
     uint64_t tx_errors;          /* TAP writes that failed */
+    uint64_t wakes_by_count;     /* guest wakeups because wake_frames frames waited */
+    uint64_t wakes_by_time;      /* ... because the oldest waiting frame reached --shm-wake-us */
     uint64_t rx_tap_reads;       /* reads from a vnet TAP (each may bring a GSO frame: rx_packets / rx_tap_reads per read) */
     uint64_t rx_gso_frames;      /* GSO frames split into slots */
     uint64_t rx_gso_dropped;     /* segments that found no free slot, and frames that could not be split */
@@ -36,6 +38,8 @@ struct shm_nic {
     int tap_armed;               /* TAP is in the IO thread's epoll with EPOLLIN */
     int rx_blocked;              /* RX ring was full at the last look (for a vnet TAP: had less than a GSO frame's room) */
     int csum_lazy;               /* the guest accepted TB_SHM_F_CSUM_LAZY: flagged slots may keep partial checksums */
+    uint64_t wake_since;         /* when the first frame the sleeping guest has not been woken for arrived (0: none) */
+    unsigned wake_frames;        /* the adaptive threshold: frames that wait before the guest is woken */
     struct shm_nic_stats st;
 };
 

@@ -4,6 +4,7 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
+#include "args.h"
 #include "log.h"
 #include "module.h"
 #include "net.h"
@@ -91,10 +92,11 @@ static void stats(const struct tb_vm *vm, FILE *f)
     if (!s)
         return;
     fprintf(f, "  \"shmstream\": {\"mode\": \"%s\", \"slots\": %u, \"guest_spin_us\": %llu, \"io_idle_us\": %llu, "
-               "\"budget\": %u, \"io_sleeps\": %llu, \"io_wakeups\": %llu, \"nics\": {",
+               "\"budget\": %u, \"wake_frames_max\": %u, \"wake_us\": %u, \"io_sleeps\": %llu, "
+               "\"io_wakeups\": %llu, \"nics\": {",
             mode_name(s->mode), s->slots, (unsigned long long)(s->guest_spin_ns / 1000),
-            (unsigned long long)(s->io_idle_ns / 1000), s->budget, (unsigned long long)s->io_sleeps,
-            (unsigned long long)s->io_wakeups);
+            (unsigned long long)(s->io_idle_ns / 1000), s->budget, vm->cfg->shm.wake_frames, vm->cfg->shm.wake_us,
+            (unsigned long long)s->io_sleeps, (unsigned long long)s->io_wakeups);
     for (unsigned i = 0; i < s->count; i++) {
         const struct shm_nic *n = &s->nics[i];
         const struct tb_shm_nic_desc *d = &s->hdr->nic[n->handle];
@@ -103,7 +105,8 @@ static void stats(const struct tb_vm *vm, FILE *f)
                 "%s\"net%u\": {\"attached\": %s, \"rx_ring_full\": %llu, \"doorbells\": %llu, "
                 "\"guest_wakeups\": %llu, \"guest_wakeups_suppressed\": %llu, \"tx_errors\": %llu, "
                 "\"guest_kicks\": %llu, \"guest_kicks_suppressed\": %llu, \"vnet\": %s, \"csum_lazy\": %s, "
-                "\"rx_tap_reads\": %llu, \"rx_gso_frames\": %llu, \"rx_gso_dropped\": %llu}",
+                "\"rx_tap_reads\": %llu, \"rx_gso_frames\": %llu, \"rx_gso_dropped\": %llu, "
+                "\"wakes_by_count\": %llu, \"wakes_by_time\": %llu, \"wake_frames\": %u}",
                 i ? ", " : "", n->handle, n->attached ? "true" : "false", (unsigned long long)n->st.rx_ring_full,
                 (unsigned long long)n->st.doorbells, (unsigned long long)n->st.notify_sent,
                 (unsigned long long)n->st.notify_suppressed, (unsigned long long)n->st.tx_errors,
@@ -111,7 +114,8 @@ static void stats(const struct tb_vm *vm, FILE *f)
                 (unsigned long long)__atomic_load_n(&d->guest_kicks_suppressed, __ATOMIC_RELAXED),
                 n->nic->vnet ? "true" : "false", n->csum_lazy ? "true" : "false",
                 (unsigned long long)n->st.rx_tap_reads, (unsigned long long)n->st.rx_gso_frames,
-                (unsigned long long)n->st.rx_gso_dropped);
+                (unsigned long long)n->st.rx_gso_dropped, (unsigned long long)n->st.wakes_by_count,
+                (unsigned long long)n->st.wakes_by_time, n->wake_frames);
     }
     fprintf(f, "}},\n");
     tb_peer_stats(s, f);

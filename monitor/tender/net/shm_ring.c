@@ -102,6 +102,29 @@ int shm_ring_prod_publish(struct shm_ring *s, int *notify)
     return take_guest_flag(s, &s->r->cons_wait, "cons_wait flag", notify);
 }
 
+void shm_ring_prod_publish_quiet(struct shm_ring *s)
+{
+    if (s->published == s->own)
+        return;
+    tb_store_release(&s->r->prod, s->own);
+    s->published = s->own;
+    tb_fence_full(); /* as in publish: the caller's later look at cons_wait must not pass this store */
+}
+
+int shm_ring_cons_waiting(struct shm_ring *s, int *waiting)
+{
+    uint32_t v = tb_load_relaxed(&s->r->cons_wait);
+    if (v > 1)
+        return corrupt(s, "cons_wait flag is %u, not 0 or 1", v);
+    *waiting = (int)v;
+    return 0;
+}
+
+int shm_ring_take_cons_wait(struct shm_ring *s, int *notify)
+{
+    return take_guest_flag(s, &s->r->cons_wait, "cons_wait flag", notify);
+}
+
 int shm_ring_prod_prepare_sleep(struct shm_ring *s, int *stay_awake)
 {
     return shm_ring_prod_prepare_sleep_room(s, 1, stay_awake);

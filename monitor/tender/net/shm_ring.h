@@ -41,6 +41,12 @@ void shm_ring_prod_fill(struct shm_ring *s, uint32_t len);
 void shm_ring_prod_fill_flags(struct shm_ring *s, uint32_t len, uint16_t flags);
 /* Stores prod; *notify = 1 when the guest sleeps waiting for frames (its cons_wait flag was set). */
 int shm_ring_prod_publish(struct shm_ring *s, int *notify);
+/* Stores prod (with the fence of the sleep handshake) but leaves the guest's cons_wait flag alone. */
+void shm_ring_prod_publish_quiet(struct shm_ring *s);
+/* Whether the guest sleeps waiting for frames (cons_wait, validated; not consumed). */
+int shm_ring_cons_waiting(struct shm_ring *s, int *waiting);
+/* Takes cons_wait: *notify = 1 when it was set (the guest must be woken). */
+int shm_ring_take_cons_wait(struct shm_ring *s, int *notify);
 /* Before sleeping on a full ring: set prod_wait, re-check; *stay_awake = 1 when a slot was freed meanwhile. */
 int shm_ring_prod_prepare_sleep(struct shm_ring *s, int *stay_awake);
 /* The same for a producer that needs `room` free slots at once (room <= slots / 2, when the guest kicks). */

@@ -24,6 +24,8 @@ const struct tb_shm_tunables tb_shm_defaults = {
     .io_idle_us = 50,
     .budget = 64,
     .offloads = 1,
+    .wake_frames = 32,
+    .wake_us = 30,
 };
 
 /* args.c already refused values outside what the rings and the IO thread accept. */
