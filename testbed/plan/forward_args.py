@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from testbed.plan import model as p
 from testbed.topology.schema import EndpointRef, NetnsNode, Topology, UnikernelNode
 
-FORWARDER_IMAGES = frozenset({"forward"})
+FORWARDER_IMAGES = frozenset({"forward", "forward4"})
 
 
 def is_forwarder(node: object) -> bool:

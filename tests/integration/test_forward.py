@@ -1,5 +1,6 @@
-"""The forward app: a chain a — r1 — r2 — b of unikernel forwarders over TAP links passes pings end to end in every
-IO mode, decrements TTL once per hop, and counts what it cannot forward."""
+"""The forward app: a chain a — r1 — r2 — b of unikernel forwarders passes pings end to end in every IO mode, with
+r1 — r2 an shm link (ring modes) or TAPs on a bridge, decrements TTL once per hop, and counts what it cannot
+forward; a star of four spokes around a forward4 hub routes between all of them."""
 from __future__ import annotations
 
 import json
@@ -10,17 +11,21 @@ from framework.lab import TOPOLOGIES
 from testbed.lab import Lab
 from testbed.pytest_plugin.modes import io_modes
 
-CHAIN = TOPOLOGIES / "chain.yaml"
-GUEST_MODES = sorted(m for m in io_modes() if m != "solo5-ring")  # solo5-ring serves Solo5's own guests only
+CHAIN, STAR = TOPOLOGIES / "chain.yaml", TOPOLOGIES / "star.yaml"
+RING_MODES = ("poll", "event", "hybrid")
+# solo5-ring serves Solo5's own guests only; hypercall guests meet over TAPs (shm needs a ring mode).
+CASES = [("hypercall", "tap"), *((io, kind) for io in RING_MODES for kind in ("shm", "tap"))]
 
 
-def _chain_overrides(io: str) -> dict:
-    return {"nodes.r1.io": io, "nodes.r2.io": io}
+def _chain_overrides(io: str, link_type: str | None = None) -> dict:
+    return {"nodes.r1.io": io, "nodes.r2.io": io, **({"links.1.type": link_type} if link_type else {})}
 
 
-@pytest.mark.parametrize("io", GUEST_MODES)
-def test_chain_of_four_pings_end_to_end_over_tap_links(kvm, run_prefix, io):
-    with Lab.up(CHAIN, name_prefix=run_prefix, overrides=_chain_overrides(io)) as lab:
+@pytest.mark.parametrize(("io", "link_type"), CASES)
+def test_chain_of_four_pings_end_to_end(kvm, run_prefix, io, link_type):
+    with Lab.up(CHAIN, name_prefix=run_prefix, overrides=_chain_overrides(io, link_type)) as lab:
+        shm = [nic.name for m in lab.plan.monitors for nic in m.shm_nics]
+        assert shm == (["net1", "net0"] if link_type == "shm" else [])
         result = lab.ping("a", "b", count=20, interval=0.01)
         assert result.loss_percent == 0, result
         # Linux starts at TTL 64; two forwarders each take one.
@@ -39,6 +44,13 @@ def test_forwarder_counts_unroutable_and_ttl_expired(kvm, run_prefix):
         summary = _wait_summary(lab, "r1")
     assert summary["ttl_expired"] == 2 and summary["no_route"] == 2
     assert summary["forwarded"] >= 6  # 3 requests out, 3 replies back
+
+
+def test_star_routes_between_every_spoke(kvm, run_prefix):
+    with Lab.up(STAR, name_prefix=run_prefix) as lab:
+        assert {nic.name for m in lab.plan.monitors if m.node == "hub" for nic in m.shm_nics} == {"net2", "net3"}
+        for src, dst in (("h1", "h2"), ("h1", "g3"), ("h2", "g4"), ("h2", "g3")):
+            assert lab.ping(src, dst, count=5, interval=0.01).loss_percent == 0, (src, dst)
 
 
 def _wait_summary(lab: Lab, node: str, timeout: float = 10.0) -> dict:
