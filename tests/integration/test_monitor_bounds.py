@@ -153,3 +153,24 @@ def test_an_image_over_1_gib_is_refused(kvm, tmp_path):
     proc = run_monitor(str(image), timeout=10)
     assert proc.returncode == 1
     assert proc.stderr == f"tb-monitor: {image}: image too large ({(1 << 30) + 1} bytes, at most {1 << 30})\n"
+
+
+@pytest.mark.parametrize("reader", ["closed-early", "no-stdout"])
+def test_a_console_nobody_takes_does_not_stop_the_guest(kvm, tmp_path, reader):
+    """`tb-monitor ... | head -c 100` and a closed stdout: the guest's output is lost, the guest is not."""
+    stats = tmp_path / "stats.json"
+    argv = [str(paths.monitor_path()), f"--stats={stats}", "--console-rate=0", str(paths.test_image("console-flood")),
+            "4"]
+    if reader == "no-stdout":
+        proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                preexec_fn=lambda: os.close(1))  # noqa: PLW1509 (no threads in the child yet)
+        status = proc.wait(timeout=30)
+    else:
+        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        assert len(proc.stdout.read(100)) == 100
+        proc.stdout.close()
+        status = proc.wait(timeout=30)
+    assert status == 0, proc.stderr.read()
+    data = json.loads(stats.read_text())
+    assert data["stop_reason"] == "halt: guest exited with status 0"
+    assert data["console"]["dropped_bytes"] == 0  # what the limits let through but nobody took is not a drop

@@ -1,5 +1,6 @@
 /* log.c: fatal setup errors and warnings on stderr, one line each. */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -56,6 +57,13 @@ void tb_warn(const char *fmt, ...)
     va_start(ap, fmt);
     vprint("warning: ", fmt, ap, NULL);
     va_end(ap);
+}
+
+void tb_std_fds_open(void)
+{
+    for (int fd = 0; fd <= 2; fd++)
+        if (fcntl(fd, F_GETFD) < 0 && errno == EBADF && open("/dev/null", O_RDWR) != fd)
+            exit(TB_EXIT_CONFIG); /* nowhere to say why: stderr is what is missing */
 }
 
 /* How long a message on the way out may wait for a full stderr pipe before it is dropped. */

@@ -31,6 +31,12 @@ struct tb_printable {
 /* `s` with bytes outside printable ASCII as \xNN, for quoting untrusted names; written into and returning buf->s. */
 const char *tb_printable(struct tb_printable *buf, const char *s);
 
+/*
+ * Opens /dev/null on whichever of stdin, stdout and stderr is closed: otherwise the first
+ * file the monitor opens would become "stdout", and the guest's console would be written into it.
+ */
+void tb_std_fds_open(void);
+
 /* calloc, or "tb-monitor: out of memory" and exit TB_EXIT_CONFIG. */
 void *tb_xcalloc(size_t count, size_t size);
 

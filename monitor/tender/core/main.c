@@ -30,6 +30,7 @@ int main(int argc, char **argv)
     struct tb_image img;
     struct tb_manifest mft;
 
+    tb_std_fds_open(); /* before the first open(): fds 0-2 must not be handed out */
     tb_vm_init(&vm, &cfg);
     tb_stats_start(&vm);
     tb_args_parse(&cfg, argc, argv);
