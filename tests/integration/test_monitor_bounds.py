@@ -14,6 +14,7 @@ import time
 import pytest
 
 from framework.monitor import EXIT_CONFIG, run_monitor
+from framework.shmstream import MODES
 from testbed import paths
 
 MIB = 1 << 20
@@ -174,3 +175,20 @@ def test_a_console_nobody_takes_does_not_stop_the_guest(kvm, tmp_path, reader):
     data = json.loads(stats.read_text())
     assert data["stop_reason"] == "halt: guest exited with status 0"
     assert data["console"]["dropped_bytes"] == 0  # what the limits let through but nobody took is not a drop
+
+
+def test_sigterm_stops_a_guest_that_never_exits_to_the_monitor(kvm, monitor):
+    mon = monitor("console-flood", "spin", stats=True)
+    mon.wait_line("ready: spinning")
+    assert mon.stop() == 128 + signal.SIGTERM
+    assert mon.stats()["stop_reason"] == "signal: Terminated"
+
+
+@pytest.mark.parametrize("io", ["hypercall", *MODES])
+def test_sigterm_stops_a_guest_waiting_for_packets(kvm, guest_app, io):
+    """udp-sink with no traffic: the vCPU sleeps in POLL (hypercall, event, hybrid) or the guest spins on its ring
+    (poll) while the IO thread waits or spins."""
+    mon = guest_app("udp-sink", "--port=7000", "--seconds=60", io=io, stats=True)
+    time.sleep(0.2)
+    assert mon.stop() == 128 + signal.SIGTERM
+    assert mon.stats()["stop_reason"] == "signal: Terminated"
