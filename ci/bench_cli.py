@@ -83,6 +83,15 @@ def build_parser() -> argparse.ArgumentParser:
                          "(auto: the planner's default for one guest)")
     rx.add_argument("--monitor-flags", type=lambda t: [f for f in t.split(",") if f], default=[], metavar="F,F",
                     help="more tb-monitor flags for every guest variant, e.g. --shm-offloads=0,--shm-slots=4096")
+    tx = sub.add_parser("udp-tx", help="UDP transmit: tapwrite (a host program writing the TAP), then udp-source "
+                        "per --io mode, both counted by the TAP")
+    tx.add_argument("--seconds", type=_positive(float), default=5.0)
+    tx.add_argument("--repeats", type=_positive(int), default=3)
+    tx.add_argument("--modes", type=_modes, default=["event", "hybrid"], help="comma-separated --io modes")
+    tx.add_argument("--nic", default="service0", help="the source's manifest NIC name")
+    tx.add_argument("--cpus", default="auto", metavar="auto|none|VCPU,IO[,NICE]", help="placement, as udp-rx")
+    tx.add_argument("--monitor-flags", type=lambda t: [f for f in t.split(",") if f], default=[], metavar="F,F",
+                    help="more tb-monitor flags for every guest variant")
     startup = sub.add_parser("startup", help="testbed --help, validate, run pingpair (by phase), install re-run")
     startup.add_argument("--rounds", type=_positive(int), default=10)
     startup.add_argument("--install-rounds", type=_bounded(int, 0, low_open=False), default=3, metavar="N",
@@ -111,7 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     links.add_argument("--repeats", type=_positive(int), default=3)
     show = sub.add_parser("show", help="print the tables of a results JSON written earlier")
     show.add_argument("path", type=Path)
-    for p in (boot, rx, startup, scale, capture, links):
+    for p in (boot, rx, tx, startup, scale, capture, links):
         p.add_argument("--json", type=Path, metavar="PATH", help="write results here "
                        "(default results/bench-BENCH.json)")
     return parser
@@ -143,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     _unwind_on_signals()
     err = Console(stderr=True)
-    module = {"boot": "bench_boot", "udp-rx": "bench_udp_rx", "startup": "bench_startup",
+    module = {"boot": "bench_boot", "udp-rx": "bench_udp_rx", "udp-tx": "bench_udp_tx", "startup": "bench_startup",
               "scale": "bench_scale", "capture": "bench_capture", "links": "bench_links"}[args.bench]
     runner = importlib.import_module(module)
     load_before = bench_report.loadavg()

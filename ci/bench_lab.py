@@ -49,7 +49,8 @@ class lab_namespace:
         """The TAP's transmit counters: frames the host handed to the reader, and those the kernel dropped."""
         link = self._ns.get_links(self._ns.link_lookup(ifname=self.lab.tap)[0])[0]
         stats = link.get_attr("IFLA_STATS64")
-        return {"tx_packets": stats["tx_packets"], "tx_dropped": stats["tx_dropped"]}
+        return {"tx_packets": stats["tx_packets"], "tx_dropped": stats["tx_dropped"],
+                "rx_packets": stats["rx_packets"]}  # frames written into the TAP (udp-tx)
 
     def _configure(self) -> None:
         from pyroute2 import NetNS

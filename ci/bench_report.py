@@ -154,7 +154,7 @@ def scale_tables(result: dict) -> list[Table]:
             _phase_table("scale: where `down` goes (seconds)", rows, "down_phases")]
 
 
-TABLES = {"udp-rx": udp_rx_tables, "boot": lambda result: [boot_table(result)], "startup": startup_tables,
+TABLES = {"udp-rx": udp_rx_tables, "udp-tx": lambda result: __import__("bench_udp_tx").tables(result), "boot": lambda result: [boot_table(result)], "startup": startup_tables,
           "scale": scale_tables, "capture": lambda result: __import__("bench_capture").tables(result),
           "links": lambda result: __import__("bench_links").tables(result)}
 
