@@ -80,6 +80,21 @@ static void parse_port(struct port *p, const char *opt, const char *spec)
     p->spec = spec;
 }
 
+/* The TAP's queue towards us holds this many frames: a relay descheduled on a busy host for a few milliseconds
+ * then finds the frames waiting instead of dropped (the kernel's default is 500). */
+#define TAP_QUEUE_FRAMES 4096
+
+static void set_queue_length(const char *ifname, int frames)
+{
+    int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    struct ifreq ifr = { .ifr_qlen = frames };
+    strcpy(ifr.ifr_name, ifname);
+    if (sock < 0 || ioctl(sock, SIOCSIFTXQLEN, &ifr) < 0)
+        fprintf(stderr, "tb-wire: %s: queue length stays the kernel's: %s\n", ifname, strerror(errno));
+    if (sock >= 0)
+        close(sock);
+}
+
 static int open_tap(const char *ifname)
 {
     int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
@@ -89,6 +104,7 @@ static int open_tap(const char *ifname)
     strcpy(ifr.ifr_name, ifname);
     if (ioctl(fd, TUNSETIFF, &ifr) < 0)
         runtime_error("TAP %s: %s", ifname, strerror(errno));
+    set_queue_length(ifname, TAP_QUEUE_FRAMES);
     return fd;
 }
 
