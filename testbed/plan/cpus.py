@@ -16,6 +16,19 @@ def available_cpus() -> list[int]:
     return sorted(os.sched_getaffinity(0))
 
 
+def machine_busy(cores: int) -> bool:
+    """More runnable work than all cores but one: a pinned thread could not move off a busy core.
+
+    Measured on a 2-core host at load ~10 (ci/bench udp-rx): pinned guests received 0.3-0.5x the ceiling where
+    the same guests unpinned received 2.5-4.6x; so auto pins only when a core is free for the vCPU.
+    """
+    try:
+        load = os.getloadavg()[0]
+    except OSError:
+        return False
+    return load > max(cores - 1, 0.5)
+
+
 def assign_cpus(monitors: tuple[p.Monitor, ...], topology: Topology, problems: list[str],
                 cpus: list[int] | None = None) -> tuple[p.Monitor, ...]:
     """The monitors with their placement; a core this machine does not have is a problem, as any bad field."""
@@ -36,11 +49,12 @@ def assign_cpus(monitors: tuple[p.Monitor, ...], topology: Topology, problems: l
 
 def auto_placement(names: list[str], cpus: list[int], taken: frozenset[int] | set[int] = frozenset()
                    ) -> dict[str, p.Placement]:
-    """A core of its own per vCPU, from the highest down, when every auto guest gets one; else all unpinned.
+    """A core of its own per vCPU, from the highest down, when every auto guest gets one and the machine is not
+    busy; else all unpinned.
 
     Half-pinning a crowd (some vCPUs alone, the rest squeezed) would make guests of one topology unequal.
     """
     spare = [c for c in reversed(cpus) if c != SOURCE_CORE and c not in taken]
-    if SOURCE_CORE not in cpus or not names or len(names) > len(spare):
+    if SOURCE_CORE not in cpus or not names or len(names) > len(spare) or machine_busy(len(cpus)):
         return {}
     return {name: p.Placement(vcpu=core, io=SOURCE_CORE, io_nice=AUTO_IO_NICE) for name, core in zip(names, spare)}

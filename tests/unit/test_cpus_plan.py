@@ -18,8 +18,9 @@ def _topology(guests: dict[str, dict]) -> dict:
     return {"name": "t", "nodes": {"h": {"kind": "netns"}, **nodes}, "links": links}
 
 
-def _plan(data: dict, cores: list[int], monkeypatch):
+def _plan(data: dict, cores: list[int], monkeypatch, busy: bool = False):
     monkeypatch.setattr(plan_cpus, "available_cpus", lambda: cores)
+    monkeypatch.setattr(plan_cpus, "machine_busy", lambda n: busy)
     return planner.make_plan(Topology.model_validate(data), "cpus", resolve_image=lambda name: Path("/img.hvt"))
 
 
@@ -67,3 +68,16 @@ def test_a_missing_core_is_a_topology_error(monkeypatch):
 def test_bad_cpus_fields_are_refused(bad):
     with pytest.raises(ValidationError, match="cpus"):
         Topology.model_validate(_topology({"g": {"cpus": bad}}))
+
+
+def test_auto_leaves_a_busy_machine_unpinned(monkeypatch):
+    plan = _plan(_topology({"g": {}}), [0, 1], monkeypatch, busy=True)
+    assert _flags(plan, "g") == []
+    explicit = _plan(_topology({"g": {"cpus": {"vcpu": 1}}}), [0, 1], monkeypatch, busy=True)
+    assert _flags(explicit, "g") == ["--cpu-vcpu=1"]  # what the topology says is done, busy or not
+
+
+def test_busy_means_more_load_than_all_cores_but_one(monkeypatch):
+    for load, busy in ((0.4, False), (1.2, True), (9.0, True)):
+        monkeypatch.setattr(plan_cpus.os, "getloadavg", lambda _l=load: (_l, 1.0, 1.0))
+        assert plan_cpus.machine_busy(2) is busy, load

@@ -30,7 +30,8 @@ def rendered_plan(topology: Path) -> str:
 
     source = topology.relative_to(REPO).as_posix()
     # Automatic CPU placement depends on the machine's cores: golden plans are those of a two-core machine.
-    with mock.patch("testbed.plan.cpus.available_cpus", return_value=[0, 1]):
+    with mock.patch("testbed.plan.cpus.available_cpus", return_value=[0, 1]), \
+            mock.patch("testbed.plan.cpus.machine_busy", return_value=False):
         plan = planner.make_plan(load_topology(topology), RUN_ID, source=source)
     text = json.dumps(plan.model_dump(mode="json"), indent=1, sort_keys=True) + "\n"
     return text.replace(str(paths.bin_dir()), "<bin>").replace(str(REPO), "<repo>")

@@ -107,7 +107,8 @@ class UnikernelNode(Strict):
                               "(default: a line starting with 'ready:'), for images that print no such line")
     cpus: Literal["auto", "none"] | Cpus = Field(
         default="auto", description="CPU placement: auto (the vCPU alone on a core and the IO thread, at a higher "
-        "priority, on core 0 with the traffic sources, when the machine has a core per guest to spare; else none), "
+        "priority, on core 0 with the traffic sources, when the machine has a core per guest to spare and is not busy "
+        "at plan time; else none), "
         "none (unpinned), or {vcpu, io, io_nice}")
     host: str | None = Field(default=None, description=HOST_DESCRIPTION)
 
