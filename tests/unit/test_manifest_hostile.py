@@ -63,3 +63,14 @@ def test_an_absurd_program_header_count_is_not_read(tmp_path):
 
 def test_a_directory_gives_none(tmp_path):
     assert manifest_nics(tmp_path) is None
+
+
+def test_validate_names_an_image_that_is_not_a_regular_file(tmp_path):
+    os.mkfifo(tmp_path / "image.hvt")
+    topology = tmp_path / "lab.yaml"
+    topology.write_text("name: lab\nnodes:\n  g: {kind: unikernel, image: ./image.hvt}\n")
+    done = subprocess.run([sys.executable, "-m", "testbed.cli", "validate", str(topology)], capture_output=True,
+                          text=True, check=False, timeout=HANG_GUARD_SECONDS)
+    assert done.returncode == 2
+    assert done.stderr.strip() == (f"{topology}:3:31: nodes.g.image: image file {tmp_path}/image.hvt is not a regular "
+                                   "file: an image is a guest ELF built for the monitor")

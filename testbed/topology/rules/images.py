@@ -22,6 +22,8 @@ def check_images(topology: Topology) -> Iterator[Finding]:
 def image_problem(image: str) -> str | None:
     resolved = resolve(image)
     if resolved is None:
+        if "/" in image and Path(image).exists():  # a FIFO, a device, a directory: never opened
+            return f"image file {image} is not a regular file: an image is a guest ELF built for the monitor"
         if "/" in image:
             return f"image file {image} does not exist (built-in images: `testbed images`)"
         return (f"no built-in image {image!r}: `testbed images` lists the built-in ones, "
