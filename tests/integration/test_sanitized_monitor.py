@@ -38,6 +38,18 @@ def build(kind: str, out: Path) -> Path:
     return out / "tb-monitor"
 
 
+@pytest.fixture(scope="session")
+def sanitized(tmp_path_factory):
+    """sanitized(kind) -> the monitor built with that sanitizer, once per test process."""
+    built: dict[str, Path] = {}
+
+    def get(kind: str) -> Path:
+        if kind not in built:
+            built[kind] = build(kind, tmp_path_factory.mktemp(f"sanitize-{kind}"))
+        return built[kind]
+    return get
+
+
 def runnable(binary: Path, folder: Path) -> Path:
     """The build as the tests start it: with the seccomp filter off when the monitor has one (the sanitizers'
     runtimes make system calls of their own, and a report must be written, not killed)."""
@@ -72,13 +84,13 @@ def run_suites(monitor: Path, reports: Path, files: list[str], selection: str | 
 
 
 @pytest.mark.parametrize("kind", ["address", "undefined"])
-def test_hostile_guests_and_bad_images_under_asan_and_ubsan(kvm, tmp_path, kind):
-    monitor = runnable(build(kind, tmp_path / kind), tmp_path)
+def test_hostile_guests_and_bad_images_under_asan_and_ubsan(kvm, tmp_path, sanitized, kind):
+    monitor = runnable(sanitized(kind), tmp_path)
     run_suites(monitor, tmp_path / "reports", suites(ASAN_SUITES))
 
 
-def test_shared_memory_under_tsan(kvm, tmp_path):
-    monitor = runnable(build("thread", tmp_path / "tsan"), tmp_path)
+def test_shared_memory_under_tsan(kvm, tmp_path, sanitized):
+    monitor = runnable(sanitized("thread"), tmp_path)
     run_suites(monitor, tmp_path / "reports", suites(TSAN_SUITES), TSAN_SELECTION)
 
 
@@ -102,10 +114,10 @@ def makefile_variable(name: str) -> str:
 
 
 @pytest.mark.parametrize("kind", ["address", "undefined", "thread"])
-def test_a_sanitizer_report_fails_the_run(tmp_path, kind):
+def test_a_sanitizer_report_fails_the_run(tmp_path, sanitized, kind):
     """The proof above can fail: the monitor build carries the sanitizer's runtime, and a program built with the same
     flags and a planted bug, run with the same options, leaves a report and exits with the sanitizer's status."""
-    monitor = build(kind, tmp_path / kind)
+    monitor = sanitized(kind)
     linked = subprocess.run(["ldd", str(monitor)], capture_output=True, text=True, timeout=30, check=True).stdout
     assert RUNTIME[kind] in linked, linked
     source, program, reports = tmp_path / "planted.c", tmp_path / "planted", tmp_path / "reports"
