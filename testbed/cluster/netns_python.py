@@ -18,6 +18,7 @@ def main(argv: list[str]) -> None:
     except OSError as exc:
         sys.exit(f"netns_python: cannot enter {netns}: {exc.strerror}")
     os.environ[ROOT_ENV] = state_dir
+    os.setsid()  # as an agent reached over ssh: a signal to the orchestrator's process group is not ours
     os.execv(sys.executable, [sys.executable, *args])
 
 

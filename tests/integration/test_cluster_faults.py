@@ -96,6 +96,26 @@ def test_a_killed_orchestrator_leaves_nothing_once_the_leases_lapse(emulated_hos
     wait_for(lambda: keepers_alive(hosts), 10, "the keepers to end", until=lambda alive: not alive)
 
 
+def test_an_orchestrator_killed_while_the_parts_come_up_leaves_nothing(emulated_hosts, topology_file, run_prefix):
+    """Killed mid-up: each agent sees its gateway close and rolls its part back, or, once up, its lease lapses."""
+    hosts = emulated_hosts("h1", "h2")
+    nodes = [f"  n{i}: {{kind: netns, host: h{1 + i // 150}}}" for i in range(300)]
+    links = [f"  - {{endpoints: [n{i}:r, n{i + 1}:l], subnet: 10.{i // 64}.{(i % 64) * 4}.0/30}}" for i in range(299)]
+    path = topology_file("xlong", hosts.hosts_yaml() + "\n".join(["name: xlong", "nodes:", *nodes, "links:", *links]))
+    script = textwrap.dedent(ORCHESTRATOR.format(lease=LEASE_SECONDS))
+    orchestrator = subprocess.Popen([sys.executable, "-c", script, str(path), run_prefix], cwd=REPO,
+                                    stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, start_new_session=True)
+    try:
+        wait_for(lambda: run_namespaces(run_prefix), 60, "the parts to start making namespaces",
+                 until=lambda found: len(found) >= 20, interval=0.01)
+    finally:
+        os.killpg(orchestrator.pid, signal.SIGKILL)
+        orchestrator.wait()
+    wait_for(lambda: part_runs_left(hosts) + run_namespaces(run_prefix), 60, "nothing of the parts to be left",
+             until=lambda left: not left)
+    wait_for(lambda: keepers_alive(hosts), 10, "the keepers to end", until=lambda alive: not alive)
+
+
 def test_an_orchestrator_that_stops_renewing_loses_its_parts(emulated_hosts, topology_file, run_prefix):
     """The agents still run (their gateways are open) but no renewal comes: the lease decides, not the channel."""
     hosts = emulated_hosts("h1", "h2")
@@ -107,9 +127,8 @@ def test_an_orchestrator_that_stops_renewing_loses_its_parts(emulated_hosts, top
     try:
         runs = list(lab.part_runs.values())
         lab._stop_renewing.set()
-        wait_for(lambda: [ns for run in runs for ns in run_namespaces(run)], 30, "the parts to lapse",
-                 until=lambda left: not left)
-        assert part_runs_left(hosts) == []
+        wait_for(lambda: [ns for run in runs for ns in run_namespaces(run)] + part_runs_left(hosts), 30,
+                 "the parts to lapse", until=lambda left: not left)  # namespaces go first, then the state
     finally:
         assert lab.down() == []  # the agents answer: nothing of theirs is left to take down
 
