@@ -15,7 +15,8 @@ HERE = Path(__file__).parent
 CORPUS = sorted((HERE / "bad_topologies").glob("*.yaml"))
 EXAMPLES = sorted((HERE.parent.parent / "topologies").glob("*.yaml"))
 HEADER_RE = re.compile(r"^# where: ?(?P<where>.*)\n# says: (?P<says>.+)$", re.MULTILINE)
-FAKE_BUILTINS = {name: ["service0"] for name in ("ping-serve", "udp-sink", "udp-source")}
+FAKE_BUILTINS = {**{name: ["service0"] for name in ("ping-serve", "udp-sink", "udp-source")},
+                 "forward": ["net0", "net1"], "forward4": ["net0", "net1", "net2", "net3"]}
 
 
 @pytest.fixture(autouse=True)

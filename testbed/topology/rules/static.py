@@ -8,6 +8,7 @@ from testbed.topology.rules.endpoints import check_endpoints
 from testbed.topology.rules.findings import Finding
 from testbed.topology.rules.hosts import check_hosts
 from testbed.topology.rules.images import check_images
+from testbed.topology.rules.link_types import check_link_types
 from testbed.topology.rules.macs import check_macs
 from testbed.topology.rules.nics import check_nics
 from testbed.topology.rules.routes import check_routes
@@ -30,4 +31,5 @@ def static_findings(topology: Topology) -> list[Finding]:
         *check_traffic(topology),
         *check_hosts(topology),
         *check_captures(topology),
+        *check_link_types(topology),
     ]

@@ -1,0 +1,39 @@
+"""topology.rules.link_types: a link's `type: shm` can work: two unikernels in ring modes, nothing only the kernel does."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from testbed.topology.rules.findings import Finding
+from testbed.topology.schema import Link, Topology
+
+SHM_IO_MODES = ("poll", "event", "hybrid")  # the monitor's ring modes: an shm link needs one at each end
+KERNEL_ONLY = ("rate", "impair", "capture")  # link settings the kernel (or a relay) applies: an shm link has neither
+SHM_MTU_MAX = 2040 - 14  # tb_ring.h: a slot holds TB_SHM_FRAME_MAX (2040) frame bytes, Ethernet header included
+
+
+def shm_capable(topology: Topology, link: Link) -> bool:
+    """Both ends unikernels in a ring mode, and nothing asked of the link that only the kernel does."""
+    nodes = [topology.nodes.get(end.node) for end in link.endpoints]
+    return (all(node is not None and node.kind == "unikernel" and node.io in SHM_IO_MODES for node in nodes)
+            and not any(getattr(link, name, None) for name in KERNEL_ONLY))
+
+
+def check_link_types(topology: Topology) -> Iterator[Finding]:
+    for index, link in enumerate(topology.links):
+        if link.type != "shm":
+            continue
+        where = ("links", index, "type")
+        for end in link.endpoints:
+            node = topology.nodes.get(end.node)
+            if node is None:
+                continue  # an unknown node is reported by the endpoint checks
+            if node.kind != "unikernel":
+                yield Finding(where, f"type: shm joins two unikernels; {end.node} is a {node.kind} node")
+            elif node.io not in SHM_IO_MODES:
+                yield Finding(where, f"type: shm needs io: poll, event or hybrid at both ends ({end.node} has "
+                              f"io: {node.io}); or write type: tap")
+        for name in KERNEL_ONLY:
+            if name != "capture" and getattr(link, name, None):  # capture says it itself (rules.capture)
+                yield Finding(where, f"type: shm bypasses the kernel, so it cannot apply {name}: write type: tap")
+        if link.mtu and link.mtu > SHM_MTU_MAX:
+            yield Finding(where, f"mtu {link.mtu} does not fit an shm ring slot (at most {SHM_MTU_MAX})")
