@@ -21,6 +21,7 @@
 #define MAX_FRAME 65536
 #define BATCH 64               /* frames read from one end per wake-up, so one busy end cannot starve the other */
 #define CONTROL_LINE 2048
+#define EARLY_WAKE_NS 100000   /* how long before a frame is due the relay stops sleeping */
 
 static const char usage[] =
     "usage: tb-wire --a=KIND:IFNAME@NETNS --b=KIND:IFNAME@NETNS --control=SOCKET [--link=NAME] [--link-id=N]\n"
@@ -361,7 +362,9 @@ static int timeout_until(const struct wire *w, struct timespec *ts)
     }
     if (due == UINT64_MAX)
         return 0;
-    uint64_t now = now_ns(), wait = due > now ? due - now : 0;
+    /* Wake a little early and poll without sleeping for the rest: a timer wake-up on a virtual machine comes tens of
+     * microseconds late, which every delayed frame would carry. */
+    uint64_t now = now_ns(), wait = due > now + EARLY_WAKE_NS ? due - now - EARLY_WAKE_NS : 0;
     ts->tv_sec = (time_t)(wait / 1000000000ull);
     ts->tv_nsec = (long)(wait % 1000000000ull);
     return 1;
