@@ -1,0 +1,102 @@
+#!/usr/bin/env python3
+"""ci/bench_shm.py: guest -> guest over one shm link against the same pair over TAPs and the raw-TAP ceiling (a host
+program reading a TAP fed by udpgen), 1300-B UDP, rounds interleaved in one run; prints and writes the ratios.
+
+    python3 ci/bench_shm.py [--repeats 3] [--seconds 2] [--json results/bench-shm.json]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(1, str(HERE.parent))
+
+import bench_udp_rx  # noqa: E402  (after the path set-up, as ci/bench does)
+from bench_lab import lab_namespace  # noqa: E402
+
+from testbed.lab import Lab  # noqa: E402
+
+PAYLOAD = 1300 - 14 - 20 - 8
+
+
+def pair_topology(folder: Path, link_type: str, io: str, seconds: float) -> Path:
+    path = folder / f"pair-{link_type}-{io}.yaml"
+    path.write_text(f"""name: benchshm
+nodes:
+  src: {{kind: unikernel, image: udp-source, io: {io}, memory: 16,
+        args: [--dst=10.33.0.2:5000, --size={PAYLOAD}, --seconds={seconds + 1.5}]}}
+  dst: {{kind: unikernel, image: udp-sink, io: {io}, memory: 16, args: [--seconds={seconds}]}}
+links:
+  - {{endpoints: [src:service0, dst:service0], subnet: 10.33.0.0/24, type: {link_type}}}
+""")
+    return path
+
+
+def guest_pair(topology: Path, timeout: float = 60) -> dict:
+    """The sink's own window (from its first datagram): packets/s, and its monitor's exits per packet."""
+    with Lab.up(topology, name_prefix="bshm") as lab:
+        deadline = time.monotonic() + timeout
+        summary = None
+        while summary is None and time.monotonic() < deadline:
+            summary = next((json.loads(line) for line in lab.console("dst").splitlines()
+                            if line.startswith('{"summary"')), None)
+            time.sleep(0.05)
+    if summary is None:
+        raise RuntimeError(f"{topology.name}: the sink printed no summary")
+    stats = lab.stats("dst") or {}
+    packets = summary["rx_packets"]
+    return {"pps": summary["pps"], "rx_packets": packets,
+            "exits_per_packet": stats.get("vm_exits", 0) / packets if packets else None}
+
+
+def ceiling(args) -> dict:
+    options = SimpleNamespace(cpus="none", seconds=args.seconds, ceiling_busy=False, flood_gso=1, sink="udp-sink",
+                              nic="service0", monitor_flags=[])
+    variant = bench_udp_rx.Variant(bench_udp_rx.CEILING, None)
+    with lab_namespace() as labns, tempfile.TemporaryDirectory(prefix="tbbench-") as tmp:
+        return bench_udp_rx.flood_phase(labns, variant, options, Path(tmp) / "stats.json")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=2.0)
+    parser.add_argument("--io", default="event", choices=("poll", "event", "hybrid"))
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    rounds: list[dict] = []
+    with tempfile.TemporaryDirectory(prefix="tbbench-shm-") as tmp:
+        folder = Path(tmp)
+        for r in range(args.repeats):
+            row = {"ceiling": ceiling(args),
+                   "shm": guest_pair(pair_topology(folder, "shm", args.io, args.seconds)),
+                   "tap": guest_pair(pair_topology(folder, "tap", args.io, args.seconds))}
+            row["shm_over_ceiling"] = row["shm"]["pps"] / row["ceiling"]["pps"]
+            row["shm_over_tap"] = row["shm"]["pps"] / row["tap"]["pps"]
+            rounds.append(row)
+            print(f"round {r + 1}: ceiling {row['ceiling']['pps']:,.0f} pps, shm {row['shm']['pps']:,.0f}, "
+                  f"tap {row['tap']['pps']:,.0f}; shm/ceiling {row['shm_over_ceiling']:.2f}, "
+                  f"shm/tap {row['shm_over_tap']:.1f}, shm exits/packet {row['shm']['exits_per_packet']:.4f}",
+                  flush=True)
+    median = {key: statistics.median(row[key] for row in rounds) for key in ("shm_over_ceiling", "shm_over_tap")}
+    median["shm_exits_per_packet"] = statistics.median(row["shm"]["exits_per_packet"] for row in rounds)
+    print(f"medians over {args.repeats} rounds: shm/ceiling {median['shm_over_ceiling']:.2f} (goal >= 2), "
+          f"shm/tap {median['shm_over_tap']:.1f} (goal >= 5), shm exits/packet {median['shm_exits_per_packet']:.4f} "
+          "(goal <= 0.01)")
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps({"bench": "shm", "io": args.io, "frame_bytes": 1300, "rounds": rounds,
+                                         "medians": median}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
