@@ -14,8 +14,11 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 SANITIZER_EXIT = 99  # a status no test expects from the monitor
-# The hostile-guest and bad-image suites (the faults, every refused image or option, hostile rings).
-ASAN_SUITES = ("test_monitor_faults*.py", "test_monitor_bad_input*.py", "test_monitor_hostile*.py")
+# The hostile-guest and bad-image suites: faults, every refused image or option, guests aiming at the edges (RAM's
+# top, low memory, the MMIO window, ring geometry, lengths changed while read), inputs bounded (console volume, a
+# stdout nobody reads, paths that are not files).
+ASAN_SUITES = ("test_monitor_faults*.py", "test_monitor_bad_input*.py", "test_monitor_hostile*.py",
+               "test_monitor_bounds*.py")
 # Shared memory between the vCPU and the IO thread: every mode moves real traffic, and corrupt rings are stopped.
 TSAN_SUITES = ("test_shmstream*.py",)
 # Without the exact-count floods of test_shmstream.py (minutes under TSan); its pings in every mode stay, and the
