@@ -19,10 +19,9 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(1, str(HERE.parent))
 
-import bench_udp_rx  # noqa: E402  (after the path set-up, as ci/bench does)
-from bench_lab import lab_namespace  # noqa: E402
-
-from testbed.lab import Lab  # noqa: E402
+import bench_udp_rx
+from bench_lab import lab_namespace
+from testbed.lab import Lab
 
 PAYLOAD = 1300 - 14 - 20 - 8
 

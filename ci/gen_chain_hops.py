@@ -47,8 +47,8 @@ def udp(header: str) -> str:
               "  - {name: source, app: {node: src, finishes: true, timeout: 30}}",
               "checks:", "  - delivered: {from: source, to: sink, min_packets: 1000}",
               "sweep:", "  repeat: 3", "  warmup: 1", "  baseline: h1-tap-1300",
-              "  metrics: [sink.pps, sink.exits_per_packet, sink.cpu_us_per_packet, source.pps, "
-              "source.exits_per_packet]",
+              ("  metrics: [sink.pps, sink.exits_per_packet, sink.cpu_us_per_packet, source.pps, "
+               "source.exits_per_packet]"),
               "  primary: sink.pps", "  baselines:"]
     for hops in range(1, FORWARDERS + 1):
         for link_type in ("shm", "tap"):

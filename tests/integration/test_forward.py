@@ -9,7 +9,6 @@ import pytest
 
 from framework.lab import TOPOLOGIES
 from testbed.lab import Lab
-from testbed.pytest_plugin.modes import io_modes
 
 CHAIN, STAR = TOPOLOGIES / "chain.yaml", TOPOLOGIES / "star.yaml"
 RING_MODES = ("poll", "event", "hybrid")

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from testbed import paths
 from testbed.lab import Lab
 from testbed.run import links
-from testbed import paths
 
 SLOTS = 512  # the monitor's default ring: 100,000 frames wrap it ~195 times
 

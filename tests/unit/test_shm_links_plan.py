@@ -46,8 +46,8 @@ def test_a_unikernel_pair_gets_an_shm_link_when_both_ends_can(io_a, io_b, link, 
 
 
 @pytest.mark.parametrize(("data", "message"), [
-    (pair("event", "hypercall", type="shm"), "type: shm needs io: poll, event or hybrid at both ends (b has io: "
-                                             "hypercall); or write type: tap"),
+    (pair("event", "hypercall", type="shm"), ("type: shm needs io: poll, event or hybrid at both ends (b has io: "
+                                              "hypercall); or write type: tap")),
     (pair(type="shm", rate="10mbit"), "type: shm bypasses the kernel, so it cannot apply rate: write type: tap"),
     (pair(type="shm", mtu=9000), "mtu 9000 does not fit an shm ring slot (at most 2026)"),
 ])
@@ -66,7 +66,7 @@ def test_the_supervisor_gives_each_side_its_fds_and_keeps_none():
                 {"node": "b", "argv": ["m", "--net-shm:n1=@r-l0:1:1500:4", "--", "x"]}]
     fds = ShmLinkFds(launches)
     try:
-        (argv_a, fds_a), (argv_b, fds_b) = fds.argv(launches[0]), fds.argv(launches[1])
+        (argv_a, fds_a), (_, fds_b) = fds.argv(launches[0]), fds.argv(launches[1])
         memfd, door_a, wake_a, sock_a = fds_a
         assert argv_a[1] == f"--net-shm:n0={memfd},{door_a},{wake_a},{sock_a},0,1500"
         assert fds_b[0] == memfd and (fds_b[1], fds_b[2]) == (wake_a, door_a)  # a's doorbell is b's wake
