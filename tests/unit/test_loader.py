@@ -146,7 +146,7 @@ nodes:
     commands: [true]
 """)
     assert problems_of(path) == [
-        f"{path}:3:30: nodes.base.colour: unknown field 'colour' (allowed: kind, sysctls, routes, commands)",
-        f"{path}:3:30: nodes.other.colour: unknown field 'colour' (allowed: kind, sysctls, routes, commands)",
+        f"{path}:3:30: nodes.base.colour: unknown field 'colour' (allowed: kind, sysctls, routes, commands, host)",
+        f"{path}:3:30: nodes.other.colour: unknown field 'colour' (allowed: kind, sysctls, routes, commands, host)",
         f"{path}:6:16: nodes.other.commands.0: Input should be a valid string, got True",
     ]
