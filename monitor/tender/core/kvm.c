@@ -1,4 +1,4 @@
-/* kvm.c: creates the VM, maps guest RAM, creates the vCPU, passes the host's CPUID through, reads the TSC rate. */
+/* kvm.c: creates the VM, maps guest RAM, creates the vCPU, passes the host's CPUID through, reads the TSC rate; closes what only setup needs. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -126,4 +126,16 @@ void tb_kvm_create(struct tb_vm *vm, uint64_t mem_size)
     create_vcpu(vm);
     set_cpuid(vm);
     read_tsc_rate(vm);
+}
+
+/*
+ * /dev/kvm and the VM fd only create things (VMs, vCPUs, memory slots,
+ * ioeventfds), and nothing is created once the guest runs; the vCPU fd keeps
+ * the VM alive without them.
+ */
+void tb_kvm_release(struct tb_vm *vm)
+{
+    close(vm->kvm_fd);
+    close(vm->vm_fd);
+    vm->kvm_fd = vm->vm_fd = -1;
 }

@@ -3,10 +3,12 @@
 #include "bootinfo.h"
 #include "dumpcore.h"
 #include "elf.h"
+#include "hc_net.h"
 #include "io.h"
 #include "kvm.h"
 #include "manifest.h"
 #include "modules.h"
+#include "sandbox.h"
 #include "signals.h"
 #include "stats.h"
 #include "vcpu.h"
@@ -19,6 +21,7 @@
  *   125  TB_EXIT_CONFIG: usage, configuration or setup error, the guest never ran
  *   126  TB_EXIT_FAULT: the guest faulted or misbehaved and was stopped
  *   128+S  stopped by signal S (SIGTERM, SIGINT, SIGHUP)
+ *   killed by SIGSYS: its seccomp filter stopped a system call outside the allowlist (sandbox/seccomp.c)
  * Every error is one line on stderr starting with "tb-monitor: ".
  */
 
@@ -54,5 +57,9 @@ int main(int argc, char **argv)
     tb_signals_init(&vm);
     if (vm.io->setup)
         vm.io->setup(&vm);
+    /* Setup ends with what the steady state would otherwise create lazily; then the monitor confines itself. */
+    tb_hc_poll_prepare(&vm);
+    tb_stats_open_file(&vm);
+    tb_sandbox_enter(&vm);
     tb_vcpu_run(&vm);
 }

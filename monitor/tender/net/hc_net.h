@@ -9,5 +9,7 @@
 void tb_hc_net_write(struct tb_vm *vm, uint64_t gpa);
 void tb_hc_net_read(struct tb_vm *vm, uint64_t gpa);
 void tb_hc_poll(struct tb_vm *vm, uint64_t gpa);
+/* Creates POLL's epoll set over every TAP; call once the NICs are attached, before the guest runs. */
+void tb_hc_poll_prepare(struct tb_vm *vm);
 
 #endif /* TB_HC_NET_H */

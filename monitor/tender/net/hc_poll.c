@@ -23,6 +23,13 @@ static int setup_epoll(struct tb_net *net)
     return fd;
 }
 
+/* Setup, not the first POLL: the running monitor's seccomp filter allows no epoll_create1. */
+void tb_hc_poll_prepare(struct tb_vm *vm)
+{
+    if (vm->net && vm->net->poll_epfd < 0)
+        vm->net->poll_epfd = setup_epoll(vm->net);
+}
+
 /*
  * epoll_pwait2 takes a nanosecond timeout, which spares the timerfd (and its
  * extra syscall per POLL) that millisecond epoll_wait would need, and it
@@ -31,8 +38,6 @@ static int setup_epoll(struct tb_net *net)
 void tb_hc_poll(struct tb_vm *vm, uint64_t gpa)
 {
     struct hvt_hc_poll *p = TB_HC_ARG(vm, gpa, struct hvt_hc_poll, HVT_HYPERCALL_POLL);
-    if (vm->net->poll_epfd < 0)
-        vm->net->poll_epfd = setup_epoll(vm->net);
     int epoll_fd = vm->net->poll_epfd;
     uint64_t ns = p->timeout_nsecs;
     struct timespec timeout = { .tv_sec = (time_t)(ns / 1000000000ULL), .tv_nsec = (long)(ns % 1000000000ULL) };

@@ -19,7 +19,7 @@ static double seconds(const struct timespec *t)
 void tb_stats_start(struct tb_vm *vm)
 {
     struct tb_stats *stats = tb_xcalloc(1, sizeof *stats);
-    stats->kvm_stats_fd = -1;
+    stats->kvm.fd = -1;
     clock_gettime(CLOCK_MONOTONIC, &stats->wall_start);
     vm->stats = stats;
 }
@@ -35,8 +35,8 @@ void tb_stats_register_thread(struct tb_stats *stats, const char *name)
 
 void tb_stats_attach(struct tb_vm *vm)
 {
-    vm->stats->kvm_stats_fd = tb_kvm_stats_open(vm->vcpu_fd);
-    if (vm->stats->kvm_stats_fd < 0)
+    tb_kvm_stats_open(&vm->stats->kvm, vm->vcpu_fd);
+    if (vm->stats->kvm.fd < 0)
         tb_warn("KVM_GET_STATS_FD unavailable: no KVM counters in the stats");
     tb_stats_register_thread(vm->stats, "vcpu");
 }
@@ -74,14 +74,14 @@ const struct tb_module tb_module_cpu = {
     .stats = write_cpu,
 };
 
-static void write_kvm(FILE *f, int kvm_stats_fd)
+static void write_kvm(FILE *f, const struct tb_kvm_stats *kvm_stats)
 {
     fprintf(f, "  \"vm_exits\": %llu,\n  \"insn_emulation\": %llu,\n  \"halt_exits\": %llu,\n",
-            (unsigned long long)tb_kvm_stat(kvm_stats_fd, "exits"),
-            (unsigned long long)tb_kvm_stat(kvm_stats_fd, "insn_emulation"),
-            (unsigned long long)tb_kvm_stat(kvm_stats_fd, "halt_exits"));
+            (unsigned long long)tb_kvm_stat(kvm_stats, "exits"),
+            (unsigned long long)tb_kvm_stat(kvm_stats, "insn_emulation"),
+            (unsigned long long)tb_kvm_stat(kvm_stats, "halt_exits"));
     fprintf(f, "  \"kvm_vcpu\": {");
-    tb_kvm_stats_write_json(kvm_stats_fd, f);
+    tb_kvm_stats_write_json(kvm_stats, f);
     fprintf(f, "},\n");
 }
 
@@ -96,7 +96,7 @@ static void write_json(FILE *f, const struct tb_vm *vm, int exit_code, const cha
     fprintf(f, ",\n  \"exit_status\": %d,\n  \"stop_reason\": ", exit_code);
     tb_json_string(f, reason);
     fprintf(f, ",\n  \"wall_seconds\": %.6f,\n", seconds(&now) - seconds(&vm->stats->wall_start));
-    write_kvm(f, vm->stats->kvm_stats_fd);
+    write_kvm(f, &vm->stats->kvm);
     fprintf(f, "  \"userspace_exits\": %llu,\n  \"fault_reports\": %llu,\n",
             (unsigned long long)vm->count.userspace_exits, (unsigned long long)vm->count.fault_reports);
     write_hypercalls(f, vm);
@@ -106,7 +106,10 @@ static void write_json(FILE *f, const struct tb_vm *vm, int exit_code, const cha
     fprintf(f, "  \"mem_mib\": %u\n}\n", vm->cfg->mem_mib);
 }
 
-void tb_stats_finish(const struct tb_vm *vm, int exit_code, const char *reason)
+/* Room for the whole JSON: writing it at exit then takes one write(2) and no allocation. */
+#define FILE_BUFFER (64 * 1024)
+
+void tb_stats_open_file(struct tb_vm *vm)
 {
     const char *path = vm->cfg->stats_path;
     if (!path)
@@ -116,7 +119,17 @@ void tb_stats_finish(const struct tb_vm *vm, int exit_code, const char *reason)
         tb_warn("cannot write stats to %s: %s", path, strerror(errno));
         return;
     }
+    if (setvbuf(f, tb_xcalloc(1, FILE_BUFFER), _IOFBF, FILE_BUFFER) != 0)
+        tb_warn("--stats: cannot set the file's buffer");
+    vm->stats->file = f;
+}
+
+void tb_stats_finish(const struct tb_vm *vm, int exit_code, const char *reason)
+{
+    FILE *f = vm->stats->file;
+    if (!f)
+        return;
     write_json(f, vm, exit_code, reason);
     if (fclose(f) != 0)
-        tb_warn("cannot write stats to %s", path);
+        tb_warn("cannot write stats to %s", vm->cfg->stats_path);
 }

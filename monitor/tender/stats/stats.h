@@ -2,8 +2,10 @@
 #ifndef TB_STATS_H
 #define TB_STATS_H
 
+#include <stdio.h>
 #include <time.h>
 
+#include "kvm_stats.h"
 #include "vm.h"
 
 #define TB_STATS_MAX_THREADS 8
@@ -11,7 +13,8 @@
 /* vm->stats */
 struct tb_stats {
     struct timespec wall_start;
-    int kvm_stats_fd;          /* the vCPU's binary stats, -1 without */
+    struct tb_kvm_stats kvm;   /* the vCPU's binary stats, kvm.fd -1 without */
+    FILE *file;                /* --stats, opened (and its buffer allocated) before the guest runs; NULL without */
     struct {
         const char *name;
         clockid_t clock;
@@ -23,6 +26,8 @@ struct tb_stats {
 void tb_stats_start(struct tb_vm *vm);
 /* Opens the vCPU's binary stats fd and registers the calling thread as "vcpu". */
 void tb_stats_attach(struct tb_vm *vm);
+/* Opens the --stats file, the last step of setup: the confined monitor cannot open files (an empty file meanwhile). */
+void tb_stats_open_file(struct tb_vm *vm);
 /* Adds the calling thread to the CPU-time report under `name` (e.g. an I/O thread). */
 void tb_stats_register_thread(struct tb_stats *stats, const char *name);
 /* Writes the JSON file given with --stats (if any), with the exit code and stop reason. */
