@@ -2,7 +2,9 @@
 #ifndef TB_VM_H
 #define TB_VM_H
 
+#include <pthread.h>
 #include <signal.h>
+#include <sys/types.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <linux/kvm.h>
@@ -59,6 +61,11 @@ struct tb_vm {
     const struct tb_io_mode *io;
     int dumpcore_dir_fd;      /* --dumpcore's directory, -1 without it */
     sigset_t wait_mask;       /* the stop signals unblocked: KVM_RUN and POLL wait with it (core/signals.c) */
+    pthread_t vcpu_thread;    /* the thread that runs KVM_RUN, once vcpu_thread_set (core/signals.c) */
+    int vcpu_thread_set;
+    pid_t vcpu_tid;           /* the same thread for tgkill */
+    uint32_t vcpu_park;       /* atomic: another thread is stopping the run; the vCPU thread must park */
+    uint32_t vcpu_parked;     /* atomic: the vCPU thread has parked and touches nothing any more */
 
     /* What the modules registered at start-up (core/modules.c): the dispatcher knows only these tables. */
     const struct tb_module *const *modules;  /* NULL-terminated, in start-up order */
