@@ -36,7 +36,7 @@ struct tb_net {
     struct tb_nic nics[MFT_MAX_ENTRIES];
     unsigned count;
     struct tb_nic *by_handle[MFT_MAX_ENTRIES];
-    int poll_epfd;                /* -1 until the first POLL */
+    int poll_epfd;                /* the POLL hypercall's epoll set, made at setup (hc_poll.c) */
     int vnet;                     /* the TAPs are opened with a vnet header (shmstream with --shm-offloads=1) */
 };
 
