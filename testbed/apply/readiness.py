@@ -4,6 +4,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from testbed.apply.confinement import SANDBOX_KILL_STATUS, SANDBOX_KILLED
 from testbed.apply.procs import ProcessId
 from testbed.down.state import RunDir
 from testbed.errors import NodeNotReady
@@ -44,6 +45,10 @@ def wait_supervisor(run: RunDir, supervisor: ProcessId, timeout: float) -> None:
         time.sleep(POLL_SECONDS)
 
 
+def _died(status: int) -> str:
+    return f"was {SANDBOX_KILLED}" if status == SANDBOX_KILL_STATUS else f"exited with status {status}"
+
+
 def wait_ready(run: RunDir, nodes: list[str], timeout: float, markers: dict[str, str] | None = None) -> None:
     """Each node's console must show a line starting with `ready:` (or its marker); an exited monitor fails at once."""
     deadline = time.monotonic() + timeout
@@ -58,7 +63,7 @@ def wait_ready(run: RunDir, nodes: list[str], timeout: float, markers: dict[str,
                 continue
             status = processes.get(node, {}).get("exit")
             if status is not None:
-                raise NodeNotReady(f"node {node}: the monitor exited with status {status} before the guest was "
+                raise NodeNotReady(f"node {node}: the monitor {_died(status)} before the guest was "
                                    f"ready; console tail ({console}):\n{console_tail(console)}")
         if waiting and time.monotonic() > deadline:
             node = waiting[0]

@@ -19,6 +19,7 @@ import subprocess
 import sys
 import time
 
+from testbed.apply.confinement import note_sandbox_kill
 from testbed.apply.procs import ProcessId
 from testbed.apply.shm_fds import ShmLinkFds
 from testbed.down.state import RunDir
@@ -85,6 +86,7 @@ class Supervisor:
             if status is not None:
                 del self.children[pid]
                 exited[node] = status
+                note_sandbox_kill(status, self.run.console_path(node))
         if exited:
             self.run.update(lambda state: [state["processes"][n].__setitem__("exit", s) for n, s in exited.items()])
 

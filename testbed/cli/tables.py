@@ -1,6 +1,7 @@
 """cli.tables: what a running lab looks like, as rows for rich tables and as JSON for `--json`."""
 from __future__ import annotations
 
+from testbed.apply import confinement
 from testbed.apply.procs import ProcessId
 from testbed.run.checks import CheckResult
 
@@ -8,20 +9,22 @@ TROUBLED_SHOWN = 10  # unikernels not running named in a summary
 
 
 def node_rows(state: dict, plan: dict) -> list[dict]:
-    """One row per node: name, kind, namespace, pid, interfaces and addresses, state."""
+    """One row per node: name, kind, namespace, pid, interfaces and addresses, state; a running monitor's confinement."""
     processes = state.get("processes", {})
     taps = {(m["node"], nic["name"]): f"{nic['tap']}@{nic['tap_namespace']}"
             for m in plan.get("monitors", ()) for nic in m["nics"]}
     rows = []
     for node in plan["nodes"]:
         record = processes.get(node["name"])
+        node_state = _node_state(node, record, state.get("phase"))
         rows.append({
             "node": node["name"], "kind": node["kind"], "namespace": node["namespace"],
             "pid": record["pid"] if record else None,
             "interfaces": [{"name": i["name"], "address": i["address"], "peer": i["peer"],
                             "mechanism": i["mechanism"], "tap": taps.get((node["name"], i["name"]))}
                            for i in node["interfaces"]],
-            "state": _node_state(node, record, state.get("phase")),
+            "state": node_state,
+            "confinement": confinement.read(record["pid"]) if node_state == "running" else None,
         })
     return rows
 
@@ -32,7 +35,7 @@ def _node_state(node: dict, record: dict | None, phase: str | None) -> str:
     if record is None:
         return "not started"
     if record.get("exit") is not None:
-        return f"exited ({record['exit']})"
+        return confinement.exit_text(record["exit"])
     return "running" if ProcessId.from_json(record).alive() else "gone"
 
 
