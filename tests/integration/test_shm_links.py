@@ -97,6 +97,23 @@ def test_every_ring_mode_delivers(kvm, topology_file, run_prefix, io):
         assert summary(lab, "dst")["rx_packets"] == count
 
 
+@pytest.mark.parametrize("io", ["event", "hybrid"])
+def test_guest_to_guest_ping_over_an_shm_link(kvm, topology_file, run_prefix, io):
+    path = topology_file("shmping", f"""
+        name: shmping
+        nodes:
+          a: {{kind: unikernel, image: ping-guest, io: {io}, memory: 16, args: [--to=10.34.0.2, --count=500]}}
+          b: {{kind: unikernel, image: ping-serve, io: {io}, memory: 16}}
+        links:
+          - {{endpoints: [a:service0, b:service0], subnet: 10.34.0.0/24}}
+        """)
+    with Lab.up(path, name_prefix=run_prefix) as lab:
+        assert [m.node for m in lab.plan.monitors if m.shm_nics] == ["a", "b"]
+        result = summary(lab, "a")
+    assert result["received"] == 500 and result["lost"] == 0
+    assert 0 < result["rtt_min_us"] <= result["rtt_p50_us"] <= result["rtt_p99_us"]
+
+
 def test_a_stalled_receiver_holds_the_sender_back_then_gets_everything(kvm, topology_file, run_prefix):
     """An shm link has no queue to drop from: a full ring makes the sender wait (its TX ring stays full), and once
     the receiver reads again every frame arrives."""
