@@ -17,7 +17,7 @@ from pathlib import Path
 from testbed.cluster import lease
 from testbed.cluster.partition import Tunnel
 from testbed.down import state
-from testbed.errors import LabError
+from testbed.errors import LabError, TopologyError
 
 
 class Agent:
@@ -46,6 +46,9 @@ class Agent:
         path = _topology_file(request["topology"])
         try:
             lab = Lab.up(path, name_prefix=request["prefix"])
+        except TopologyError as exc:  # e.g. an image path that exists on the orchestrator but not here
+            raise LabError(f"its part is not valid here: {'; '.join(_unlocated(p, path) for p in exc.problems)}") \
+                from None
         finally:
             path.unlink()
         try:
@@ -110,6 +113,13 @@ def _topology_file(topology: dict) -> Path:
     with os.fdopen(handle, "w") as f:
         json.dump(topology, f)
     return Path(name)
+
+
+def _unlocated(problem: str, path: Path) -> str:
+    """FILE:LINE:COL of the part's temporary file mean nothing to the user: keep the field and the message."""
+    if problem.startswith(f"{path}:"):
+        return problem[len(f"{path}:"):].split(": ", 1)[-1]
+    return problem
 
 
 def _add_tunnels(lab, tunnels: list[Tunnel]) -> None:
