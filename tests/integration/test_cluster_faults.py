@@ -156,3 +156,29 @@ def test_a_part_that_fails_on_one_host_takes_the_others_down(emulated_hosts, top
         wait_for(lambda: keepers_alive(hosts), 5, "h1's keeper to see its part gone", until=lambda alive: not alive)
     finally:
         hosts.state_dir("h2").unlink()
+
+
+def test_a_part_not_valid_on_its_host_is_named_with_the_field(emulated_hosts, topology_file, run_prefix, tmp_path):
+    """An image path that exists where the orchestrator loads the topology but not on the host that runs it."""
+    import shutil
+
+    from testbed import paths
+    from testbed.cluster.orchestrator import ClusterLab
+    from testbed.topology.load import load_topology
+
+    hosts = emulated_hosts("h1", "h2")
+    image = tmp_path / "mine.hvt"
+    shutil.copy(paths.resolve_image("ping-serve"), image)
+    path = topology_file("ximage", hosts.hosts_yaml() + textwrap.dedent(f"""\
+        name: ximage
+        nodes:
+          a: {{kind: netns, host: h1}}
+          g: {{kind: unikernel, image: {image}, host: h2}}
+        links:
+          - {{endpoints: [a:eth0, g:service0], subnet: 10.0.0.0/30}}
+        """))
+    topology = load_topology(path)
+    image.unlink()
+    with pytest.raises(LabError, match=rf"^host h2: its part is not valid here: nodes\.g\.image: image file {image} "):
+        ClusterLab.up(topology, name_prefix=run_prefix)
+    assert part_runs_left(hosts) == [] and run_namespaces(run_prefix) == []
