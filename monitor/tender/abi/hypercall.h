@@ -11,7 +11,7 @@ void tb_hypercall_dispatch(struct tb_vm *vm, uint64_t n, uint64_t gpa);
 /* Lower-case name of a registered hypercall, NULL otherwise. */
 const char *tb_hypercall_name(const struct tb_vm *vm, uint64_t n);
 
-/* Host pointer to the hypercall's argument struct; stops the guest when it is not inside guest RAM. */
+/* Host pointer to the hypercall's argument struct; stops the guest unless it is 8-byte aligned inside guest RAM. */
 void *tb_hc_arg(struct tb_vm *vm, uint64_t gpa, uint64_t size, uint64_t n);
 /*
  * Host pointer to a buffer named by the guest; stops the guest when it is not inside guest RAM.
