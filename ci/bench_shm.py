@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """ci/bench_shm.py: guest -> guest over one shm link against the same pair over TAPs and the raw-TAP ceiling (a host
-program reading a TAP fed by udpgen), 1300-B UDP, rounds interleaved in one run; prints and writes the ratios.
+program reading a TAP fed by udpgen), 1300-B UDP, and guest <-> guest ping (ping-guest -> ping-serve) over both,
+rounds interleaved in one run; prints and writes the ratios.
 
     python3 ci/bench_shm.py [--repeats 3] [--seconds 2] [--json results/bench-shm.json]
 """
@@ -56,6 +57,29 @@ def guest_pair(topology: Path, timeout: float = 60) -> dict:
             "exits_per_packet": stats.get("vm_exits", 0) / packets if packets else None}
 
 
+def ping_topology(folder: Path, link_type: str, io: str, count: int) -> Path:
+    path = folder / f"ping-{link_type}-{io}.yaml"
+    path.write_text(f"""name: benchshmping
+nodes:
+  a: {{kind: unikernel, image: ping-guest, io: {io}, memory: 16, args: [--to=10.34.0.2, --count={count}]}}
+  b: {{kind: unikernel, image: ping-serve, io: {io}, memory: 16}}
+links:
+  - {{endpoints: [a:service0, b:service0], subnet: 10.34.0.0/24, type: {link_type}}}
+""")
+    return path
+
+
+def guest_ping(topology: Path, timeout: float = 60) -> dict:
+    with Lab.up(topology, name_prefix="bshm") as lab:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            done = [json.loads(line) for line in lab.console("a").splitlines() if line.startswith('{"summary"')]
+            if done:
+                return done[0]
+            time.sleep(0.05)
+    raise RuntimeError(f"{topology.name}: ping-guest printed no summary")
+
+
 def ceiling(args) -> dict:
     options = SimpleNamespace(cpus="none", seconds=args.seconds, ceiling_busy=False, flood_gso=1, sink="udp-sink",
                               nic="service0", monitor_flags=[])
@@ -69,6 +93,7 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=2.0)
     parser.add_argument("--io", default="event", choices=("poll", "event", "hybrid"))
+    parser.add_argument("--pings", type=int, default=1000, help="echoes per ping round")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     rounds: list[dict] = []
@@ -77,19 +102,26 @@ def main() -> int:
         for r in range(args.repeats):
             row = {"ceiling": ceiling(args),
                    "shm": guest_pair(pair_topology(folder, "shm", args.io, args.seconds)),
-                   "tap": guest_pair(pair_topology(folder, "tap", args.io, args.seconds))}
+                   "tap": guest_pair(pair_topology(folder, "tap", args.io, args.seconds)),
+                   "ping_shm": guest_ping(ping_topology(folder, "shm", args.io, args.pings)),
+                   "ping_tap": guest_ping(ping_topology(folder, "tap", args.io, args.pings))}
             row["shm_over_ceiling"] = row["shm"]["pps"] / row["ceiling"]["pps"]
             row["shm_over_tap"] = row["shm"]["pps"] / row["tap"]["pps"]
             rounds.append(row)
             print(f"round {r + 1}: ceiling {row['ceiling']['pps']:,.0f} pps, shm {row['shm']['pps']:,.0f}, "
                   f"tap {row['tap']['pps']:,.0f}; shm/ceiling {row['shm_over_ceiling']:.2f}, "
-                  f"shm/tap {row['shm_over_tap']:.1f}, shm exits/packet {row['shm']['exits_per_packet']:.4f}",
+                  f"shm/tap {row['shm_over_tap']:.1f}, shm exits/packet {row['shm']['exits_per_packet']:.4f}; "
+                  f"ping p50 shm {row['ping_shm']['rtt_p50_us']} us, tap {row['ping_tap']['rtt_p50_us']} us",
                   flush=True)
     median = {key: statistics.median(row[key] for row in rounds) for key in ("shm_over_ceiling", "shm_over_tap")}
     median["shm_exits_per_packet"] = statistics.median(row["shm"]["exits_per_packet"] for row in rounds)
+    for kind in ("shm", "tap"):
+        median[f"ping_{kind}_p50_us"] = statistics.median(row[f"ping_{kind}"]["rtt_p50_us"] for row in rounds)
+        median[f"ping_{kind}_p99_us"] = statistics.median(row[f"ping_{kind}"]["rtt_p99_us"] for row in rounds)
     print(f"medians over {args.repeats} rounds: shm/ceiling {median['shm_over_ceiling']:.2f} (goal >= 2), "
           f"shm/tap {median['shm_over_tap']:.1f} (goal >= 5), shm exits/packet {median['shm_exits_per_packet']:.4f} "
-          "(goal <= 0.01)")
+          f"(goal <= 0.01); ping p50 shm {median['ping_shm_p50_us']:.1f} us (goal <= 30), "
+          f"tap {median['ping_tap_p50_us']:.1f} us")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps({"bench": "shm", "io": args.io, "frame_bytes": 1300, "rounds": rounds,
