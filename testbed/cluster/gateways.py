@@ -39,8 +39,7 @@ class AgentLink:
                 self.channel.send(request)
                 reply = self.channel.receive(timeout)
             except Exception as exc:  # noqa: BLE001 - a closed channel, a timeout, a remote crash
-                raise HostError(f"host {self.host}: no answer to {request.get('op')}: "
-                                f"{type(exc).__name__}: {exc}") from None
+                raise HostError(f"host {self.host}: no answer to {request.get('op')}: {_last_line(exc)}") from None
         if "error" in reply:
             raise HostError(f"host {self.host}: {reply['error']}")
         return reply["ok"]
@@ -51,3 +50,9 @@ class AgentLink:
                 self.gateway.exit()
             except Exception:  # noqa: BLE001, S110 - closing a gateway to a lost host is best effort
                 pass
+
+
+def _last_line(exc: Exception) -> str:
+    """A remote traceback's last line says what went wrong; the rest is the agent's business."""
+    lines = [line for line in str(exc).splitlines() if line.strip()]
+    return f"{type(exc).__name__}: {lines[-1].strip() if lines else ''}"
