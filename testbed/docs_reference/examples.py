@@ -39,6 +39,7 @@ underlay: 192.168.50.2
 underlay_mtu: 1500
 """,
     "Cpus": "{vcpu: 1, io: 0, io_nice: -5}\n",
+    "ConsoleLimits": "{max_bytes: 67108864, rate: 4194304}\n",
     "BlockDevice": """\
 path: disk.img
 sector_size: 4096

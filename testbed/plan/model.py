@@ -134,6 +134,17 @@ class Placement(Frozen):
                 *([f"--io-nice={self.io_nice}"] if self.io_nice else [])]
 
 
+class ConsoleLimits(Frozen):
+    """The node's console: limits, when the topology sets them (unset: the monitor's defaults)."""
+
+    max_bytes: int | None = None
+    rate: int | None = None
+
+    def flags(self) -> list[str]:
+        return [*([f"--console-max={self.max_bytes}"] if self.max_bytes is not None else []),
+                *([f"--console-rate={self.rate}"] if self.rate is not None else [])]
+
+
 class Monitor(Frozen):
     """Everything needed to start one unikernel node's monitor."""
 
@@ -148,10 +159,11 @@ class Monitor(Frozen):
     blocks: tuple[Block, ...] = ()
     ready: str | None = None  # console text that marks the guest ready; None: a line starting with "ready:"
     cpus: Placement = Placement()  # unpinned unless the node's cpus: (or its auto default) says otherwise
+    console: ConsoleLimits = ConsoleLimits()
 
     def argv(self, monitor_binary: str, stats_path: str) -> list[str]:
         argv = [monitor_binary, f"--mem={self.memory}", f"--netns={self.namespace}", f"--io={self.io}",
-                f"--stats={stats_path}", *self.cpus.flags()]
+                f"--stats={stats_path}", *self.cpus.flags(), *self.console.flags()]
         for nic in self.nics:
             argv.append(f"--net:{nic.name}={nic.tap}@{nic.tap_namespace}")
             argv.append(f"--net-mac:{nic.name}={nic.mac}")

@@ -12,11 +12,11 @@ from testbed.lab import Lab
 MIB = 1 << 20
 
 
-def flood_topology(tmp_path: Path) -> Path:
+def flood_topology(tmp_path: Path, console: str = "") -> Path:
     path = tmp_path / "flood.yaml"
     path.write_text(f"""name: floodlab
 nodes:
-  flood: {{kind: unikernel, image: {paths.test_image('console-flood')}, args: [forever], ready: xxxxxxxx}}
+  flood: {{kind: unikernel, image: {paths.test_image('console-flood')}, args: [forever], ready: xxxxxxxx{console}}}
 """)
     return path
 
@@ -33,3 +33,14 @@ def test_a_flooding_node_is_capped_marked_and_counted(kvm, tmp_path, run_prefix)
     assert counts["bytes"] <= MIB * (1 + stats["wall_seconds"])
     assert "[tb-monitor: console over 1048576 bytes/s: output dropped until it slows down]" in console
     assert len(console) < 2 * MIB * (1 + stats["wall_seconds"])
+
+
+def test_the_topology_sets_a_node_s_console_limits(kvm, tmp_path, run_prefix):
+    with Lab.up(flood_topology(tmp_path, ", console: {max_bytes: 100000, rate: 0}"), name_prefix=run_prefix) as lab:
+        time.sleep(0.5)
+        console = lab.console("flood")
+    counts = lab.stats("flood")["console"]
+    assert (counts["max_bytes"], counts["rate_bytes"]) == (100000, 0)
+    assert counts["bytes"] == 100000 and counts["dropped_bytes"] > 0 and counts["truncations"] == 1
+    assert console.endswith("[tb-monitor: console limit of 100000 bytes reached: the rest of the guest's output is "
+                            "dropped]\n")

@@ -84,6 +84,20 @@ class Cpus(Strict):
     io_nice: int = Field(default=0, ge=-20, le=19, description="the IO thread's nice value (0: unchanged)")
 
 
+CONSOLE_MAX_BYTES = 1 << 50  # the monitor's limits for --console-max and --console-rate
+CONSOLE_MAX_RATE = 1 << 30
+
+
+class ConsoleLimits(Strict):
+    """How much of a unikernel's console its monitor passes on to the node's console log; the rest is dropped,
+    marked in the log and counted in the node's stats."""
+
+    max_bytes: int | None = Field(default=None, ge=0, le=CONSOLE_MAX_BYTES, description="guest bytes per run "
+                                  "(0: unlimited; unset: the monitor's default, 16 MiB)")
+    rate: int | None = Field(default=None, ge=0, le=CONSOLE_MAX_RATE, description="guest bytes per second, in "
+                             "bursts of one second's worth (0: unlimited; unset: the monitor's default, 1 MiB/s)")
+
+
 class UnikernelNode(Strict):
     """A guest ELF run by the testbed monitor, in its own namespace."""
 
@@ -105,6 +119,8 @@ class UnikernelNode(Strict):
                             "that take other arguments, e.g. Solo5's own")
     ready: str | None = Field(default=None, min_length=1, description="console text that marks the guest ready "
                               "(default: a line starting with 'ready:'), for images that print no such line")
+    console: ConsoleLimits | None = Field(default=None, description="limits on the guest's console output: "
+                                          "{max_bytes, rate} (unset: the monitor's defaults)")
     cpus: Literal["auto", "none"] | Cpus = Field(
         default="auto", description="CPU placement: auto (the vCPU alone on a core and the IO thread, at a higher "
         "priority, on core 0 with the traffic sources, when the machine has a core per guest to spare and is not busy "
