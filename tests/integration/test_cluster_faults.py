@@ -182,3 +182,21 @@ def test_a_part_not_valid_on_its_host_is_named_with_the_field(emulated_hosts, to
     with pytest.raises(LabError, match=rf"^host h2: its part is not valid here: nodes\.g\.image: image file {image} "):
         ClusterLab.up(topology, name_prefix=run_prefix)
     assert part_runs_left(hosts) == [] and run_namespaces(run_prefix) == []
+
+
+def test_a_host_whose_python_lacks_testbed_is_named_in_one_line(topology_file, run_prefix):
+    path = topology_file("xnopy", """\
+        name: xnopy
+        hosts:
+          h1: {gateway: "popen//python=/usr/bin/python3 -I", underlay: 198.18.0.1}
+          h2: {gateway: "popen", underlay: 198.18.0.2}
+        nodes:
+          a: {kind: netns, host: h1}
+          b: {kind: netns, host: h2}
+        links:
+          - {endpoints: [a:eth0, b:eth0], subnet: 10.0.0.0/30}
+        """)
+    with pytest.raises(LabError) as caught:
+        Lab.up(path, name_prefix=run_prefix)
+    assert str(caught.value) == ("host h1: testbed cannot be imported by /usr/bin/python3 there: No module named "
+                                 "'testbed' (install it on the host, or give the host's `python:`)")
