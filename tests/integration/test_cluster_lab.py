@@ -121,6 +121,17 @@ def test_a_bridge_whose_ports_are_on_two_hosts(emulated_hosts, topology_file, ru
         assert full["returncode"] == 0, full["stdout"] + full["stderr"]
 
 
+def test_an_impaired_link_across_hosts_is_impaired_once(emulated_hosts, topology_file, run_prefix):
+    """20 ms each way at one end: a 40 ms round trip, not the 80 ms of an impairment applied on both hosts."""
+    hosts = emulated_hosts("h1", "h2")
+    text = PAIR.replace("subnet: 10.0.0.0/30}", "subnet: 10.0.0.0/30, impair: {delay: 20ms}}").split("checks:")[0]
+    path = topology_file("ximpair", hosts.hosts_yaml() + text)
+    with Lab.up(path, name_prefix=run_prefix) as lab:
+        result = lab.ping("a", "b", count=5, interval=0.05)
+    assert result.passed, result.message
+    assert 40 <= result.measured["rtt_median_ms"] < 70, result.measured
+
+
 def test_testbed_run_reports_the_checks_of_a_lab_that_spans_hosts(emulated_hosts, topology_file, testbed_cli,
                                                                    tmp_path):
     hosts = emulated_hosts("h1", "h2")
