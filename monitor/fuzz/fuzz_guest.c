@@ -1,13 +1,20 @@
 /* fuzz_guest.c: libFuzzer target: a hostile guest's moves against the monitor's guest-address checks (core/mem.c,
- * abi/hypercall.c) and its validating side of shmstream rings (net/shm_ring.c); every range they accept is touched. */
+ * abi/hypercall.c), its core hypercalls and console limits (abi/hc_core.c, abi/console.c) and its validating side
+ * of shmstream rings (net/shm_ring.c); every range they accept is touched. */
+#include <fcntl.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "args.h"
+#include "console.h"
 #include "exitcodes.h"
 #include "fuzz_exit.h"
 #include "hypercall.h"
 #include "mem.h"
+#include "module.h"
 #include "shm_ring.h"
 #include "stop.h"
 
@@ -34,13 +41,22 @@ static uint64_t take(unsigned bytes)
 
 static uint8_t *ram_block; /* MAX_MEM bytes; the guest's RAM is its tail, so one byte past RAM is past the block */
 static struct tb_vm vm;
+static struct tb_config cfg;
+static uint64_t console_asked; /* bytes of accepted PUTS calls: the console must write or count every one */
 
-/* stop.c's way out writes stats and exits; here a refused hypercall ends one check, and the next one runs. */
+/* stop.c's ways out write stats and exit; here a refused hypercall (or HALT) ends one check, and the next one runs. */
 void tb_guest_fault(struct tb_vm *v, const char *fmt, ...)
 {
     (void)v;
     (void)fmt;
     fuzz_refuse(TB_EXIT_FAULT);
+}
+
+void tb_stop(struct tb_vm *v, int code, const char *reason)
+{
+    (void)v;
+    (void)reason;
+    fuzz_refuse(code);
 }
 
 static void noop_hypercall(struct tb_vm *v, uint64_t gpa)
@@ -69,6 +85,17 @@ static void set_up_vm(void)
             vm.hypercalls[n].name = "fuzz";
             vm.hypercalls[n].fn = noop_hypercall;
         }
+    /* The core module's own WALLTIME, PUTS and HALT, and its console with limits from the input (0: none). */
+    for (unsigned i = 0; i < tb_module_core.hypercall_count; i++) {
+        const struct tb_hypercall_def *def = &tb_module_core.hypercalls[i];
+        vm.hypercalls[def->nr].name = def->name;
+        vm.hypercalls[def->nr].fn = def->fn;
+    }
+    cfg.console.max_bytes = take(1) & 1 ? take(3) : 0;
+    cfg.console.rate_bytes = take(1) & 1 ? take(3) : 0;
+    vm.cfg = &cfg;
+    tb_console_open(&vm);
+    console_asked = 0;
 }
 
 /* A guest-physical address near the edges that matter: RAM's end, 1 MiB, a read-only range, or anywhere. */
@@ -150,7 +177,7 @@ static void check_guest_range(enum check_kind kind)
     fuzz_catching = 0;
     int above_low = gpa >= HVT_GUEST_MIN_BASE;
     int allowed = in_ram(gpa, len) && (kind == CHECK_READ || above_low)
-                  && !(kind == CHECK_WRITE && touches_read_only(gpa, len));
+                  && !(kind == CHECK_WRITE && touches_read_only(gpa, len)) && !(kind == CHECK_ARG && gpa % 8);
     if (p) {
         FUZZ_CHECK(allowed || (kind == CHECK_WRITE && len == 0 && in_ram(gpa, len) && above_low),
                    "a range that breaks the rules was accepted");
@@ -171,7 +198,52 @@ static void check_dispatch(void)
     }
     fuzz_catching = 0;
     FUZZ_CHECK(!ran || (n < HVT_HYPERCALL_MAX && vm.hypercalls[n].name), "an unknown hypercall was dispatched");
-    FUZZ_CHECK(ran || n >= HVT_HYPERCALL_MAX || !vm.hypercalls[n].name, "a registered hypercall was refused");
+    /* The harness's own handlers never refuse; the core ones (core_hypercall) check their argument themselves. */
+    FUZZ_CHECK(ran || n >= HVT_HYPERCALL_MAX || vm.hypercalls[n].fn != noop_hypercall,
+               "a registered hypercall was refused");
+}
+
+/* The guest makes a real core hypercall; for PUTS it first writes the argument struct where it points. */
+static void core_hypercall(void)
+{
+    static const unsigned calls[] = { HVT_HYPERCALL_PUTS, HVT_HYPERCALL_WALLTIME, HVT_HYPERCALL_HALT };
+    static const uint64_t sizes[] = { sizeof(struct hvt_hc_puts), sizeof(struct hvt_hc_walltime),
+                                      sizeof(struct hvt_hc_halt) };
+    unsigned which = take(1) % 3, n = calls[which];
+    uint64_t arg = pick_gpa();
+    uint64_t data = pick_gpa(), len = pick_len(data);
+    int arg_ok = arg >= HVT_GUEST_MIN_BASE && arg % 8 == 0 && in_ram(arg, sizes[which]);
+    if (arg_ok && n == HVT_HYPERCALL_PUTS)
+        memcpy(vm.mem + arg, &(struct hvt_hc_puts){ data, len }, sizeof(struct hvt_hc_puts));
+    volatile int done = 0;
+    fuzz_catching = 1;
+    if (setjmp(fuzz_refused) == 0) {
+        tb_hypercall_dispatch(&vm, n, arg);
+        done = 1;
+    }
+    fuzz_catching = 0;
+    FUZZ_CHECK(!done || arg_ok, "a core hypercall ran with its argument outside the rules");
+    FUZZ_CHECK(done || !arg_ok || n == HVT_HYPERCALL_HALT || (n == HVT_HYPERCALL_PUTS && !in_ram(data, len)),
+               "a core hypercall with a valid argument was refused");
+    if (done && n == HVT_HYPERCALL_PUTS)
+        console_asked += len;
+}
+
+/* The console's own account (its --stats member): every byte written or counted as dropped, none past the cap. */
+static void check_console(void)
+{
+    char text[512] = { 0 };
+    FILE *f = fmemopen(text, sizeof text - 1, "w");
+    if (!f)
+        abort();
+    tb_module_core.stats(&vm, f);
+    fclose(f);
+    unsigned long long written = 0, dropped = 0;
+    const char *b = strstr(text, "\"bytes\": "), *d = strstr(text, "\"dropped_bytes\": ");
+    FUZZ_CHECK(b && d && sscanf(b, "\"bytes\": %llu", &written) == 1
+               && sscanf(d, "\"dropped_bytes\": %llu", &dropped) == 1, "console stats unreadable");
+    FUZZ_CHECK(written + dropped == console_asked, "console bytes neither written nor counted as dropped");
+    FUZZ_CHECK(!cfg.console.max_bytes || written <= cfg.console.max_bytes, "console wrote past its cap");
 }
 
 /* ---- rings: the guest writes what it likes into its side, the monitor validates ---- */
@@ -318,8 +390,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     (void)argv;
     fuzz_quiet_stdio();
     ram_block = malloc(MAX_MEM);
-    if (!ram_block)
+    int null = open("/dev/null", O_WRONLY);
+    if (!ram_block || null < 0 || dup2(null, STDOUT_FILENO) < 0) /* the guest's console goes nowhere */
         abort();
+    close(null);
     return 0;
 }
 
@@ -331,7 +405,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ring_open(&rx, "fuzz rx");
     ring_open(&tx, "fuzz tx");
     for (unsigned ops = 0; in_left && ops < MAX_OPS; ops++) {
-        switch (take(1) % 8) {
+        switch (take(1) % 9) {
+        case 8: core_hypercall(); break;
         case 0: check_guest_range(CHECK_ARG); break;
         case 1: check_guest_range(CHECK_READ); break;
         case 2: check_guest_range(CHECK_WRITE); break;
@@ -341,6 +416,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         default: monitor_produces(); break;
         }
     }
+    check_console();
+    free(vm.console);
     ring_close(&rx);
     ring_close(&tx);
     return 0;
