@@ -1,0 +1,59 @@
+"""tb-wire on its own: bad arguments give one line and exit 2 before anything is opened; a missing TAP exits 1; a
+running relay's control socket refuses bad commands with one `error:` line and keeps relaying."""
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from testbed import paths
+from testbed.apply import relay
+from testbed.errors import LabError
+
+
+def tb_wire(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([str(paths.tool_path("tb-wire")), *args], capture_output=True, text=True, timeout=10,
+                          check=False)
+
+
+ENDS = ("--a=tap:x0@nowhere", "--b=tap:x1@nowhere", "--control=/nonexistent/dir/s.sock")
+
+
+@pytest.mark.parametrize("args, message", [
+    ((*ENDS, "--ab=loss=2000000"), "tb-wire: --ab: loss: '2000000' is not an integer from 0 to 1000000"),
+    ((*ENDS, "--ab=speed=3"), "tb-wire: --ab: unknown key 'speed'"),
+    ((*ENDS, "--ba=dist=pareto"), "tb-wire: --ba: dist: 'pareto' is not uniform or normal"),
+    ((*ENDS, "--ab=delay"), "tb-wire: --ab: 'delay' is not KEY=VALUE"),
+    (("--a=tapx0@nowhere", *ENDS[1:]), "tb-wire: --a: 'tapx0@nowhere' is not KIND:IFNAME@NETNS"),
+    (("--a=veth:x0@n", *ENDS[1:]), "tb-wire: --a: kind must be tap or packet"),
+    (ENDS[:2], "tb-wire: --a, --b and --control are required"),
+])
+def test_bad_arguments_give_one_line_and_exit_2(args, message):
+    done = tb_wire(*args)
+    assert done.returncode == 2
+    assert done.stderr.splitlines()[0] == message
+
+
+def test_a_namespace_that_does_not_exist_exits_1(root):
+    done = tb_wire(*ENDS)
+    assert done.returncode == 1
+    assert done.stderr.strip() == "tb-wire: --netns: /run/netns/nowhere: No such file or directory"
+
+
+def test_bad_control_commands_are_refused_and_the_relay_carries_on(root, topology_file, testbed_lab):
+    path = topology_file("ctl", """
+        name: ctl
+        nodes:
+          a: {kind: netns}
+          b: {kind: netns}
+        links:
+          - {endpoints: [a:eth0, b:eth0], subnet: 10.65.0.0/30, impair: {delay: 1ms}}
+    """)
+    with testbed_lab(path) as lab:
+        wire = lab.plan.relays[0]
+        for line, why in (("set ab loss=101%", "loss: '101%' is not an integer"), ("set sideways loss=1",
+                          "expected stats, down, up"), ("bogus", "expected stats"), ("set ab rate", "not KEY=VALUE")):
+            with pytest.raises(LabError, match=why):
+                relay.command(lab.run, wire, line)
+        assert relay.stats(lab.run, wire)["directions"]["ab"]["config"]["delay_ns"] == 1_000_000
+        assert lab.ping("a", "b", count=3, interval=0.05).received == 3
