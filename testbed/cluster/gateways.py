@@ -22,6 +22,7 @@ class AgentLink:
         self.host, self.spec = host, spec
         self.gateway = None
         self.channel = None
+        self.agent: dict = {}  # what the agent said of itself: hostname, pid, state_dir, version
         self._lock = threading.Lock()
 
     def connect(self, group) -> dict:
@@ -31,7 +32,8 @@ class AgentLink:
         except Exception as exc:  # noqa: BLE001 - execnet raises HostNotFound, EOFError, OSError, ...
             raise HostError(f"host {self.host}: unreachable through gateway {self.spec!r}: "
                             f"{type(exc).__name__}: {exc}") from None
-        return self.request({"op": "hello"}, timeout=CONNECT_TIMEOUT_SECONDS)
+        self.agent = self.request({"op": "hello"}, timeout=CONNECT_TIMEOUT_SECONDS)
+        return self.agent
 
     def request(self, request: dict, timeout: float = REPLY_TIMEOUT_SECONDS) -> dict:
         with self._lock:

@@ -171,8 +171,12 @@ class ClusterLab:
         target = spec.to if is_ip(spec.to) else self.address(spec.to, towards=spec.from_)
         local = spec.model_copy(update={"to": target}).model_dump(mode="json", by_alias=True)
         host = self.host_of(spec.from_)
-        reply = self.links[host].request({"op": "check", "run_id": self.part_runs[host],
-                                          "check": {"ping": local}})
+        try:
+            reply = self.links[host].request({"op": "check", "run_id": self.part_runs[host],
+                                              "check": {"ping": local}})
+        except HostError as exc:  # a host lost mid-run fails its checks, by name; the others still run
+            return CheckResult(kind="ping", name=f"ping {spec.from_} -> {spec.to}", passed=False, message=str(exc),
+                               spec=local, measured={})
         return CheckResult.model_validate(reply["result"])
 
     def ping(self, src: str, dst: str, count: int = 10, interval: float = 0.01) -> CheckResult:

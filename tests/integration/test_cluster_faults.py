@@ -200,3 +200,27 @@ def test_a_host_whose_python_lacks_testbed_is_named_in_one_line(topology_file, r
         Lab.up(path, name_prefix=run_prefix)
     assert str(caught.value) == ("host h1: testbed cannot be imported by /usr/bin/python3 there: No module named "
                                  "'testbed' (install it on the host, or give the host's `python:`)")
+
+
+def test_a_host_lost_mid_run_fails_its_checks_by_name_and_its_part_lapses(emulated_hosts, topology_file,
+                                                                         run_prefix):
+    from testbed.cluster.orchestrator import ClusterLab
+    from testbed.topology.load import load_topology
+
+    hosts = emulated_hosts("h1", "h2")
+    path = topology_file("xpair", hosts.hosts_yaml() + PAIR + textwrap.dedent("""\
+        checks:
+          - ping: {from: a, to: b, count: 3, interval: 0.02}
+          - ping: {from: b, to: a, count: 3, interval: 0.02}
+        """))
+    lab = ClusterLab.up(load_topology(path), name_prefix=run_prefix, lease_seconds=LEASE_SECONDS)
+    try:
+        os.kill(lab.links["h2"].agent["pid"], signal.SIGKILL)  # h2's agent gone; its part stays until the lease
+        from_a, from_b = lab.run_checks()
+        assert from_a.passed, from_a.message  # the data path does not need the agent
+        assert not from_b.passed and from_b.message.startswith("host h2: no answer to check"), from_b.message
+    finally:
+        problems = lab.down()
+    assert len(problems) == 1 and problems[0].startswith("host h2: ") and "lease lapses" in problems[0], problems
+    wait_for(lambda: part_runs_left(hosts) + run_namespaces(run_prefix), 30, "h2's part to lapse",
+             until=lambda left: not left)
