@@ -55,10 +55,10 @@ def test_lookup_prefers_connected_then_the_longest_prefix(harness, dst, expected
 @pytest.mark.parametrize(("cmdline", "error"), [
     ("--if=net0,10.0.0.1/33", "error: bad --if=net0,10.0.0.1/33 (expected --if=NAME,ADDR/PREFIX)"),
     ("--if=net0,10.0.0.1/24 --if=net0,10.0.1.1/24", "error: --if=net0 given twice"),
-    ("--if=net0,10.0.0.1/24 --route=10.9.0.0/16,10.5.0.1", "error: --route gateway 10.5.0.1 is on none of the "
-                                                          "--if subnets"),
-    ("--if=net0,10.0.0.1/24 --route=10.9.0.0,10.0.0.2", "error: bad --route=10.9.0.0,10.0.0.2 (expected "
-                                                       "--route=DST/PREFIX,GATEWAY)"),
+    ("--if=net0,10.0.0.1/24 --route=10.9.0.0/16,10.5.0.1",
+     "error: --route gateway 10.5.0.1 is on none of the --if subnets"),
+    ("--if=net0,10.0.0.1/24 --route=10.9.0.0,10.0.0.2",
+     "error: bad --route=10.9.0.0,10.0.0.2 (expected --route=DST/PREFIX,GATEWAY)"),
     ("--if=net0,10.0.0.1/24 --colour=red", "error: unknown argument '--colour=red'"),
 ])
 def test_bad_arguments_are_one_line_reasons(harness, cmdline, error):
