@@ -57,7 +57,8 @@ def vni(run_id: str, link: int) -> int:
 
 
 def partition(topology: Topology, run_id: str) -> dict[str, Part]:
-    """Each host's part, in `hosts:` order; TopologyError when a crossing link cannot be carried."""
+    """Each host's part, in `hosts:` order (a host without nodes has none), of a topology the static checks
+    passed (they judged the tunnels' IP versions and MTUs)."""
     addresses = {end: str(address) for end, address in plan_addresses(topology).of_endpoint().items()}
     parts = {name: Part(name) for name in topology.hosts}
     base = _base_topology(topology)
@@ -78,15 +79,7 @@ def partition(topology: Topology, run_id: str) -> dict[str, Part]:
             member = b if bridged[0] == a else a
             _extend_bridge(parts, topology, run_id, index, link, bridged[0], member, addresses, extensions, taken)
             continue
-        mtu = _tunnel_mtu(topology, link, host_a, host_b)
-        stand_in = _stand_in_name(index, taken)  # one name on both sides, for whoever reads both parts
-        for end, here, there in ((a, host_a, host_b), (b, host_b, host_a)):
-            part = parts[here]
-            part.topology["nodes"][stand_in] = {"kind": "bridge"}
-            _links(part).append(_end_link(topology, index, link, end, stand_in, addresses, mtu))
-            part.tunnels.append(Tunnel(link=index, vni=vni(run_id, index), bridge_node=stand_in,
-                                       local=topology.hosts[here].underlay, remote=topology.hosts[there].underlay,
-                                       mtu=mtu))
+        _tunnel_link(parts, topology, run_id, index, link, addresses, taken)
     for part in parts.values():
         part.topology = {"name": f"{topology.name}-{part.host}"[:31], **part.topology, "links": _links(part)}
     return {name: part for name, part in parts.items() if part.nodes}
@@ -136,6 +129,20 @@ def _tunnel_mtu(topology: Topology, link: Link, host_a: str, host_b: str) -> int
     """The link's MTU through the tunnel (the static checks made sure a tunnel can carry it)."""
     carried = tunnel_mtu(topology.hosts[host_a], topology.hosts[host_b]) or DEFAULT_MTU
     return min(link.mtu or DEFAULT_MTU, carried)
+
+
+def _tunnel_link(parts: dict[str, Part], topology: Topology, run_id: str, index: int, link: Link,
+                 addresses: dict[EndpointRef, str], taken: set[str]) -> None:
+    """Each end joins a bridge that stands in for the far side; the link's own tunnel joins the two."""
+    (a, b), mtu = link.ends, _tunnel_mtu(topology, link, *(topology.nodes[end.node].host for end in link.ends))
+    stand_in = _stand_in_name(index, taken)  # one name on both sides, for whoever reads both parts
+    for end, far in ((a, b), (b, a)):
+        here, there = topology.nodes[end.node].host, topology.nodes[far.node].host
+        part = parts[here]
+        part.topology["nodes"][stand_in] = {"kind": "bridge"}
+        _links(part).append(_end_link(topology, index, link, end, stand_in, addresses, mtu))
+        part.tunnels.append(Tunnel(link=index, vni=vni(run_id, index), bridge_node=stand_in,
+                                   local=topology.hosts[here].underlay, remote=topology.hosts[there].underlay, mtu=mtu))
 
 
 def _extend_bridge(parts: dict[str, Part], topology: Topology, run_id: str, index: int, link: Link,
