@@ -2,7 +2,6 @@
 fails the up naming it, with nothing built anywhere; a part that fails on one host takes the others down."""
 from __future__ import annotations
 
-import itertools
 import os
 import signal
 import subprocess
@@ -38,21 +37,6 @@ print(" ".join(lab.part_runs.values()), flush=True)
 sys.stdin.read()  # until killed
 """
 
-_tags = itertools.count()
-
-
-@pytest.fixture
-def emulated_hosts(root, state_root, run_prefix):
-    made: list[EmulatedHosts] = []
-
-    def make(*names: str) -> EmulatedHosts:
-        tag = f"{run_prefix}-{next(_tags)}"  # the worker and run in it: apart under xdist
-        made.append(EmulatedHosts(tag, state_root / "hosts", list(names), underlay_octet=70 + len(made)).create())
-        return made[-1]
-
-    yield make
-    for hosts in made:
-        hosts.remove()
 
 
 def part_runs_left(hosts: EmulatedHosts) -> list[str]:

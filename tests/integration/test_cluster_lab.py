@@ -2,13 +2,9 @@
 an execnet gateway inside), a two-host pair and a three-host chain with a unikernel across VXLAN tunnels."""
 from __future__ import annotations
 
-import itertools
 import json
 import subprocess
 
-import pytest
-
-from framework.hosts import EmulatedHosts
 from framework.lab import run_namespaces
 from testbed.lab import Lab
 
@@ -38,8 +34,6 @@ checks:
   - ping: {from: n1, to: guest, count: 5, interval: 0.02}
 """
 
-_tags = itertools.count()
-
 BRIDGE = """\
 name: xbridge
 nodes:
@@ -57,20 +51,6 @@ checks:
   - ping: {from: c, to: d, count: 5, interval: 0.02}
 """
 
-
-@pytest.fixture
-def emulated_hosts(root, state_root, run_prefix, request):
-    """emulated_hosts(*names) -> EmulatedHosts made now, removed (with the namespaces) at the end."""
-    made: list[EmulatedHosts] = []
-
-    def make(*names: str) -> EmulatedHosts:
-        tag = f"{run_prefix}-{next(_tags)}"  # the worker and run in it: apart under xdist
-        made.append(EmulatedHosts(tag, state_root / "hosts", list(names), underlay_octet=60 + len(made)).create())
-        return made[-1]
-
-    yield make
-    for hosts in made:
-        hosts.remove()
 
 
 def ip_link(lab, node: str, ifname: str) -> dict:
