@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""ci/bench_shm.py: guest -> guest over one shm link against the same pair over TAPs and the raw-TAP ceiling (a host
-program reading a TAP fed by udpgen), 1300-B UDP, and guest <-> guest ping (ping-guest -> ping-serve) over both,
-rounds interleaved in one run; prints and writes the ratios.
+"""ci/bench_shm.py: guest -> guest over one shm link against the same pair over TAPs, over an impaired link (TAPs
+and the impairment relay, set to do nothing) and the raw-TAP ceiling (a host program reading a TAP fed by udpgen),
+1300-B UDP, and guest <-> guest ping (ping-guest -> ping-serve) over shm and TAPs; rounds interleaved in one run;
+prints and writes the ratios.
 
     python3 ci/bench_shm.py [--repeats 3] [--seconds 2] [--json results/bench-shm.json]
 """
@@ -28,14 +29,16 @@ PAYLOAD = 1300 - 14 - 20 - 8
 
 
 def pair_topology(folder: Path, link_type: str, io: str, seconds: float) -> Path:
+    """link_type shm or tap, or `impaired`: TAPs through the impairment relay with nothing to do (loss 0%)."""
     path = folder / f"pair-{link_type}-{io}.yaml"
+    link = "impair: {loss: 0%}" if link_type == "impaired" else f"type: {link_type}"
     path.write_text(f"""name: benchshm
 nodes:
   src: {{kind: unikernel, image: udp-source, io: {io}, memory: 16,
         args: [--dst=10.33.0.2:5000, --size={PAYLOAD}, --seconds={seconds + 1.5}]}}
   dst: {{kind: unikernel, image: udp-sink, io: {io}, memory: 16, args: [--seconds={seconds}]}}
 links:
-  - {{endpoints: [src:service0, dst:service0], subnet: 10.33.0.0/24, type: {link_type}}}
+  - {{endpoints: [src:service0, dst:service0], subnet: 10.33.0.0/24, {link}}}
 """)
     return path
 
@@ -103,23 +106,26 @@ def main() -> int:
             row = {"ceiling": ceiling(args),
                    "shm": guest_pair(pair_topology(folder, "shm", args.io, args.seconds)),
                    "tap": guest_pair(pair_topology(folder, "tap", args.io, args.seconds)),
+                   "impaired": guest_pair(pair_topology(folder, "impaired", args.io, args.seconds)),
                    "ping_shm": guest_ping(ping_topology(folder, "shm", args.io, args.pings)),
                    "ping_tap": guest_ping(ping_topology(folder, "tap", args.io, args.pings))}
             row["shm_over_ceiling"] = row["shm"]["pps"] / row["ceiling"]["pps"]
             row["shm_over_tap"] = row["shm"]["pps"] / row["tap"]["pps"]
+            row["shm_over_impaired"] = row["shm"]["pps"] / row["impaired"]["pps"]
             rounds.append(row)
             print(f"round {r + 1}: ceiling {row['ceiling']['pps']:,.0f} pps, shm {row['shm']['pps']:,.0f}, "
-                  f"tap {row['tap']['pps']:,.0f}; shm/ceiling {row['shm_over_ceiling']:.2f}, "
+                  f"tap {row['tap']['pps']:,.0f}, impaired {row['impaired']['pps']:,.0f}; shm/ceiling {row['shm_over_ceiling']:.2f}, "
                   f"shm/tap {row['shm_over_tap']:.1f}, shm exits/packet {row['shm']['exits_per_packet']:.4f}; "
                   f"ping p50 shm {row['ping_shm']['rtt_p50_us']} us, tap {row['ping_tap']['rtt_p50_us']} us",
                   flush=True)
-    median = {key: statistics.median(row[key] for row in rounds) for key in ("shm_over_ceiling", "shm_over_tap")}
+    median = {key: statistics.median(row[key] for row in rounds) for key in ("shm_over_ceiling", "shm_over_tap",
+                                                                   "shm_over_impaired")}
     median["shm_exits_per_packet"] = statistics.median(row["shm"]["exits_per_packet"] for row in rounds)
     for kind in ("shm", "tap"):
         median[f"ping_{kind}_p50_us"] = statistics.median(row[f"ping_{kind}"]["rtt_p50_us"] for row in rounds)
         median[f"ping_{kind}_p99_us"] = statistics.median(row[f"ping_{kind}"]["rtt_p99_us"] for row in rounds)
     print(f"medians over {args.repeats} rounds: shm/ceiling {median['shm_over_ceiling']:.2f} (goal >= 2), "
-          f"shm/tap {median['shm_over_tap']:.1f} (goal >= 5), shm exits/packet {median['shm_exits_per_packet']:.4f} "
+          f"shm/tap {median['shm_over_tap']:.1f} (goal >= 5), shm/impaired {median['shm_over_impaired']:.1f}, shm exits/packet {median['shm_exits_per_packet']:.4f} "
           f"(goal <= 0.01); ping p50 shm {median['ping_shm_p50_us']:.1f} us (goal <= 30), "
           f"tap {median['ping_tap_p50_us']:.1f} us")
     if args.json:
