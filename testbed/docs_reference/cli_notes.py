@@ -110,7 +110,9 @@ COMMAND_NOTES = {
         "about": "Execs the KVM monitor, tb-monitor; everything after `monitor` is the monitor's. GUEST is "
                  "an ELF path or a built-in image name.",
         "exit": "the monitor's (listed in its help above): the guest's own status, 1 for a bad image, "
-                "125 for a setup error, 126 when the guest faulted, 128+S when killed by signal S.",
+                "125 for a setup error, 126 when the guest faulted, 128+S when killed by signal S; a monitor killed "
+                "by its seccomp filter dies by SIGSYS (the shell's `Bad system call`; "
+                "[confinement.md](confinement.md)).",
         "examples": "testbed monitor hello a b c\ntestbed monitor --mem=8 --stats=/tmp/hello.json hello",
     },
     "images": {
