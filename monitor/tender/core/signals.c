@@ -1,8 +1,7 @@
-/* signals.c: turns SIGTERM/SIGINT/SIGHUP into a clean stop, without races against KVM_RUN or epoll waits; parks the vCPU thread when another thread stops the run. */
+/* signals.c: turns SIGTERM/SIGINT/SIGHUP into a clean stop, without races against KVM_RUN or epoll waits. */
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,13 +9,12 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "park.h"
 #include "signals.h"
 #include "stop.h"
 
 static const int stop_signals[] = { SIGTERM, SIGINT, SIGHUP };
-/* Sent by a thread that stops the run (the IO thread on a corrupt ring) to get the vCPU thread out of its wait. */
-#define PARK_SIGNAL SIGUSR2
-#define PARK_WAIT_US 100000
+
 /*
  * The monitor's one mutable file-scope variable: a signal handler gets no
  * argument to reach the VM through, and a stop signal taken during POLL's
@@ -28,11 +26,6 @@ static volatile sig_atomic_t caught;
 static void on_signal(int sig)
 {
     caught = sig;
-}
-
-static void on_park(int sig)
-{
-    (void)sig; /* its only job is to end KVM_RUN or a wait with EINTR */
 }
 
 /* KVM_RUN swaps in this mask while the guest runs: a stop signal then ends KVM_RUN with EINTR. */
@@ -58,18 +51,13 @@ void tb_signals_init(struct tb_vm *vm)
         sigaction(stop_signals[i], &sa, NULL);
     }
     signal(SIGPIPE, SIG_IGN);
-    struct sigaction park = { .sa_handler = on_park };
-    sigemptyset(&park.sa_mask);
-    sigaction(PARK_SIGNAL, &park, NULL);
-    sigaddset(&stops, PARK_SIGNAL);
+    tb_park_init(vm);
+    sigaddset(&stops, TB_PARK_SIGNAL);
     if (sigprocmask(SIG_BLOCK, &stops, &vm->wait_mask) < 0)
         tb_die_errno("sigprocmask");
     for (size_t i = 0; i < sizeof stop_signals / sizeof stop_signals[0]; i++)
         sigdelset(&vm->wait_mask, stop_signals[i]);
-    sigdelset(&vm->wait_mask, PARK_SIGNAL);
-    vm->vcpu_thread = pthread_self();
-    vm->vcpu_tid = gettid();
-    vm->vcpu_thread_set = 1; /* before any other thread exists: they see it */
+    sigdelset(&vm->wait_mask, TB_PARK_SIGNAL);
     set_vcpu_mask(vm);
 }
 
@@ -87,32 +75,9 @@ static int pending_stop_signal(void)
     return 0;
 }
 
-/* Another thread owns the exit: stop here for good, touching nothing (exit_group ends this thread too). */
-static void park_if_asked(struct tb_vm *vm)
-{
-    if (!__atomic_load_n(&vm->vcpu_park, __ATOMIC_ACQUIRE))
-        return;
-    __atomic_store_n(&vm->vcpu_parked, 1, __ATOMIC_RELEASE);
-    for (;;)
-        pause();
-}
-
-void tb_signals_park_vcpu(struct tb_vm *vm)
-{
-    if (!vm->vcpu_thread_set || pthread_equal(pthread_self(), vm->vcpu_thread))
-        return;
-    __atomic_store_n(&vm->vcpu_park, 1, __ATOMIC_RELEASE);
-    /* tgkill, not pthread_kill: glibc's blocks every signal around it, a system call the sandbox does not allow. */
-    if (tgkill(getpid(), vm->vcpu_tid, PARK_SIGNAL) != 0)
-        return;
-    /* Bounded: a vCPU thread that is itself on its way out (the guest halted meanwhile) never parks here. */
-    for (int waited = 0; waited < PARK_WAIT_US && !__atomic_load_n(&vm->vcpu_parked, __ATOMIC_ACQUIRE); waited += 100)
-        usleep(100);
-}
-
 void tb_signals_check(struct tb_vm *vm)
 {
-    park_if_asked(vm);
+    tb_park_if_asked(vm);
     int sig = pending_stop_signal();
     if (!sig)
         return;

@@ -11,12 +11,6 @@ void tb_signals_init(struct tb_vm *vm);
 /* Stops the run with 128 + signal when a stop signal arrived; parks the calling vCPU thread when asked to. */
 void tb_signals_check(struct tb_vm *vm);
 /*
- * From a thread other than the vCPU's that is stopping the run: gets the vCPU
- * thread out of KVM_RUN or its wait and parks it (it waits at most 100 ms), so
- * that the stats are written from counters nobody changes any more.
- */
-void tb_signals_park_vcpu(struct tb_vm *vm);
-/*
  * Writes all of buf to fd from the vCPU thread, waiting for room with the stop
  * signals unblocked: a stop signal ends the run even while the reader of a pipe
  * is gone (`tb-monitor ... | less`, paused). is_file: fd is a regular file (it never waits: one write).

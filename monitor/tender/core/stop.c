@@ -8,7 +8,7 @@
 #include "dumpcore.h"
 #include "exitcodes.h"
 #include "io.h"
-#include "signals.h"
+#include "park.h"
 #include "stats.h"
 #include "stop.h"
 
@@ -16,7 +16,7 @@
 
 void tb_stop(struct tb_vm *vm, int code, const char *reason)
 {
-    tb_signals_park_vcpu(vm); /* no-op on the vCPU thread */
+    tb_park_vcpu(vm); /* another thread stopping the run: the vCPU thread parks first */
     /* An abort or a fault is what a core is for (solo5-hvt dumps on abort, which is how Solo5 guests report traps). */
     if (code == SOLO5_EXIT_ABORT || code == TB_EXIT_FAULT)
         tb_dumpcore_write(vm);

@@ -61,7 +61,7 @@ struct tb_vm {
     const struct tb_io_mode *io;
     int dumpcore_dir_fd;      /* --dumpcore's directory, -1 without it */
     sigset_t wait_mask;       /* the stop signals unblocked: KVM_RUN and POLL wait with it (core/signals.c) */
-    pthread_t vcpu_thread;    /* the thread that runs KVM_RUN, once vcpu_thread_set (core/signals.c) */
+    pthread_t vcpu_thread;    /* the thread that runs KVM_RUN, once vcpu_thread_set (core/park.c) */
     int vcpu_thread_set;
     pid_t vcpu_tid;           /* the same thread for tgkill */
     uint32_t vcpu_park;       /* atomic: another thread is stopping the run; the vCPU thread must park */
