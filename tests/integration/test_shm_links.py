@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
+import subprocess
 import time
 from pathlib import Path
 
@@ -190,3 +192,30 @@ def _wait_line(lab: Lab, node: str, word: str, timeout: float = 30.0) -> str:
             return lines[-1]
         time.sleep(0.05)
     raise AssertionError(f"{node}: no line with {word!r}:\n{lab.console(node)[-2000:]}")
+
+
+@pytest.mark.parametrize(("spec", "io", "message"), [
+    ("{memfd},{e1},{e2},{sock},0", "hypercall", "an shm link needs --io=poll, event or hybrid (not hypercall)"),
+    ("{memfd},{e1},{e2},{sock}", "event", "SIDE must be an integer in 0..1"),
+    ("{memfd},{e1},{e2},999,0", "event", "socket fd 999 is not open"),
+    ("{e1},{e1},{e2},{sock},0", "event", "is not a memfd"),
+    ("{memfd},{e1},{e2},{sock},0,9000", "event", "MTU must be an integer in 68..2026"),
+    ("{memfd},{e1},{e2},{sock},2", "event", "SIDE must be an integer in 0..1"),
+])
+def test_a_bad_net_shm_option_is_one_line_and_exit_125(kvm, spec, io, message):
+    memfd = os.memfd_create("tb-shm-badarg", 0)
+    e1, e2 = os.eventfd(0), os.eventfd(0)
+    ends = socket.socketpair()
+    fds = {"memfd": memfd, "e1": e1, "e2": e2, "sock": ends[0].fileno()}
+    try:
+        done = subprocess.run([str(paths.monitor_path()), f"--io={io}", f"--net-shm:service0={spec.format(**fds)}",
+                               "--", str(paths.images()["udp-sink"]), "--ip=10.0.0.1/24"],
+                              pass_fds=tuple(fds.values()), capture_output=True, text=True, timeout=30, check=False)
+    finally:
+        for fd in (memfd, e1, e2):
+            os.close(fd)
+        for end in ends:
+            end.close()
+    assert done.returncode == 125, done.stderr
+    (line,) = done.stderr.strip().splitlines()
+    assert line.startswith("tb-monitor: ") and message in line, line
