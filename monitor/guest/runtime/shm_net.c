@@ -186,18 +186,36 @@ static void end_sleep(void)
         __atomic_store_n(&gnics[__builtin_ctzll(m)].rx.r->cons_wait, 0, __ATOMIC_RELAXED);
 }
 
+/*
+ * Hybrid's spin adapts (as the IO thread's): a spin that saw a frame doubles the
+ * next window, up to the monitor's spin_ns; one that ended in sleep halves it.
+ * At a light load the guest then sleeps at once, costing what event mode does.
+ */
+static uint64_t spin_now = UINT64_MAX;
+
 void tb_shm_yield(solo5_time_t deadline, solo5_handle_set_t *ready_set)
 {
     solo5_time_t start = solo5_clock_monotonic();
     uint64_t set;
+    int spun = 0;
+    if (spin_now > spin_ns)
+        spin_now = spin_ns;
     for (;;) {
         set = ready_now();
         solo5_time_t now = solo5_clock_monotonic();
-        if (set || now >= deadline)
+        if (set || now >= deadline) {
+            if (set && spun) /* the spin paid off */
+                spin_now = spin_now ? (spin_now * 2 < spin_ns ? spin_now * 2 : spin_ns) : spin_ns / 8;
             break;
-        if (mode == TB_SHM_MODE_POLL || (mode == TB_SHM_MODE_HYBRID && now - start < spin_ns)) {
+        }
+        if (mode == TB_SHM_MODE_POLL || (mode == TB_SHM_MODE_HYBRID && now - start < spin_now)) {
+            spun = 1;
             cpu_relax();
             continue;
+        }
+        if (spun) {
+            spin_now /= 2; /* a whole spin for nothing */
+            spun = 0;
         }
         if (prepare_sleep())
             continue;

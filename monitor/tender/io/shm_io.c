@@ -346,7 +346,12 @@ void *tb_shm_io_main(void *arg)
     s->hdr->features = TB_SHM_F_CSUM_FLAG;
     __atomic_store_n(&s->started, 1, __ATOMIC_RELEASE);
 
-    uint64_t idle_since = 0;
+    /*
+     * Hybrid's idle spin adapts, as NAPI's busy polling: a spin that found work
+     * doubles the next window (up to --shm-io-idle-us), one that ended in sleep
+     * halves it (to nothing: then hybrid costs what event does at a light load).
+     */
+    uint64_t idle_since = 0, spin_ns = idle_ns;
     while (!__atomic_load_n(&s->stop, __ATOMIC_ACQUIRE)) {
         unsigned work = 0, attached = 0, blocked = 0;
         for (unsigned i = 0; i < s->count; i++) {
@@ -362,6 +367,8 @@ void *tb_shm_io_main(void *arg)
         }
         uint64_t wake_in = due_wakes(s);
         if (work) {
+            if (idle_since) /* the spin paid off */
+                spin_ns = spin_ns ? (spin_ns * 2 < idle_ns ? spin_ns * 2 : idle_ns) : idle_ns / 8;
             idle_since = 0;
             continue;
         }
@@ -380,10 +387,11 @@ void *tb_shm_io_main(void *arg)
             uint64_t now = now_ns();
             if (!idle_since)
                 idle_since = now;
-            if (now - idle_since < idle_ns) {
+            if (now - idle_since < spin_ns) {
                 cpu_relax();
                 continue;
             }
+            spin_ns /= 2; /* a whole spin for nothing */
         }
         io_sleep(s, wake_in);
         idle_since = 0;
