@@ -16,9 +16,12 @@ MAX_RSS_BYTES = 100 << 20
 
 
 def nics_in_child(path: Path) -> tuple[str, int]:
-    """manifest_nics(path) in a fresh interpreter: its answer and the child's peak RSS (a hang fails the timeout)."""
-    code = ("import resource, sys; from pathlib import Path; from testbed.topology.rules.manifest import manifest_nics;"
-            "print(manifest_nics(Path(sys.argv[1])), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)")
+    """manifest_nics(path) in a fresh interpreter: its answer and the child's peak RSS (a hang fails the timeout).
+    The peak is VmHWM, its own address space's: ru_maxrss would include the parent's, carried across exec."""
+    code = ("import re, sys; from pathlib import Path; from testbed.topology.rules.manifest import manifest_nics;"
+            "answer = manifest_nics(Path(sys.argv[1]));"
+            "hwm = re.search(r'VmHWM:\\s+(\\d+) kB', open('/proc/self/status').read()).group(1);"
+            "print(answer, int(hwm) * 1024)")
     out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True,
                          timeout=HANG_GUARD_SECONDS).stdout.split()
     return " ".join(out[:-1]), int(out[-1])
