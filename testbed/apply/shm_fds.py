@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import resource
 import socket
 
 # What plan.model.ShmNic writes in a monitor's argv: --net-shm:NAME=@LINK:SIDE:MTU:SLOTS.
@@ -40,33 +41,52 @@ class _Link:
 
 
 class ShmLinkFds:
-    """The fds of every shm link named in a run's launches; `argv` and `pass_fds` per launch, then `close`."""
+    """The fds of every shm link named in a run's launches; `argv` per launch in start order, then `close`.
+
+    A link's fds are made when its first end is launched and closed once its second end has been (at the next
+    `argv` call: the previous monitor has been started by then), so a run with thousands of links keeps only the
+    half-started ones open; the soft fd limit is raised to the hard one for those."""
 
     def __init__(self, launches: list[dict]):
         self.links: dict[str, _Link] = {}
-        try:
-            for launch in launches:
-                for arg in launch["argv"]:
-                    match = PLACEHOLDER.match(arg)
-                    if match and match[2] not in self.links:
-                        self.links[match[2]] = _Link(match[2], int(match[5]))
-        except BaseException:
-            self.close()
-            raise
+        self.ends_left: dict[str, int] = {}
+        for launch in launches:
+            for arg in launch["argv"]:
+                match = PLACEHOLDER.match(arg)
+                if match:
+                    self.ends_left[match[2]] = self.ends_left.get(match[2], 0) + 1
+        self.handed_out: list[str] = []  # links whose last end went to the previous launch
+        if self.ends_left:
+            soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+            if soft < hard:
+                resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
     def argv(self, launch: dict) -> tuple[list[str], tuple[int, ...]]:
+        self._close_handed_out()
         argv, fds = [], []
         for arg in launch["argv"]:
             match = PLACEHOLDER.match(arg)
             if not match:
                 argv.append(arg)
                 continue
-            mine = self.links[match[2]].fds(int(match[3]))
+            name = match[2]
+            if name not in self.links:
+                self.links[name] = _Link(name, int(match[5]))
+            mine = self.links[name].fds(int(match[3]))
             argv.append(f"{match[1]}{','.join(map(str, mine))},{match[3]},{match[4]}")
             fds.extend(mine)
+            self.ends_left[name] -= 1
+            if self.ends_left[name] == 0:
+                self.handed_out.append(name)
         return argv, tuple(fds)
+
+    def _close_handed_out(self) -> None:
+        for name in self.handed_out:
+            self.links.pop(name).close()
+        self.handed_out.clear()
 
     def close(self) -> None:
         for link in self.links.values():
             link.close()
         self.links.clear()
+        self.handed_out.clear()

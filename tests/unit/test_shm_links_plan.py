@@ -66,12 +66,17 @@ def test_the_supervisor_gives_each_side_its_fds_and_keeps_none():
                 {"node": "b", "argv": ["m", "--net-shm:n1=@r-l0:1:1500:4", "--", "x"]}]
     fds = ShmLinkFds(launches)
     try:
-        (argv_a, fds_a), (_, fds_b) = fds.argv(launches[0]), fds.argv(launches[1])
+        argv_a, fds_a = fds.argv(launches[0])
         memfd, door_a, wake_a, sock_a = fds_a
         assert argv_a[1] == f"--net-shm:n0={memfd},{door_a},{wake_a},{sock_a},0,1500"
-        assert fds_b[0] == memfd and (fds_b[1], fds_b[2]) == (wake_a, door_a)  # a's doorbell is b's wake
         assert os.fstat(memfd).st_size == 2 * ring_span(4) == 2 * 12288
-        assert stat.S_ISSOCK(os.fstat(sock_a).st_mode) and sock_a != fds_b[3]
+        assert stat.S_ISSOCK(os.fstat(sock_a).st_mode)
+        _, fds_b = fds.argv(launches[1])
+        assert fds_b[0] == memfd and (fds_b[1], fds_b[2]) == (wake_a, door_a)  # a's doorbell is b's wake
+        assert sock_a != fds_b[3]
+        fds.argv({"node": "c", "argv": ["m"]})  # the next launch: the link's fds, both ends out, are closed
+        with pytest.raises(OSError):
+            os.fstat(memfd)
     finally:
         fds.close()
     for fd in (*fds_a, *fds_b):
