@@ -37,11 +37,13 @@ class Schedule:
             self._thread.join()
 
     def log(self) -> dict:
-        fired = {id(entry["event"]) for entry in self.entries}
+        done = {id(entry["event"]) for entry in self.entries}
         events = [{key: value for key, value in entry.items() if key != "event"} for entry in self.entries]
         events += [{"at_s": event.at, "what": event.describe(), "fired_s": None, "error": "traffic ended first"}
-                   for event in self.events if id(event) not in fired]
-        return {"kind": KEY, "events": events}
+                   for event in self.events if id(event) not in done]
+        fired = "; ".join(f"{e['what']} at {e['fired_s']:.2f} s" + (f" ({e['error']})" if e["error"] else "")
+                          if e["fired_s"] is not None else f"{e['what']}: not fired ({e['error']})" for e in events)
+        return {"kind": KEY, "fired": fired, "events": events}
 
     def _run(self) -> None:
         for event in self.events:

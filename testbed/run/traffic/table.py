@@ -3,7 +3,7 @@ from __future__ import annotations
 
 # Shown first when present, in this order; the rest of an item's numbers follow in the JSON only.
 HEADLINE = ("sent_packets", "tx_packets", "rx_packets", "transmitted", "received", "pps", "bits_per_second",
-            "loss_percent", "rtt_p50_ms", "rtt_p99_ms", "exits_per_packet", "cpu_pct", "cpu_us_per_packet")
+            "loss_percent", "rtt_p50_ms", "rtt_p99_ms", "exits_per_packet", "cpu_pct", "cpu_us_per_packet", "fired")
 
 
 def _value(value) -> str:
