@@ -270,9 +270,9 @@ static unsigned service_tx(struct shm_state *s, struct shm_nic *n)
         shm_ring_cons_next(&n->tx);
     }
     if (done) {
-        if (shm_ring_cons_publish(&n->tx, &notify) < 0)
+        if (shm_ring_cons_publish_half(&n->tx, &notify) < 0)
             ring_fault(s, n->tx.err);
-        if (notify) /* the guest sleeps waiting for TX room */
+        if (notify) /* the guest sleeps waiting for TX room, and half the ring is free */
             wake_guest(s, n, 1);
     }
     return done;

@@ -199,6 +199,20 @@ int shm_ring_cons_publish(struct shm_ring *s, int *notify)
     return take_guest_flag(s, &s->r->prod_wait, "prod_wait flag", notify);
 }
 
+int shm_ring_cons_publish_half(struct shm_ring *s, int *notify)
+{
+    *notify = 0;
+    if (s->published == s->own)
+        return 0;
+    tb_store_release(&s->r->cons, s->own);
+    s->published = s->own;
+    tb_fence_full();
+    uint32_t used = s->peer - s->own; /* frames the guest published that we have not taken yet */
+    if (used > s->slots / 2 && used != 0)
+        return 0; /* we keep consuming (the IO thread does not sleep while frames wait), and come back */
+    return take_guest_flag(s, &s->r->prod_wait, "prod_wait flag", notify);
+}
+
 int shm_ring_cons_prepare_sleep(struct shm_ring *s, int *stay_awake)
 {
     uint32_t avail;

@@ -61,6 +61,9 @@ int shm_ring_cons_frame(struct shm_ring *s, const uint8_t **data, uint32_t *len)
 void shm_ring_cons_next(struct shm_ring *s);
 /* Stores cons; *notify = 1 when the guest sleeps waiting for a free slot (its prod_wait flag was set). */
 int shm_ring_cons_publish(struct shm_ring *s, int *notify);
+/* The same, but the guest is woken (its flag taken) only once half the ring is free or the ring is empty:
+ * waking it at the first free slots would cost a wakeup per budget's worth of frames. */
+int shm_ring_cons_publish_half(struct shm_ring *s, int *notify);
 /* Before sleeping on an empty ring: set cons_wait, re-check; *stay_awake = 1 when a frame arrived meanwhile. */
 int shm_ring_cons_prepare_sleep(struct shm_ring *s, int *stay_awake);
 
