@@ -1,12 +1,10 @@
 /* fuzz_guest.c: libFuzzer target: a hostile guest's moves against the monitor's guest-address checks (core/mem.c,
  * abi/hypercall.c), its core hypercalls and console limits (abi/hc_core.c, abi/console.c) and its validating side
  * of shmstream rings (net/shm_ring.c); every range they accept is touched. */
-#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "args.h"
 #include "console.h"
@@ -16,6 +14,7 @@
 #include "mem.h"
 #include "module.h"
 #include "shm_ring.h"
+#include "signals.h"
 #include "stop.h"
 
 #define PAGE 0x1000ULL
@@ -59,6 +58,18 @@ void tb_stop(struct tb_vm *v, int code, const char *reason)
     fuzz_refuse(code);
 }
 
+/* core/signals.c's writer waits for room with the stop signals open; the console's output goes nowhere here. */
+int tb_signals_write_all(struct tb_vm *v, int fd, const void *buf, size_t len, int is_file)
+{
+    (void)v;
+    (void)fd;
+    (void)is_file;
+    volatile const char *bytes = buf;
+    if (len)
+        (void)(bytes[0] ^ bytes[len - 1]); /* what is emitted must be readable: guest RAM or a marker */
+    return 0;
+}
+
 static void noop_hypercall(struct tb_vm *v, uint64_t gpa)
 {
     (void)v;
@@ -71,6 +82,7 @@ static void set_up_vm(void)
     memset(&vm, 0, sizeof vm);
     vm.mem = ram_block + (MAX_MEM - size);
     vm.mem_size = size;
+    memset(vm.mem, 0, size); /* nothing carried over from the last input: a crash replays on its own */
     /* Read-only ranges as the loader leaves them: page-aligned, sorted, apart, above 1 MiB. */
     uint64_t at = HVT_GUEST_MIN_BASE;
     for (unsigned n = take(1) % 5; n && at < size; n--) {
@@ -190,6 +202,8 @@ static void check_guest_range(enum check_kind kind)
 static void check_dispatch(void)
 {
     uint64_t n = take(1) & 1 ? take(8) : take(1);
+    if (n < HVT_HYPERCALL_MAX && vm.hypercalls[n].name && vm.hypercalls[n].fn != noop_hypercall)
+        return; /* a core hypercall: core_hypercall() makes those, with the argument it accounts for */
     volatile int ran = 0;
     fuzz_catching = 1;
     if (setjmp(fuzz_refused) == 0) {
@@ -198,9 +212,7 @@ static void check_dispatch(void)
     }
     fuzz_catching = 0;
     FUZZ_CHECK(!ran || (n < HVT_HYPERCALL_MAX && vm.hypercalls[n].name), "an unknown hypercall was dispatched");
-    /* The harness's own handlers never refuse; the core ones (core_hypercall) check their argument themselves. */
-    FUZZ_CHECK(ran || n >= HVT_HYPERCALL_MAX || vm.hypercalls[n].fn != noop_hypercall,
-               "a registered hypercall was refused");
+    FUZZ_CHECK(ran || n >= HVT_HYPERCALL_MAX || !vm.hypercalls[n].name, "a registered hypercall was refused");
 }
 
 /* The guest makes a real core hypercall; for PUTS it first writes the argument struct where it points. */
@@ -390,10 +402,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     (void)argv;
     fuzz_quiet_stdio();
     ram_block = malloc(MAX_MEM);
-    int null = open("/dev/null", O_WRONLY);
-    if (!ram_block || null < 0 || dup2(null, STDOUT_FILENO) < 0) /* the guest's console goes nowhere */
+    if (!ram_block)
         abort();
-    close(null);
     return 0;
 }
 
