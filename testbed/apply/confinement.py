@@ -14,6 +14,7 @@ SANDBOX_KILLED = "killed by its sandbox (seccomp)"
 KILL_LINE = (f"tb-monitor: {SANDBOX_KILLED}: it made a system call outside its allowlist "
              "(run it with --seccomp=trap to name the call; see docs/confinement.md)\n")
 SECCOMP_MODES = {0: "disabled", 1: "strict", 2: "filter"}
+TAIL_BYTES = 4096  # how far back a console is searched for the monitor's own sandbox line
 
 
 def exit_text(status: int) -> str:
@@ -33,8 +34,10 @@ def note_sandbox_kill(status: int, console: Path) -> None:
     if status != SANDBOX_KILL_STATUS:
         return
     try:
-        with open(console, "a") as log:
-            log.write(KILL_LINE)
+        with open(console, "a+b") as log:
+            log.seek(max(0, log.seek(0, 2) - TAIL_BYTES))
+            if SANDBOX_KILLED.encode() not in log.read():  # --seccomp=trap wrote its own line, naming the call
+                log.write(KILL_LINE.encode())
     except OSError:
         pass  # the run directory is going away: nothing left to tell
 
