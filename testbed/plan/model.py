@@ -159,11 +159,13 @@ class Monitor(Frozen):
     blocks: tuple[Block, ...] = ()
     ready: str | None = None  # console text that marks the guest ready; None: a line starting with "ready:"
     cpus: Placement = Placement()  # unpinned unless the node's cpus: (or its auto default) says otherwise
+    ring_slots: int | None = None  # --shm-slots; None: the monitor's default
     console: ConsoleLimits = ConsoleLimits()
 
     def argv(self, monitor_binary: str, stats_path: str) -> list[str]:
         argv = [monitor_binary, f"--mem={self.memory}", f"--netns={self.namespace}", f"--io={self.io}",
-                f"--stats={stats_path}", *self.cpus.flags(), *self.console.flags()]
+                f"--stats={stats_path}", *self.cpus.flags(), *self.console.flags(),
+                *([f"--shm-slots={self.ring_slots}"] if self.ring_slots else [])]
         for nic in self.nics:
             argv.append(f"--net:{nic.name}={nic.tap}@{nic.tap_namespace}")
             argv.append(f"--net-mac:{nic.name}={nic.mac}")

@@ -213,7 +213,7 @@ class _Planner:
         return p.Monitor(node=name, namespace=self.ns(name), image=str(image or node.image), memory=node.memory,
                          io=node.io, nics=tuple(self.nics.get(name, ())),
                          shm_nics=tuple(self.shm_nics.get(name, ())), guest_args=self._guest_args(name, node),
-                         blocks=self._blocks(name, node), ready=node.ready,
+                         blocks=self._blocks(name, node), ready=node.ready, ring_slots=node.ring_slots,
                          console=p.ConsoleLimits(**node.console.model_dump()) if node.console else p.ConsoleLimits())
 
     def _blocks(self, name: str, node: UnikernelNode) -> tuple[p.Block, ...]:
