@@ -35,7 +35,10 @@ COMMAND_NOTES = {
     "status": {
         "about": "Lists the runs that are up, with their nodes; an orphaned run (its owner died) is marked. "
                  "A run of more than 20 nodes is summarised (counts by kind and state, the unikernels not "
-                 "running by name) unless `--nodes` asks for every node; `--json` always has every node.",
+                 "running by name) unless `--nodes` asks for every node; `--json` always has every node, and for "
+                 "each running monitor its confinement (Seccomp mode, NoNewPrivs, CapEff: "
+                 "[confinement.md](confinement.md)). A monitor its seccomp filter killed shows as "
+                 "`killed by its sandbox (seccomp)`.",
         "examples": "testbed status\ntestbed status RUN_ID --nodes\ntestbed status --json",
     },
     "exec": {
