@@ -67,7 +67,7 @@ static const struct allowed allowlist[] = {
     { SCMP_SYS(clock_nanosleep), ANY_ARGS },  /* usleep while the IO thread parks */
     { SCMP_SYS(nanosleep), ANY_ARGS },        /* the same on libcs that still use it */
     { SCMP_SYS(close), ANY_ARGS },            /* the --stats file, the core file */
-    { SCMP_SYS(tgkill), ANY_ARGS },           /* a thread stopping the run parks the vCPU thread (core/signals.c) */
+    { SCMP_SYS(tgkill), ANY_ARGS },           /* a thread stopping the run parks the vCPU thread (core/park.c) */
     { SCMP_SYS(getpid), ANY_ARGS },           /* --dumpcore's file name and its prstatus note */
     { SCMP_SYS(openat), DUMPCORE_DIR },       /* --dumpcore: the core file in the directory opened at setup */
     { SCMP_SYS(mincore), ANY_ARGS },          /* --dumpcore: which guest pages were ever touched */
