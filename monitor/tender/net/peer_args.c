@@ -61,18 +61,19 @@ void tb_peer_parse(struct tb_config *cfg, const char *spec, const char *arg)
     check_unused(cfg, n->name, arg);
 
     struct tb_peer_arg *p = &peers[peer_count];
-    long v;
+    long memfd, doorbell, wake, sock, side, mtu = 1500;
     const char *s = eq + 1;
-    s = field(s, 3, 65535, &v, "MEMFD", arg), p->memfd = (int)v;
-    s = field(s, 3, 65535, &v, "DOORBELL", arg), p->doorbell_fd = (int)v;
-    s = field(s, 3, 65535, &v, "WAKE", arg), p->wake_fd = (int)v;
-    s = field(s, 3, 65535, &v, "SOCK", arg), p->sock_fd = (int)v;
-    s = field(s, 0, 1, &v, "SIDE", arg), p->side = (unsigned)v;
-    p->mtu = 1500;
+    s = field(s, 3, 65535, &memfd, "MEMFD", arg);
+    s = field(s, 3, 65535, &doorbell, "DOORBELL", arg);
+    s = field(s, 3, 65535, &wake, "WAKE", arg);
+    s = field(s, 3, 65535, &sock, "SOCK", arg);
+    s = field(s, 0, 1, &side, "SIDE", arg);
     if (*s)
-        s = field(s, 68, TB_SHM_FRAME_MAX - 14, &v, "MTU", arg), p->mtu = (unsigned)v;
+        s = field(s, 68, TB_SHM_FRAME_MAX - 14, &mtu, "MTU", arg);
     if (*s)
         tb_die("%s: unexpected text after the MTU", arg);
+    *p = (struct tb_peer_arg){ .memfd = (int)memfd, .doorbell_fd = (int)doorbell, .wake_fd = (int)wake,
+                               .sock_fd = (int)sock, .side = (unsigned)side, .mtu = (unsigned)mtu };
     check_fd(p->memfd, "memfd", S_IFREG, arg);
     check_fd(p->doorbell_fd, "eventfd", 0, arg);
     check_fd(p->wake_fd, "eventfd", 0, arg);
