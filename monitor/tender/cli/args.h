@@ -8,7 +8,7 @@
 #include <net/if.h>
 
 #include "console_limits.h"
-#include "placement.h"
+#include "cpu_flags.h"
 #include "tb_abi.h"
 
 #define TB_NETNS_NAME_MAX 64

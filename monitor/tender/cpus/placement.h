@@ -1,22 +1,9 @@
-/* placement.h: CPU placement of the monitor's threads (--cpu-vcpu, --cpu-io, --io-nice): parsing, pinning, reporting. */
+/* placement.h: CPU placement of the monitor's threads: pinning and reporting (the flags themselves: cpu_flags.h). */
 #ifndef TB_PLACEMENT_H
 #define TB_PLACEMENT_H
 
-#include <stdio.h>
+#include "cpu_flags.h"
 
-/* What the command line asked for; -1: not pinned (the thread may run on any CPU the process may). */
-struct tb_cpus {
-    int vcpu;       /* the vCPU thread's core */
-    int io;         /* the shmstream IO thread's core */
-    int io_nice;    /* the IO thread's nice value, -20..19 (0: unchanged) */
-};
-
-#define TB_CPUS_UNPINNED ((struct tb_cpus){ .vcpu = -1, .io = -1, .io_nice = 0 })
-
-/* One --cpu-vcpu= / --cpu-io= / --io-nice= option; 0 when `arg` is none of them (dies on a bad value). */
-int tb_placement_parse(struct tb_cpus *cpus, const char *arg);
-/* Their lines in --help. */
-void tb_placement_usage(FILE *out);
 /* Called by the IO thread itself as it starts: its core (or the process's CPUs) and its priority. */
 void tb_placement_io_thread(void);
 /* 1 when the IO thread and the vCPU share a core: then the IO thread never spins (it would hold off the guest). */
