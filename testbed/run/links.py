@@ -68,12 +68,39 @@ def rows(lab) -> list[dict]:
             name = f"{node.name}:{interface.name}--{interface.peer}"
             if relay is None:
                 result.append(shm_counters.row(lab, interface.link)
-                              or {"link": name, "index": interface.link, "mechanism": interface.mechanism})
+                              or {"link": name, "index": interface.link, "mechanism": interface.mechanism,
+                                  "kernel": _kernel_end(lab, node.name, interface)})
                 continue
             stats = relays.stats(lab.run, relay)
             result.append({"link": relay.name, "index": relay.link, "mechanism": "wire", "seed": relay.seed,
                            "directions": stats["directions"]})
     return sorted(result, key=lambda row: row["index"])
+
+
+def _kernel_end(lab, node: str, interface) -> dict | None:
+    """A plain link's counters as its first kernel end sees them (a netns or bridge end; a link between two
+    unikernels has none of its own): operstate, frames sent (tx) and received (rx), drops."""
+    ends = [(node, interface.name), (interface.peer.node, interface.peer.ifname)]
+    kernel = [(n, i) for n, i in ends if lab.plan.node(n).kind in ("netns", "bridge")]
+    if not kernel:
+        return None
+    owner, ifname = kernel[0]
+
+    def read() -> dict:
+        from pyroute2 import IPRoute
+
+        with IPRoute() as ipr:
+            link = ipr.link("get", ifname=ifname)[0]
+        stats = link.get_attr("IFLA_STATS64")
+        return {"end": f"{owner}:{ifname}", "state": str(link.get_attr("IFLA_OPERSTATE")).lower(),
+                **{key: stats[key] for key in ("tx_packets", "rx_packets", "tx_dropped", "rx_dropped")}}
+
+    from testbed.apply import nsenter
+
+    try:
+        return nsenter.call_in(lab.plan.node(owner).namespace, read)
+    except OSError:  # gone (a lab being taken down): no counters rather than a failed listing
+        return None
 
 
 def describe(config: dict) -> str:

@@ -112,3 +112,27 @@ def test_kill_9_of_the_detached_supervisor_ends_the_relay(root, topology_file, r
     done = testbed_cli("down", "--orphans")
     assert done.returncode == 0, done.stderr
     assert namespaces_of(prefix) == []
+
+
+def test_links_shows_a_plain_link_by_its_kernel_counters(root, topology_file, testbed_cli, run_prefix):
+    path = topology_file("mixed", """
+        name: mixed
+        nodes:
+          a: {kind: netns}
+          b: {kind: netns}
+          c: {kind: netns}
+        links:
+          - {endpoints: [a:eth0, b:eth0], subnet: 10.67.0.0/30, impair: {delay: 1ms}}
+          - {endpoints: [b:eth1, c:eth0], subnet: 10.67.1.0/30}
+    """)
+    run_id = json.loads(testbed_cli("up", str(path), "--json", "--prefix", run_prefix, check=True).stdout)["run_id"]
+    try:
+        testbed_cli("exec", "--run", run_id, "b", "--", "ping", "-c", "3", "-i", "0.1", "10.67.1.2", check=True)
+        rows = json.loads(testbed_cli("links", run_id, "--json", check=True).stdout)
+        table = testbed_cli("links", run_id, check=True).stdout
+    finally:
+        testbed_cli("down", run_id, check=True)
+    plain = rows[1]
+    assert (plain["link"], plain["mechanism"], plain["kernel"]["end"]) == ("b:eth1--c:eth0", "veth", "b:eth1")
+    assert plain["kernel"]["state"] == "up" and plain["kernel"]["tx_packets"] >= 3 <= plain["kernel"]["rx_packets"]
+    assert "from b:eth1" in table and "none (veth)" in table

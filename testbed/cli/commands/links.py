@@ -112,7 +112,7 @@ def _print_table(run_id: str, rows: list[dict], describe) -> None:
                               _or_dash(direction["pending"]))
             continue
         if row["mechanism"] != "wire":
-            table.add_row(row["link"], "both", "up", f"none ({row['mechanism']})", *["-"] * (len(COUNTERS) + 1))
+            _plain_rows(table, row)
             continue
         for wire, label in (("ab", "forward"), ("ba", "reverse")):
             direction = row["directions"][wire]
@@ -122,6 +122,19 @@ def _print_table(run_id: str, rows: list[dict], describe) -> None:
                           str(direction["queued"]))
     # Piped (a file, a test): wide enough for a row per direction; a terminal keeps its own width.
     Console(highlight=False, width=None if sys.stdout.isatty() else PIPED_WIDTH).print(table)
+
+
+def _plain_rows(table, row: dict) -> None:
+    """A plain link: the kernel's counters at its first kernel end (sent: its tx; the reverse: its rx)."""
+    kernel = row.get("kernel")
+    if kernel is None:
+        table.add_row(row["link"], "both", "-", f"none ({row['mechanism']})", *["-"] * (len(COUNTERS) + 1))
+        return
+    blank = ["-"] * (len(COUNTERS) - 2)
+    table.add_row(row["link"], f"from {kernel['end']}", kernel["state"], f"none ({row['mechanism']})",
+                  str(kernel["tx_packets"]), str(kernel["tx_dropped"]), *blank, "-")
+    table.add_row("", f"to {kernel['end']}", kernel["state"], "", str(kernel["rx_packets"]),
+                  str(kernel["rx_dropped"]), *blank, "-")
 
 
 def _counter(counters: dict, name: str) -> int:
