@@ -22,6 +22,7 @@ enum arg_rule {
     NO_EXEC,         /* arg 2 (prot) without PROT_EXEC: the monitor never makes new code */
     ANON_NO_EXEC,    /* mmap: anonymous (fd -1) and without PROT_EXEC: the allocator, never a file's pages */
     DUMPCORE_DIR,    /* openat relative to --dumpcore's directory fd; no rule at all without --dumpcore */
+    OWN_PROCESS,     /* arg 0 is our own pid: tgkill reaches our threads only (uid 0 could signal any root process) */
 };
 
 struct allowed {
@@ -67,7 +68,7 @@ static const struct allowed allowlist[] = {
     { SCMP_SYS(clock_nanosleep), ANY_ARGS },  /* usleep while the IO thread parks */
     { SCMP_SYS(nanosleep), ANY_ARGS },        /* the same on libcs that still use it */
     { SCMP_SYS(close), ANY_ARGS },            /* the --stats file, the core file */
-    { SCMP_SYS(tgkill), ANY_ARGS },           /* a thread stopping the run parks the vCPU thread (core/park.c) */
+    { SCMP_SYS(tgkill), OWN_PROCESS },        /* a thread stopping the run parks the vCPU thread (core/park.c) */
     { SCMP_SYS(getpid), ANY_ARGS },           /* --dumpcore's file name and its prstatus note */
     { SCMP_SYS(openat), DUMPCORE_DIR },       /* --dumpcore: the core file in the directory opened at setup */
     { SCMP_SYS(mincore), ANY_ARGS },          /* --dumpcore: which guest pages were ever touched */
@@ -160,6 +161,11 @@ static void add_row(scmp_filter_ctx ctx, const struct allowed *row, const struct
         struct scmp_arg_cmp cmp[] = { SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0),
                                       SCMP_A4(SCMP_CMP_MASKED_EQ, LOW32, LOW32) };
         add(ctx, row->nr, 2, cmp);
+        break;
+    }
+    case OWN_PROCESS: {
+        struct scmp_arg_cmp cmp[] = { SCMP_A0(SCMP_CMP_MASKED_EQ, LOW32, (scmp_datum_t)getpid()) };
+        add(ctx, row->nr, 1, cmp);
         break;
     }
     case DUMPCORE_DIR:
