@@ -79,7 +79,8 @@ COMMAND_NOTES = {
     "links": {
         "about": "Shows every link of a running lab: for impaired links, per direction, the state (up, down), the "
                  "impairment and the relay's counters (sent, dropped, delayed, duplicated, reordered, corrupted, "
-                 "queued); `--json` has every counter apart (loss, down and queue drops).",
+                 "queued); `--json` has every counter apart (loss, down and queue drops). A plain link shows its "
+                 "first kernel end's state and kernel counters (frames sent and received, drops).",
         "examples": "testbed links RUN_ID\ntestbed links RUN_ID --json",
     },
     "capture": {
