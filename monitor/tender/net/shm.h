@@ -53,10 +53,10 @@ struct shm_state {
     uint64_t io_idle_ns;         /* hybrid: IO thread polls this long without work before sleeping */
     unsigned budget;             /* frames per NIC and direction per round (NAPI's weight) */
     struct shm_nic nics[MFT_MAX_ENTRIES]; /* NICs on TAPs, served by the IO thread */
+    unsigned count;
     struct shm_peer peers[MFT_MAX_ENTRIES]; /* NICs on shm links: the peer guest is the other end (net/peer*.c) */
     unsigned npeers;
     int peers_polled;            /* the POLL set holds the links' wake eventfds edge-triggered */
-    unsigned count;
     int epfd;                    /* the IO thread's sleep: doorbells, TAPs, stop */
     int wake_fd;                 /* the IO thread -> the guest sleeping in POLL */
     int stop_fd;
