@@ -197,3 +197,18 @@ def test_sigterm_stops_a_guest_waiting_for_packets(kvm, guest_app, io):
     time.sleep(0.2)
     assert mon.stop() == 128 + signal.SIGTERM
     assert mon.stats()["stop_reason"] == "signal: Terminated"
+
+
+@pytest.mark.parametrize("reader", [False, True], ids=["fifo", "fifo-with-reader"])
+def test_a_stats_path_that_is_not_a_regular_file_is_refused(kvm, tmp_path, reader):
+    """--stats=FIFO used to hold the monitor in open() with its stop signals blocked: only SIGKILL ended it."""
+    fifo = tmp_path / "stats.json"
+    os.mkfifo(fifo)
+    held = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK) if reader else None
+    try:
+        proc = run_monitor(f"--stats={fifo}", str(paths.images()["hello"]), timeout=10)
+    finally:
+        if held is not None:
+            os.close(held)
+    assert proc.returncode == EXIT_CONFIG
+    assert proc.stderr == f"tb-monitor: --stats={fifo}: not a regular file\n"

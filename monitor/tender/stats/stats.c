@@ -1,8 +1,11 @@
 /* stats.c: collects the run's clocks and writes the counters of the VM and of every module as one JSON object (--stats=PATH). */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "args.h"
 #include "json.h"
@@ -114,9 +117,16 @@ void tb_stats_open_file(struct tb_vm *vm)
     const char *path = vm->cfg->stats_path;
     if (!path)
         return;
-    FILE *f = fopen(path, "w");
+    /* O_NONBLOCK, then a regular file only: a FIFO would hold the monitor in open() with its stop signals blocked. */
+    int fd = open(path, O_WRONLY | O_CREAT | O_NONBLOCK | O_CLOEXEC | O_NOCTTY, 0644);
+    struct stat st;
+    if ((fd >= 0 && (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))) || (fd < 0 && errno == ENXIO)) /* ENXIO: a FIFO */
+        tb_die("--stats=%s: not a regular file", path);
+    FILE *f = fd >= 0 && ftruncate(fd, 0) == 0 ? fdopen(fd, "w") : NULL;
     if (!f) {
         tb_warn("cannot write stats to %s: %s", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
         return;
     }
     if (setvbuf(f, tb_xcalloc(1, FILE_BUFFER), _IOFBF, FILE_BUFFER) != 0)
