@@ -82,7 +82,8 @@ void tb_args_usage(FILE *out)
         "  --stats=PATH              write run statistics as JSON to PATH at exit\n"
         "  --seccomp=MODE            a system call outside the allowlist once the guest runs: kill (default),\n"
         "                            trap (print its name, then killed), off (no filter; for debugging)\n"
-        "  --seccomp-selftest        make a forbidden system call once the filter is in place (tests)\n"
+        "  --seccomp-selftest[=CALL] make a forbidden system call once the filter is in place (tests): socket\n"
+        "                            (default), openat, exec-mmap, ioctl (not one the vCPU may get), tgkill (to pid 1)\n"
         "  --capture:NAME=PATH       write every frame NIC NAME sends or receives to PATH (pcapng)\n"
         "  --capture-size=BYTES      rotate a capture file before it passes BYTES (default: unbounded)\n"
         "  --capture-files=N         a ring of N files per capture, PATH with .0 .. .N-1 before its extension\n"
@@ -305,6 +306,16 @@ static enum tb_seccomp_mode parse_seccomp(const char *value, const char *arg)
     tb_die("%s: unknown seccomp mode (available: kill, trap, off)", arg);
 }
 
+/* One forbidden call per kind of filter rule (sandbox/seccomp.c makes them). */
+static const char *parse_selftest(const char *value, const char *arg)
+{
+    static const char *const calls[] = { "socket", "openat", "exec-mmap", "ioctl", "tgkill" };
+    for (size_t i = 0; i < sizeof calls / sizeof calls[0]; i++)
+        if (!strcmp(value, calls[i]))
+            return calls[i];
+    tb_die("%s: unknown self-test call (available: socket, openat, exec-mmap, ioctl, tgkill)", arg);
+}
+
 /* Handles one option; returns 0 when `arg` is not an option we know. */
 static int parse_option(struct tb_config *cfg, const char *arg)
 {
@@ -331,7 +342,9 @@ static int parse_option(struct tb_config *cfg, const char *arg)
     else if (!strncmp(arg, "--seccomp=", 10))
         cfg->seccomp = parse_seccomp(arg + 10, arg);
     else if (!strcmp(arg, "--seccomp-selftest"))
-        cfg->seccomp_selftest = true;
+        cfg->seccomp_selftest = "socket";
+    else if (!strncmp(arg, "--seccomp-selftest=", 19))
+        cfg->seccomp_selftest = parse_selftest(arg + 19, arg);
     else if (!strncmp(arg, "--dumpcore=", 11) && arg[11])
         cfg->dumpcore_dir = arg + 11;
     else if (!strncmp(arg, "--capture-size=", 15)) {

@@ -67,7 +67,7 @@ struct tb_config {
     struct tb_cpus cpus;          /* --cpu-vcpu, --cpu-io, --io-nice (cpus/placement.c) */
     const char *stats_path;
     enum tb_seccomp_mode seccomp;
-    bool seccomp_selftest;     /* make a forbidden call right after the filter is installed */
+    const char *seccomp_selftest; /* --seccomp-selftest[=CALL]: the forbidden call to make once the filter is in; NULL: none */
     uint64_t capture_bytes;    /* --capture-size: bytes per capture file, 0 = unbounded */
     unsigned capture_files;    /* --capture-files: files in each capture's ring */
     const char *capture_node;  /* --capture-name: captures name their interface NODE:NIC (default: NIC) */

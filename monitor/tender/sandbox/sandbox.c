@@ -19,5 +19,5 @@ void tb_sandbox_enter(struct tb_vm *vm)
     /* Last: the filter's ioctl rule names the vCPU fd, and nothing above may run under it. */
     tb_seccomp_install(vm);
     if (vm->cfg->seccomp_selftest)
-        tb_seccomp_selftest();
+        tb_seccomp_selftest(vm, vm->cfg->seccomp_selftest);
 }
