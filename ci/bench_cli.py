@@ -64,6 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="bench", required=True, metavar="BENCH")
     boot = sub.add_parser("boot", help="hello boot-to-exit wall time")
     boot.add_argument("--runs", type=_positive(int), default=20)
+    stop = sub.add_parser("stop", help="SIGTERM to exit per state: ring-3 spin, PUTS on a full pipe, idle per --io mode")
+    stop.add_argument("--runs", type=_positive(int), default=10)
     rx = sub.add_parser("udp-rx", help="UDP receive: the raw-TAP ceiling, then udp-sink per --io mode")
     rx.add_argument("--seconds", type=_positive(float), default=5.0, help="flood length per repeat")
     rx.add_argument("--repeats", type=_positive(int), default=3)
@@ -120,7 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
     links.add_argument("--repeats", type=_positive(int), default=3)
     show = sub.add_parser("show", help="print the tables of a results JSON written earlier")
     show.add_argument("path", type=Path)
-    for p in (boot, rx, tx, startup, scale, capture, links):
+    for p in (boot, stop, rx, tx, startup, scale, capture, links):
         p.add_argument("--json", type=Path, metavar="PATH", help="write results here "
                        "(default results/bench-BENCH.json)")
     return parser
@@ -153,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     _unwind_on_signals()
     err = Console(stderr=True)
     module = {"boot": "bench_boot", "udp-rx": "bench_udp_rx", "udp-tx": "bench_udp_tx", "startup": "bench_startup",
-              "scale": "bench_scale", "capture": "bench_capture", "links": "bench_links"}[args.bench]
+              "scale": "bench_scale", "capture": "bench_capture", "links": "bench_links", "stop": "bench_stop"}[args.bench]
     runner = importlib.import_module(module)
     load_before = bench_report.loadavg()
     try:

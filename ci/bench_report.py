@@ -156,7 +156,8 @@ def scale_tables(result: dict) -> list[Table]:
 
 TABLES = {"udp-rx": udp_rx_tables, "udp-tx": lambda result: __import__("bench_udp_tx").tables(result), "boot": lambda result: [boot_table(result)], "startup": startup_tables,
           "scale": scale_tables, "capture": lambda result: __import__("bench_capture").tables(result),
-          "links": lambda result: __import__("bench_links").tables(result)}
+          "links": lambda result: __import__("bench_links").tables(result),
+          "stop": lambda result: __import__("bench_stop").tables(result)}
 
 
 def show(result: dict, console: Console) -> None:
