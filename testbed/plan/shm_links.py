@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from testbed.plan import model as p
-from testbed.topology.rules.link_types import shm_capable
+from testbed.topology.rules.link_types import ring_slots, shm_capable
 from testbed.topology.schema import EndpointRef, Link
 
 if TYPE_CHECKING:
@@ -24,7 +24,8 @@ def plan_shm_link(planner: _Planner, index: int, link: Link, a: EndpointRef, b: 
         node = planner.topology.nodes[end.node]
         mac = node.macs.get(end.ifname) or planner_mac(planner, end)
         planner.shm_nics.setdefault(end.node, []).append(
-            p.ShmNic(name=end.ifname, link=link_id, side=side, peer=peer, mac=mac.lower(), mtu=mtu))
+            p.ShmNic(name=end.ifname, link=link_id, side=side, peer=peer, mac=mac.lower(), mtu=mtu,
+                     slots=ring_slots(node)))
     return True
 
 

@@ -99,6 +99,17 @@ def test_every_ring_mode_delivers(kvm, topology_file, run_prefix, io):
         assert summary(lab, "dst")["rx_packets"] == count
 
 
+def test_both_ends_take_the_nodes_ring_size(kvm, topology_file, run_prefix):
+    count = 20_000
+    path = topology_file("shmpair", pair_yaml(
+        "event", True, f"[--dst=10.30.0.2:5000, --size=1258, --count={count}, --rate=max]",
+        sink_args=f"[--count={count}, --seconds=60]"))
+    path.write_text(path.read_text().replace("memory: 16,", "memory: 16, ring_slots: 64,"))
+    with Lab.up(path, name_prefix=run_prefix) as lab:
+        assert all("--shm-slots=64" in lab.processes()[n]["argv"] for n in ("src", "dst"))
+        assert summary(lab, "dst")["rx_packets"] == count  # 64-slot rings wrapped ~300 times
+
+
 @pytest.mark.parametrize("io", ["event", "hybrid"])
 def test_guest_to_guest_ping_over_an_shm_link(kvm, topology_file, run_prefix, io):
     path = topology_file("shmping", f"""

@@ -55,6 +55,18 @@ def test_type_shm_where_it_cannot_work_is_a_static_finding(data, message):
     assert type_findings(data) == [message]
 
 
+def test_both_ends_of_an_shm_link_share_one_ring_size():
+    data = pair()
+    data["nodes"]["a"]["ring_slots"] = data["nodes"]["b"]["ring_slots"] = 1024
+    (a,), (b,) = (m.shm_nics for m in plan(data).monitors)
+    assert a.slots == b.slots == 1024 and a.flags()[0].endswith(":1024")
+    data["nodes"]["b"]["ring_slots"] = 2048
+    assert not any(m.shm_nics for m in plan(data).monitors)  # different sizes: TAPs by default
+    data["links"][0]["type"] = "shm"
+    expected = "type: shm shares one ring pair, so both ends need the same ring_slots (a: 1024, b: 2048)"
+    assert type_findings(data) == [expected]
+
+
 def test_type_shm_to_a_netns_node_is_a_static_finding():
     data = pair()
     data["links"] = [{"endpoints": ["a:service0", "h:eth0"], "type": "shm"}, {"endpoints": ["b:service0", "h:eth1"]}]
