@@ -169,6 +169,17 @@ def test_a_corrupting_peer_crashes_neither_monitor(kvm, topology_file, run_prefi
     assert memfds_of(run_id) == []
 
 
+def test_testbed_links_lists_an_shm_link_with_its_counters(kvm, topology_file, run_prefix, testbed_cli):
+    path = topology_file("shmpair", pair_yaml(
+        "event", True, "[--dst=10.30.0.2:5000, --size=100, --rate=5000, --seconds=30]", sink_args="[--seconds=60]"))
+    with Lab.up(path, name_prefix=run_prefix) as lab:
+        _wait_line(lab, "dst", '"rx_packets"')
+        table = testbed_cli("links", lab.run_id, check=True).stdout
+        (row,) = json.loads(testbed_cli("links", lab.run_id, "--json", check=True).stdout)
+    assert "src:service0--dst:service0" in table and "none (shm)" in table and "forward" in table
+    assert row["mechanism"] == "shm" and row["state"] == "up" and row["directions"]["ab"]["frames"] > 0
+
+
 def test_kill_9_of_one_monitor_leaves_the_peer_running_with_the_link_down(kvm, topology_file, run_prefix):
     path = topology_file("shmpair", pair_yaml(
         "event", True, "[--dst=10.30.0.2:5000, --size=100, --rate=20000, --seconds=30]",
