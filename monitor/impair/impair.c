@@ -190,6 +190,18 @@ static int64_t jitter_ns(const struct tb_impair *e, struct packet pkt)
 
 /* When a frame of len bytes arriving at now leaves: delay plus jitter (never negative, never before the frame
  * ahead of it: jitter does not reorder), then its turn on a rate-limited wire. */
+/* A frame ready at `ready` on a rate-limited wire leaves once its last bit is sent after those ahead of it. Every
+ * copy that leaves (a duplicate, a frame held back) takes its own turn. */
+static uint64_t on_the_wire(struct tb_impair *e, uint64_t ready, size_t len)
+{
+    const struct tb_impair_config *c = &e->config;
+    if (!c->rate_bps)
+        return ready;
+    uint64_t start = ready > e->wire_free_ns ? ready : e->wire_free_ns;
+    e->wire_free_ns = start + (uint64_t)((double)len * 8e9 / (double)c->rate_bps);
+    return e->wire_free_ns;
+}
+
 static uint64_t due_time(struct tb_impair *e, struct packet pkt, size_t len, uint64_t now)
 {
     const struct tb_impair_config *c = &e->config;
@@ -197,13 +209,7 @@ static uint64_t due_time(struct tb_impair *e, struct packet pkt, size_t len, uin
     uint64_t due = now + (delay > 0 ? (uint64_t)delay : 0);
     if (due < e->last_due_ns)
         due = e->last_due_ns;
-    if (c->rate_bps) {
-        uint64_t start = due > e->wire_free_ns ? due : e->wire_free_ns;
-        uint64_t wire_ns = (uint64_t)((double)len * 8e9 / (double)c->rate_bps);
-        e->wire_free_ns = start + wire_ns;
-        due = e->wire_free_ns; /* the last bit is on the wire */
-    }
-    return due;
+    return on_the_wire(e, due, len);
 }
 
 static int grow(struct tb_impair *e)
@@ -240,7 +246,7 @@ static int release_held(struct tb_impair *e, uint64_t due)
 {
     struct slot held = e->held;
     e->held = (struct slot){ 0 };
-    int rc = enqueue(e, held.frame, held.len, due);
+    int rc = enqueue(e, held.frame, held.len, on_the_wire(e, due, held.len));
     free(held.frame);
     return rc;
 }
@@ -300,7 +306,7 @@ int tb_impair_push(struct tb_impair *e, uint8_t *frame, size_t len, uint64_t now
     }
     uint64_t due = due_time(e, pkt, len, now);
     for (int i = 0; i < copies; i++) {
-        if (enqueue(e, frame, len, due) < 0) {
+        if (enqueue(e, frame, len, i == 0 ? due : on_the_wire(e, due, len)) < 0) {
             e->counters.queue_drops++;
             return -1;
         }

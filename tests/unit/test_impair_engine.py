@@ -136,6 +136,15 @@ def test_rate_spaces_packets_by_their_time_on_the_wire(harness):
     assert result["bytes_sent"] * 8 / seconds == pytest.approx(10_000_000, rel=0.02)
 
 
+@pytest.mark.parametrize("extra", [{"duplicate": 300_000}, {"reorder": 300_000}])
+def test_duplicates_and_held_back_frames_take_their_own_turn_on_the_wire(harness, extra):
+    result = flow(harness, 500, length=1000, interval=10_000, rate=10_000_000, limit=100_000, seed=3, **extra)
+    assert result["bytes_sent"] * 8 / (result["end_ns"] / 1e9) == pytest.approx(10_000_000, rel=0.02)
+    arrivals = sorted(index * 10_000 + delay for index, delay, _ in result["out"])
+    gaps = [later - earlier for earlier, later in itertools.pairwise(arrivals)]
+    assert min(gaps) >= 800_000 - 1  # one 1000-byte frame per 800 us, copies included
+
+
 def test_a_full_link_drops_at_its_limit(harness):
     result = flow(harness, 500, length=1000, interval=10_000, rate=10_000_000, limit=50)
     assert result["queue_drops"] > 300
