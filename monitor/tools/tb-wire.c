@@ -21,6 +21,7 @@
 #define MAX_FRAME 65536
 #define BATCH 64               /* frames read from one end per wake-up, so one busy end cannot starve the other */
 #define CONTROL_LINE 2048
+#define CONTROL_WAIT_MS 100    /* a client that says nothing holds the relay up no longer than this */
 #define EARLY_WAKE_NS 100000   /* how long before a frame is due the relay stops sleeping */
 
 static const char usage[] =
@@ -325,7 +326,8 @@ static void execute(struct wire *w, char *line, FILE *out)
     fprintf(out, "ok\n");
 }
 
-/* A client is served at once and closed: commands are rare and short, so the relay never waits on one for long. */
+/* A client is served at once and closed: commands are rare and short, so the relay never waits on one for long
+ * (the socket is its owner's alone: 0600 in the run's state directory). */
 static void serve_control(struct wire *w)
 {
     int client = accept4(w->control_fd, NULL, NULL, SOCK_CLOEXEC);
@@ -334,7 +336,7 @@ static void serve_control(struct wire *w)
     struct pollfd pfd = { .fd = client, .events = POLLIN };
     char line[CONTROL_LINE];
     size_t used = 0;
-    while (used < sizeof(line) - 1 && poll(&pfd, 1, 1000) > 0) {
+    while (used < sizeof(line) - 1 && poll(&pfd, 1, CONTROL_WAIT_MS) > 0) {
         ssize_t n = read(client, line + used, sizeof(line) - 1 - used);
         if (n <= 0)
             break;
