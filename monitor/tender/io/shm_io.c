@@ -71,9 +71,10 @@ static void set_tap(struct shm_state *s, struct shm_nic *n, int armed)
  * Wake coalescing (as a NIC's interrupt moderation): a sleeping guest is woken
  * once `wake_frames` frames wait for it, or --shm-wake-us after the first of
  * them arrived, whichever comes first. The threshold adapts: a burst that
- * overshoots it doubles it (up to --shm-wake-frames), a wake by the clock halves
- * it (down to 1: a lone frame, a ping, is then delivered at once). The clock
- * bound is what keeps a slow sender from waiting for frames that never come.
+ * overshoots it doubles it (up to --shm-wake-frames), a wake by the clock sets
+ * it to what arrived in that period (1 for a lone frame, a ping, which then goes
+ * at once; a steady sender's frames per period otherwise). The clock bound is
+ * what keeps a slow sender from waiting for frames that never come.
  */
 static uint64_t wake_limit_ns(const struct shm_state *s)
 {
@@ -107,7 +108,8 @@ static void rx_notify(struct shm_state *s, struct shm_nic *n, uint64_t now)
             n->wake_frames = n->wake_frames * 2 < most ? n->wake_frames * 2 : most;
     } else {
         n->st.wakes_by_time++;
-        n->wake_frames = n->wake_frames > 1 ? n->wake_frames / 2 : 1;
+        /* What arrived in one period is the rate: wait for that many next time (1 for a lone frame). */
+        n->wake_frames = pending < most ? (pending ? pending : 1) : most;
     }
     wake_guest(s, n, notify);
 }
