@@ -9,6 +9,7 @@
 
 #include "args.h"
 #include "gso.h"
+#include "tx_gso.h"
 #include "log.h"
 #include "net.h"
 #include "nic_capture.h"
@@ -248,29 +249,62 @@ static unsigned service_rx(struct shm_state *s, struct shm_nic *n)
 }
 
 /* TX ring -> TAP, at most `budget` frames, each length validated first. */
+static void count_tx(struct shm_nic *n, int ok, unsigned frames, size_t bytes)
+{
+    if (ok) {
+        n->nic->st.tx_packets += frames;
+        n->nic->st.tx_bytes += bytes;
+    } else {
+        n->nic->st.tx_drops += frames;
+        n->st.tx_errors++;
+    }
+}
+
+/* The batch's frames as one write: a GSO frame when it holds two or more (the kernel segments it again). */
+static void flush_batch(struct shm_nic *n, struct tb_tx_batch *b)
+{
+    if (!b->count)
+        return;
+    size_t frame_bytes = b->len + (size_t)(b->count - 1) * 42; /* what the guest's frames added up to */
+    if (b->count == 1) {
+        count_tx(n, tb_tap_write(n->nic, b->buf, b->len) == (ssize_t)b->len, 1, b->len);
+    } else {
+        struct virtio_net_hdr h;
+        tb_tx_gso_finish(b, &h);
+        count_tx(n, tb_tap_write_vnet(n->nic, &h, b->buf, b->len) == (ssize_t)b->len, b->count, frame_bytes);
+        n->st.tx_gso_frames++;
+    }
+    b->count = 0;
+}
+
+/* TX ring -> TAP, at most `budget` frames, each length validated first; on a vnet TAP a flow's run is one write. */
 static unsigned service_tx(struct shm_state *s, struct shm_nic *n)
 {
+    static struct tb_tx_batch batch; /* the IO thread's own */
     uint32_t avail;
     int notify;
     if (shm_ring_avail(&n->tx, &avail) < 0)
         ring_fault(s, n->tx.err);
     unsigned done = 0;
+    batch.count = 0;
     for (; done < avail && done < s->budget; done++) {
         const uint8_t *data;
         uint32_t len;
         if (shm_ring_cons_frame(&n->tx, &data, &len) < 0)
             ring_fault(s, n->tx.err);
-        ssize_t w = tb_tap_write(n->nic, data, len);
-        if (w == (ssize_t)len) {
-            n->nic->st.tx_packets++;
-            n->nic->st.tx_bytes += len;
-            tb_nic_capture(n->nic->capture, data, len, TB_PCAPNG_OUT);
+        tb_nic_capture(n->nic->capture, data, len, TB_PCAPNG_OUT);
+        if (n->nic->vnet && s->vm->cfg->shm.offloads) {
+            if (!tb_tx_gso_add(&batch, data, len)) {
+                flush_batch(n, &batch);
+                if (!tb_tx_gso_start(&batch, data, len))
+                    count_tx(n, tb_tap_write(n->nic, data, len) == (ssize_t)len, 1, len);
+            }
         } else {
-            n->nic->st.tx_drops++;
-            n->st.tx_errors++;
+            count_tx(n, tb_tap_write(n->nic, data, len) == (ssize_t)len, 1, len);
         }
         shm_ring_cons_next(&n->tx);
     }
+    flush_batch(n, &batch);
     if (done) {
         if (shm_ring_cons_publish_half(&n->tx, &notify) < 0)
             ring_fault(s, n->tx.err);

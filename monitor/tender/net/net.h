@@ -70,5 +70,7 @@ void tb_tap_backlog_init(struct tb_nic *nic);
 /* One frame without the vnet header, GSO frames split and checksums completed (the hypercall paths). */
 ssize_t tb_tap_read(const struct tb_nic *nic, void *buf, size_t len);
 ssize_t tb_tap_write(const struct tb_nic *nic, const void *buf, size_t len);
+/* A vnet NIC: one frame with the given struct virtio_net_hdr (a GSO frame the kernel segments); frame bytes written. */
+ssize_t tb_tap_write_vnet(const struct tb_nic *nic, const void *vnet_hdr, const void *buf, size_t len);
 
 #endif /* TB_NET_H */

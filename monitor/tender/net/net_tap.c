@@ -130,3 +130,10 @@ ssize_t tb_tap_write(const struct tb_nic *nic, const void *buf, size_t len)
     ssize_t n = writev(nic->fd, iov, 2);
     return n < 0 ? n : n - (ssize_t)sizeof h;
 }
+
+ssize_t tb_tap_write_vnet(const struct tb_nic *nic, const void *vnet_hdr, const void *buf, size_t len)
+{
+    struct iovec iov[2] = { { (void *)vnet_hdr, sizeof(struct virtio_net_hdr) }, { (void *)buf, len } };
+    ssize_t n = writev(nic->fd, iov, 2);
+    return n < 0 ? n : n - (ssize_t)sizeof(struct virtio_net_hdr);
+}

@@ -24,6 +24,7 @@ struct shm_nic_stats {
     uint64_t tx_errors;          /* TAP writes that failed */
     uint64_t wakes_by_count;     /* guest wakeups because wake_frames frames waited */
     uint64_t wakes_by_time;      /* ... because the oldest waiting frame reached --shm-wake-us */
+    uint64_t tx_gso_frames;      /* TAP writes that carried a run of the guest's frames as one GSO frame */
     uint64_t rx_tap_reads;       /* reads from a vnet TAP (each may bring a GSO frame: rx_packets / rx_tap_reads per read) */
     uint64_t rx_gso_frames;      /* GSO frames split into slots */
     uint64_t rx_gso_dropped;     /* segments that found no free slot, and frames that could not be split */

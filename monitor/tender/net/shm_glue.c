@@ -106,7 +106,7 @@ static void stats(const struct tb_vm *vm, FILE *f)
                 "\"guest_wakeups\": %llu, \"guest_wakeups_suppressed\": %llu, \"tx_errors\": %llu, "
                 "\"guest_kicks\": %llu, \"guest_kicks_suppressed\": %llu, \"vnet\": %s, \"csum_lazy\": %s, "
                 "\"rx_tap_reads\": %llu, \"rx_gso_frames\": %llu, \"rx_gso_dropped\": %llu, "
-                "\"wakes_by_count\": %llu, \"wakes_by_time\": %llu, \"wake_frames\": %u}",
+                "\"wakes_by_count\": %llu, \"wakes_by_time\": %llu, \"wake_frames\": %u, \"tx_gso_frames\": %llu}",
                 i ? ", " : "", n->handle, n->attached ? "true" : "false", (unsigned long long)n->st.rx_ring_full,
                 (unsigned long long)n->st.doorbells, (unsigned long long)n->st.notify_sent,
                 (unsigned long long)n->st.notify_suppressed, (unsigned long long)n->st.tx_errors,
@@ -115,7 +115,7 @@ static void stats(const struct tb_vm *vm, FILE *f)
                 n->nic->vnet ? "true" : "false", n->csum_lazy ? "true" : "false",
                 (unsigned long long)n->st.rx_tap_reads, (unsigned long long)n->st.rx_gso_frames,
                 (unsigned long long)n->st.rx_gso_dropped, (unsigned long long)n->st.wakes_by_count,
-                (unsigned long long)n->st.wakes_by_time, n->wake_frames);
+                (unsigned long long)n->st.wakes_by_time, n->wake_frames, (unsigned long long)n->st.tx_gso_frames);
     }
     fprintf(f, "}},\n");
     tb_peer_stats(s, f);
