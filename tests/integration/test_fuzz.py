@@ -12,6 +12,9 @@ import pytest
 
 from testbed.pytest_plugin.gates import in_ci
 
+# Saturates a core for minutes: ci/test.sh runs it after the timing-sensitive tests, not beside them.
+pytestmark = pytest.mark.cpu_hog
+
 REPO = Path(__file__).resolve().parents[2]
 SECONDS = 30  # per target: enough to replay the corpus and mutate it for a while; `ci/fuzz N` runs longer
 TARGETS = ("elf", "guest")
