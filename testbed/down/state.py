@@ -14,6 +14,9 @@ DEFAULT_ROOT = "/run/testbed"
 ROOT_ENV = "TESTBED_STATE_DIR"
 STATE_FILE = "state.json"
 PLAN_FILE = "plan.json"  # written once, kept apart so the often rewritten state.json stays small
+# A run directory is built and removed under a transient name that says which process does it, so a process killed
+# in the middle leaves a directory `down --all` can tell is abandoned (its process is gone), never a bare one.
+STAGING_PREFIX, REMOVING_PREFIX = ".new-", ".gone-"
 
 
 def root() -> Path:
@@ -25,6 +28,33 @@ def run_ids() -> list[str]:
     if not base.is_dir():
         return []
     return sorted(entry.name for entry in base.iterdir() if (entry / STATE_FILE).is_file())
+
+
+def _transient_name(prefix: str, run_id: str) -> str:
+    from testbed.apply.procs import ProcessId
+
+    me = ProcessId.me()
+    return f"{prefix}{run_id}.{me.pid}.{me.start}"
+
+
+def abandoned_dirs() -> list[Path]:
+    """Run directories a process was building or removing when it died (its transient name names it)."""
+    from testbed.apply.procs import ProcessId
+
+    base = root()
+    if not base.is_dir():
+        return []
+    found = []
+    for entry in base.iterdir():
+        if not entry.name.startswith((STAGING_PREFIX, REMOVING_PREFIX)):
+            continue
+        try:
+            pid, start = (int(part) for part in entry.name.rsplit(".", 2)[1:])
+        except ValueError:
+            continue  # not a name this module makes: not ours to judge
+        if not ProcessId(pid, start).alive():
+            found.append(entry)
+    return sorted(found)
 
 
 class RunDir:
@@ -39,14 +69,18 @@ class RunDir:
 
     @classmethod
     def create(cls, run_id: str, initial: dict, plan: dict | None = None) -> RunDir:
-        run = cls.for_run(run_id)
-        run.path.parent.mkdir(parents=True, exist_ok=True)
-        run.path.mkdir()  # fails if the id is taken: never adopt another run's directory
+        final = root() / run_id
+        final.parent.mkdir(parents=True, exist_ok=True)
+        if final.exists():
+            raise FileExistsError(f"run directory {final} exists: never adopt another run's directory")
+        staging = cls(final.parent / _transient_name(STAGING_PREFIX, run_id))
+        staging.path.mkdir()
         for folder in ("console", "stats"):
-            (run.path / folder).mkdir()
-        (run.path / PLAN_FILE).write_text(json.dumps(plan or {}))
-        run._write({**initial, "created_at": time.time(), "objects": [], "processes": {}})
-        return run
+            (staging.path / folder).mkdir()
+        (staging.path / PLAN_FILE).write_text(json.dumps(plan or {}))
+        staging._write({**initial, "created_at": time.time(), "objects": [], "processes": {}})
+        os.rename(staging.path, final)  # fails on a live run's (non-empty) directory, so none is ever adopted
+        return cls(final)
 
     @property
     def run_id(self) -> str:
@@ -99,7 +133,12 @@ class RunDir:
             yield
 
     def remove(self) -> None:
-        shutil.rmtree(self.path, ignore_errors=True)
+        doomed = self.path.parent / _transient_name(REMOVING_PREFIX, self.run_id)
+        try:
+            os.rename(self.path, doomed)
+        except FileNotFoundError:
+            return
+        shutil.rmtree(doomed, ignore_errors=True)
 
     def _write(self, state: dict) -> None:
         temporary = self.path / f".{STATE_FILE}.{os.getpid()}"

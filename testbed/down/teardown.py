@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 from collections.abc import Callable
 
@@ -63,6 +64,16 @@ def owner_alive(run: RunDir) -> bool:
     except FileNotFoundError:
         return False
     return bool(owner and owner.alive())
+
+
+def remove_abandoned_dirs() -> list[str]:
+    """Removes run directories whose creating or removing process died midway (nothing in them was made yet, or
+    everything was already undone); returns their names."""
+    removed = []
+    for path in run_state.abandoned_dirs():
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path.name)
+    return removed
 
 
 def orphaned_runs() -> list[RunDir]:

@@ -240,6 +240,9 @@ def cmd_down(args) -> int:
     for run in runs:
         problems += teardown.destroy(run)
         print(f"down: {run.run_id}")
+    if args.all or args.orphans:
+        for name in teardown.remove_abandoned_dirs():
+            print(f"down: {name} (a run directory its process left half made or half removed)")
     for problem in problems:
         print(f"testbed: {problem}", file=sys.stderr)
     return EXIT_FAILED if problems else EXIT_OK
