@@ -127,7 +127,7 @@ def test_tapread_counts_exact_frames_from_udpgen(tap_ns, gso):
     assert reader.returncode == 0
     assert sent["sent_packets"] == count
     assert (got["rx_packets"], got["udp_packets"]) == (count, count)
-    assert got["rx_bytes"] == count * 1300  # 1300-byte frames by default, as in the seed
+    assert got["rx_bytes"] == count * 1300  # 1300-byte frames by default, as in the original shmstream measurement
     assert got["wall_seconds"] < 20  # stopped on the count, not on the time limit
 
 
