@@ -45,9 +45,7 @@ static void parse_args(int argc, char **argv, struct config *c)
             fputs(usage, stdout);
             exit(0);
         } else if ((v = opt_value(a, "--tap"))) {
-            if (*v == '\0' || strlen(v) >= IFNAMSIZ || strchr(v, '/'))
-                usage_error("--tap: '%s' is not an interface name", v);
-            c->tap = v;
+            c->tap = parse_ifname("--tap", v);
         } else if ((v = opt_value(a, "--netns"))) {
             c->netns = v;
         } else if ((v = opt_value(a, "--seconds"))) {

@@ -77,6 +77,14 @@ static inline double parse_seconds(const char *opt, const char *text)
     return v;
 }
 
+/* An interface name the kernel would take (non-empty, shorter than IFNAMSIZ, no '/'). */
+static inline const char *parse_ifname(const char *opt, const char *text)
+{
+    if (*text == '\0' || strlen(text) >= 16 /* IFNAMSIZ */ || strchr(text, '/'))
+        usage_error("%s: '%s' is not an interface name", opt, text);
+    return text;
+}
+
 static inline uint64_t now_ns(void)
 {
     struct timespec ts;
