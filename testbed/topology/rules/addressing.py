@@ -200,7 +200,7 @@ def _assign(segment: Segment, plan: AddressPlan) -> None:
     hosts, needed = (_bridge_hosts if segment.bridged else _link_hosts)(segment, automatic)
     interface = ipaddress.IPv4Interface if segment.subnet.version == 4 else ipaddress.IPv6Interface
     for member, host in hosts.items():
-        address = interface((host, segment.subnet.prefixlen))  # from the parts: no text to parse
+        address = interface((int(host), segment.subnet.prefixlen))  # from numbers: no text to format or parse
         plan.assigned.append(Assigned(member.end, address, segment.subnet_path, False))
     if len(hosts) < len(automatic):
         plan.short.append(segment)
