@@ -18,6 +18,7 @@ from testbed.capture.ready import wait_captures
 from testbed.down import teardown
 from testbed.down.state import RunDir
 from testbed.errors import LabError, TopologyError
+from testbed.lab import collector
 from testbed.lab.phase_timer import PhaseTimer
 from testbed.lab.signals import interrupt_on_signals, signals_ignored
 from testbed.plan import planner
@@ -53,7 +54,8 @@ class Lab:
     def up(cls, topology_path: str | os.PathLike, overrides: dict | None = None, name_prefix: str | None = None,
            ready_timeout: float = READY_TIMEOUT_SECONDS) -> Lab:
         timings = PhaseTimer()
-        topology = load_topology(topology_path, overrides)
+        with collector.paused():
+            topology = load_topology(topology_path, overrides)
         timings.mark("load")
         if topology.hosts:  # it spans hosts: each host's agent brings up its part (testbed.cluster)
             from testbed.cluster.orchestrator import ClusterLab
@@ -61,7 +63,8 @@ class Lab:
             return ClusterLab.up(topology, name_prefix=name_prefix)
         source = str(Path(topology_path).absolute())  # so attach() and run_checks() work from any directory
         try:
-            plan = planner.make_plan(topology, planner.new_run_id(name_prefix), source=source)
+            with collector.paused():
+                plan = planner.make_plan(topology, planner.new_run_id(name_prefix), source=source)
         except TopologyError as exc:  # the planner knows the topology, not the file it came from
             raise TopologyError([f"{topology_path}: {problem}" for problem in exc.problems]) from None
         timings.mark("plan")
@@ -100,7 +103,7 @@ class Lab:
         self.timings.mark("imports")  # pyroute2 alone takes ~0.1 s to import
         # The supervisor's interpreter starts on the other core while the links are made.
         self._spawn_supervisor()
-        with Handles() as handles:
+        with Handles() as handles, collector.frozen():
             apply(self.plan, self.run.record_all, handles, forget=self.run.forget, mark=self.timings.mark)
         self.timings.mark("close handles")
         self._create_block_files()
