@@ -122,7 +122,7 @@ def compose(text: str) -> Node | None:
     if CParser is not None:
         try:
             return _compose_with(FastTreeLoader, text)
-        except (YAMLError, _NearDepthLimit):
+        except (YAMLError, _NearDepthLimit, UnicodeEncodeError):  # the last: a lone surrogate (from argv)
             pass  # the Python composer reports it, worded and located as always
     return _compose_with(TreeLoader, text)
 

@@ -112,6 +112,14 @@ def test_errors_keep_the_python_wording_and_position(name):
     assert _outcome(text) == python
 
 
+@pytest.mark.parametrize("text", ["name: a\udcff\n", "\ud800"])
+def test_a_lone_surrogate_is_the_python_reader_error(text):
+    """Text that cannot be UTF-8 at all (a --set value from undecodable argv bytes): libyaml never sees it."""
+    python = _python_outcome(text)
+    assert python[0] == "error" and "not allowed" in python[1]
+    assert _outcome(text) == python
+
+
 @pytest.mark.parametrize("levels", range(MAX_DEPTH - 3, MAX_DEPTH + 3))
 @pytest.mark.parametrize("bottom", ["x", "*a", "[]"])
 def test_the_depth_limit_is_the_same_at_its_edge(levels, bottom):
