@@ -14,6 +14,11 @@ CHAIN, STAR = TOPOLOGIES / "chain.yaml", TOPOLOGIES / "star.yaml"
 RING_MODES = ("poll", "event", "hybrid")
 # solo5-ring serves Solo5's own guests only; hypercall guests meet over TAPs (shm needs a ring mode).
 CASES = [("hypercall", "tap"), *((io, kind) for io in RING_MODES for kind in ("shm", "tap"))]
+# 20 echoes a second: in poll mode each forwarder spins two threads, so a chain of two is four spinning threads on
+# a 2-core CI machine, and the path fell behind 100 echoes a second (RTTs growing 24 -> 344 ms). Then echoes queue,
+# and iputils counts a reply later than twice the largest RTT so far after the last send as lost: a slow path, not
+# a lossy one, would fail the test.
+PING_INTERVAL = 0.05
 
 
 def _chain_overrides(io: str, link_type: str | None = None) -> dict:
@@ -25,12 +30,12 @@ def test_chain_of_four_pings_end_to_end(kvm, run_prefix, io, link_type):
     with Lab.up(CHAIN, name_prefix=run_prefix, overrides=_chain_overrides(io, link_type)) as lab:
         shm = [nic.name for m in lab.plan.monitors for nic in m.shm_nics]
         assert shm == (["net1", "net0"] if link_type == "shm" else [])
-        result = lab.ping("a", "b", count=20, interval=0.01)
+        result = lab.ping("a", "b", count=20, interval=PING_INTERVAL)
         assert result.loss_percent == 0, result
         # Linux starts at TTL 64; two forwarders each take one.
         ttl = lab.exec("a", ["ping", "-c", "1", "-W", "2", "10.20.2.2"]).stdout
         assert "ttl=62" in ttl, ttl
-        assert lab.ping("a", "10.20.1.2", count=3, interval=0.01).loss_percent == 0  # r2 answers for itself
+        assert lab.ping("a", "10.20.1.2", count=3, interval=PING_INTERVAL).loss_percent == 0  # r2 answers for itself
 
 
 def test_forwarder_counts_unroutable_and_ttl_expired(kvm, run_prefix):
