@@ -15,8 +15,10 @@ def ping_argv(destination: str, count: int, interval: float, size: int, timeout:
               flood: bool = False) -> list[str]:
     """`ping -n -c COUNT (-i INTERVAL | -f) -s SIZE -W TIMEOUT DST` (sub-200 ms intervals and -f need root).
 
-    Exactly COUNT echoes go out; a reply later than TIMEOUT counts as lost. (Not -w: with a deadline iputils keeps
-    sending until COUNT replies arrive, so a slow peer would be pinged more often than asked.)"""
+    Exactly COUNT echoes go out. With no reply at all iputils waits TIMEOUT after the last; once replies came it
+    waits only twice the largest RTT so far, so on a path that queues (pacing faster than it forwards) late replies
+    count as lost: pace below the path's rate. (Not -w: with a deadline iputils keeps sending until COUNT replies
+    arrive, so a slow peer would be pinged more often than asked.)"""
     pacing = ["-f"] if flood else ["-i", f"{interval:g}"]
     return ["ping", "-n", "-c", str(count), *pacing, "-s", str(size), "-W", f"{timeout:g}", destination]
 
