@@ -9,6 +9,7 @@
 #include "args.h"
 #include "peer.h"
 #include "exitcodes.h"
+#include "impair_text.h"
 #include "io.h"
 #include "log.h"
 #include "tb_ring.h"
@@ -85,6 +86,11 @@ void tb_args_usage(FILE *out)
         "  --seccomp-selftest[=CALL] make a forbidden system call once the filter is in place (tests): socket\n"
         "                            (default), openat, exec-mmap, ioctl (not one the vCPU may get), tgkill (to pid 1)\n"
         "  --capture:NAME=PATH       write every frame NIC NAME sends or receives to PATH (pcapng)\n"
+        "  --impair:NAME=SPEC        impair both directions of NIC NAME (SPEC: key=value,... as tb-wire takes:\n"
+        "                            loss, delay, jitter, dist, rate, limit, reorder, duplicate, corrupt, ge, p, r,\n"
+        "                            lossgood, lossbad, down, seed; probabilities in ppm, times in ns)\n"
+        "  --impair-tx:NAME=SPEC     impair only what the guest sends; --impair-rx:NAME=SPEC what it receives\n"
+        "  --impair-link:NAME=N      the link's identity in the impairment decisions (default 0)\n"
         "  --capture-size=BYTES      rotate a capture file before it passes BYTES (default: unbounded)\n"
         "  --capture-files=N         a ring of N files per capture, PATH with .0 .. .N-1 before its extension\n"
         "  --capture-name=NODE       name the captured interfaces NODE:NAME (default: NAME)\n"
@@ -235,6 +241,12 @@ static int parse_mac(const char *s, uint8_t mac[6])
     return (mac[0] & 1) ? -1 : 0; /* a multicast address cannot be a NIC's */
 }
 
+static bool is_impair_flag(const char *arg)
+{
+    return !strncmp(arg, "--impair:", 9) || !strncmp(arg, "--impair-tx:", 12) || !strncmp(arg, "--impair-rx:", 12) ||
+           !strncmp(arg, "--impair-link:", 14);
+}
+
 /* --capture:NAME=PATH, checked after all --net options are known. */
 static void apply_capture(struct tb_config *cfg, const char *spec, const char *arg)
 {
@@ -247,6 +259,41 @@ static void apply_capture(struct tb_config *cfg, const char *spec, const char *a
     if (!n)
         tb_die("%s: no --net:%s=... option for this device", arg, name);
     n->capture_path = eq + 1;
+}
+
+/* --impair[-tx|-rx]:NAME=SPEC and --impair-link:NAME=N, checked after all --net options are known; a SPEC is
+ * parsed here too, so a bad one stops the monitor before anything is opened. */
+static void apply_impair(struct tb_config *cfg, const char *arg)
+{
+    const char *spec = strchr(arg, ':') + 1, *eq = strchr(spec, '=');
+    char name[MFT_NAME_SIZE];
+    if (!eq || !eq[1])
+        tb_die("%s: expected %.*s:NAME=VALUE", arg, (int)(spec - arg - 1), arg);
+    copy_name(name, sizeof name, spec, eq - spec, "device name", arg);
+    struct tb_net_arg *n = find_net(cfg, name);
+    if (!n || n->peer > 0)
+        tb_die("%s: no --net:%s=TAP option for this device", arg, name);
+    if (!strncmp(arg, "--impair-link:", 14)) {
+        unsigned long long link;
+        char *end;
+        errno = 0;
+        link = strtoull(eq + 1, &end, 0);
+        if (errno || *end || eq[1] == '-')
+            tb_die("%s: expected a 64-bit link number", arg);
+        n->impair_link = link;
+        return;
+    }
+    if (!strcmp(cfg->io_mode, "solo5-ring"))
+        tb_die("%s: impairment in the monitor does not cover --io=solo5-ring (use a relay link)", arg);
+    struct tb_impair_config probe = { 0 };
+    char why[200];
+    if (tb_impair_parse(eq + 1, &probe, why, sizeof why) < 0)
+        tb_die("%s: %s", arg, why);
+    bool tx = strncmp(arg, "--impair-rx:", 12) != 0, rx = strncmp(arg, "--impair-tx:", 12) != 0;
+    if (tx)
+        n->impair[TB_IMPAIR_TX] = eq + 1;
+    if (rx)
+        n->impair[TB_IMPAIR_RX] = eq + 1;
 }
 
 /* --net-mac:NAME=MAC, checked after all --net options are known. */
@@ -360,7 +407,7 @@ static int parse_option(struct tb_config *cfg, const char *arg)
             tb_die("%s: expected an integer in 1..64", arg);
         cfg->capture_files = (unsigned)files;
     } else if (!strncmp(arg, "--net-mac:", 10) || !strncmp(arg, "--block-sector-size:", 20) ||
-               !strncmp(arg, "--capture:", 10))
+               !strncmp(arg, "--capture:", 10) || is_impair_flag(arg))
         ; /* second pass, once every --net and --block is known */
     else if (tb_console_parse_flag(&cfg->console, arg))
         ;
@@ -399,6 +446,8 @@ void tb_args_parse(struct tb_config *cfg, int argc, char **argv)
             apply_sector_size(cfg, argv[j] + 20, argv[j]);
         else if (!strncmp(argv[j], "--capture:", 10))
             apply_capture(cfg, argv[j] + 10, argv[j]);
+        else if (is_impair_flag(argv[j]))
+            apply_impair(cfg, argv[j]);
     cfg->guest = argv[i];
     join_cmdline(cfg, argc - i - 1, argv + i + 1);
 }

@@ -15,6 +15,9 @@
 #define TB_SECTOR_MIN 512u
 #define TB_SECTOR_MAX 32768u  /* the largest power of two the manifest's 16-bit block_size holds */
 
+/* An impaired NIC's two directions, as the engine's direction numbers: TX = what the guest sends. */
+enum { TB_IMPAIR_TX = 0, TB_IMPAIR_RX = 1 };
+
 struct tb_net_arg {
     char name[MFT_NAME_SIZE];        /* manifest entry name */
     char ifname[IFNAMSIZ];           /* existing TAP interface */
@@ -22,6 +25,8 @@ struct tb_net_arg {
     bool has_mac;
     uint8_t mac[6];
     const char *capture_path;        /* --capture:NAME=PATH, NULL when not captured */
+    const char *impair[2];           /* --impair-tx:/--impair-rx:NAME=SPEC (impair_text.h), by TB_IMPAIR_TX/RX */
+    uint64_t impair_link;            /* --impair-link:NAME=N: the link's identity in the engine's decisions */
     int peer;                        /* > 0: an shm link (--net-shm, net/peer_args.c), no TAP */
 };
 

@@ -45,6 +45,7 @@ struct tb_module {
 /* The modules, each defined beside its part's code. */
 extern const struct tb_module tb_module_core;        /* abi/hc_core.c: walltime, puts, halt */
 extern const struct tb_module tb_module_net;         /* net/net_module.c: NICs, net_write, net_read, poll */
+extern const struct tb_module tb_module_impair;      /* net/nic_impair.c: --impair, after the NICs exist */
 extern const struct tb_module tb_module_capture;     /* net/nic_capture.c: --capture, after the NICs exist */
 extern const struct tb_module tb_module_block;       /* block/hc_block.c: block devices, block_write, block_read */
 extern const struct tb_module tb_module_cpu;         /* stats/stats.c: the threads' CPU time */

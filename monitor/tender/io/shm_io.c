@@ -13,6 +13,7 @@
 #include "log.h"
 #include "net.h"
 #include "nic_capture.h"
+#include "nic_impair.h"
 #include "placement.h"
 #include "shm.h"
 #include "stats.h"
@@ -204,19 +205,31 @@ static int read_vnet(struct shm_nic *n, uint32_t space)
     return frames;
 }
 
-/* TAP -> RX ring, at most `budget` frames; a full ring stops reading (the kernel then drops at the TAP queue). */
-static unsigned service_rx(struct shm_state *s, struct shm_nic *n)
+/* An impaired NIC's TAP -> RX ring: frames as its engine lets them through (GSO frames already split into segments
+ * by tb_tap_read), each copied into its slot. */
+static unsigned rx_impaired(struct shm_nic *n, unsigned space, unsigned budget)
 {
-    uint32_t space, room = n->nic->vnet ? vnet_room(s) : 1;
-    if (shm_ring_space(&n->rx, &space) < 0)
-        ring_fault(s, n->rx.err);
-    if (space < room) {
-        if (!n->rx_blocked)
-            n->st.rx_ring_full++;
-        n->rx_blocked = 1;
-        return 0;
+    unsigned got = 0;
+    while (got < space && got < budget) {
+        ssize_t len = tb_nic_impair_read(n->nic, shm_ring_prod_buf(&n->rx), TB_SHM_FRAME_MAX);
+        if (len < 0)
+            break; /* EAGAIN: nothing due and the TAP is empty */
+        if ((size_t)len > TB_SHM_FRAME_MAX) {
+            n->nic->st.rx_drops++;
+            continue;
+        }
+        tb_nic_capture(n->nic->capture, shm_ring_prod_buf(&n->rx), (uint64_t)len, TB_PCAPNG_IN);
+        shm_ring_prod_fill(&n->rx, (uint32_t)len);
+        n->nic->st.rx_packets++;
+        n->nic->st.rx_bytes += (uint64_t)len;
+        got++;
     }
-    n->rx_blocked = 0;
+    return got;
+}
+
+/* TAP -> RX ring without impairment: on a vnet TAP GSO frames split into slots, otherwise one read per slot. */
+static unsigned rx_plain(struct shm_state *s, struct shm_nic *n, uint32_t space, uint32_t room)
+{
     unsigned got = 0;
     while (n->nic->vnet && space - got >= room && got < s->budget) {
         int frames = read_vnet(n, space - got);
@@ -241,6 +254,24 @@ static unsigned service_rx(struct shm_state *s, struct shm_nic *n)
         n->nic->st.rx_bytes += (uint64_t)len;
         got++;
     }
+    return got;
+}
+
+/* TAP -> RX ring, at most `budget` frames; a full ring stops reading (the kernel then drops at the TAP queue). */
+static unsigned service_rx(struct shm_state *s, struct shm_nic *n)
+{
+    uint32_t space, room = n->nic->vnet ? vnet_room(s) : 1;
+    if (shm_ring_space(&n->rx, &space) < 0)
+        ring_fault(s, n->rx.err);
+    if (space < room) {
+        if (!n->rx_blocked)
+            n->st.rx_ring_full++;
+        n->rx_blocked = 1;
+        return 0;
+    }
+    n->rx_blocked = 0;
+    unsigned got = __builtin_expect(n->nic->impair != 0, 0) ? rx_impaired(n, space, s->budget)
+                                                            : rx_plain(s, n, space, room);
     if (got) {
         shm_ring_prod_publish_quiet(&n->rx);
         rx_notify(s, n, now_ns());
@@ -293,7 +324,9 @@ static unsigned service_tx(struct shm_state *s, struct shm_nic *n)
         if (shm_ring_cons_frame(&n->tx, &data, &len) < 0)
             ring_fault(s, n->tx.err);
         tb_nic_capture(n->nic->capture, data, len, TB_PCAPNG_OUT);
-        if (n->nic->vnet && s->vm->cfg->shm.offloads) {
+        if (__builtin_expect(n->nic->impair != 0, 0)) {
+            count_tx(n, tb_nic_impair_write(n->nic, data, len) == (ssize_t)len, 1, len);
+        } else if (n->nic->vnet && s->vm->cfg->shm.offloads) {
             if (!tb_tx_gso_add(&batch, data, len)) {
                 flush_batch(n, &batch);
                 if (!tb_tx_gso_start(&batch, data, len))
@@ -312,6 +345,28 @@ static unsigned service_tx(struct shm_state *s, struct shm_nic *n)
             wake_guest(s, n, 1);
     }
     return done;
+}
+
+/* Impaired NICs: queued TX frames now due go to the TAP; the time (ns from now) until the next queued frame falls
+ * due bounds the IO thread's sleep (0: an RX frame waits for a ring that has room). */
+static uint64_t impaired_wakes(struct shm_state *s, uint64_t wake_in)
+{
+    uint64_t now = 0;
+    for (unsigned i = 0; i < s->count; i++) {
+        struct shm_nic *n = &s->nics[i];
+        if (!n->attached || !n->nic->impair)
+            continue;
+        if (!now)
+            now = now_ns();
+        int rx_ready;
+        uint64_t due = tb_nic_impair_service(n->nic, now, &rx_ready), left;
+        if (due == UINT64_MAX)
+            continue;
+        /* A frame due for a full ring waits for the guest's doorbell (room), checked again shortly. */
+        left = due > now ? due - now : n->rx_blocked ? 100000 : 0;
+        wake_in = left < wake_in ? left : wake_in;
+    }
+    return wake_in;
 }
 
 static void drain(int fd, uint64_t *count)
@@ -402,6 +457,8 @@ void *tb_shm_io_main(void *arg)
             blocked += n->rx_blocked;
         }
         uint64_t wake_in = due_wakes(s);
+        if (__builtin_expect(s->vm->net->impaired, 0))
+            wake_in = impaired_wakes(s, wake_in);
         if (work) {
             if (idle_since) /* the spin paid off */
                 spin_ns = spin_ns ? (spin_ns * 2 < idle_ns ? spin_ns * 2 : idle_ns) : idle_ns / 8;

@@ -6,6 +6,7 @@
 #include "hypercall.h"
 #include "net.h"
 #include "nic_capture.h"
+#include "nic_impair.h"
 #include "shm.h"
 
 void tb_hc_net_write(struct tb_vm *vm, uint64_t gpa)
@@ -19,7 +20,8 @@ void tb_hc_net_write(struct tb_vm *vm, uint64_t gpa)
         return;
     }
     const void *data = tb_hc_buffer(vm, w->data, len, HVT_HYPERCALL_NET_WRITE, TB_READ);
-    ssize_t n = tb_tap_write(nic, data, len);
+    ssize_t n = __builtin_expect(nic->impair != 0, 0) ? tb_nic_impair_write(nic, data, len)
+                                                      : tb_tap_write(nic, data, len);
     if (n == (ssize_t)len) {
         nic->st.tx_packets++;
         nic->st.tx_bytes += len;
@@ -43,7 +45,8 @@ void tb_hc_net_read(struct tb_vm *vm, uint64_t gpa)
         return;
     }
     void *data = tb_hc_buffer(vm, r->data, len, HVT_HYPERCALL_NET_READ, TB_WRITE);
-    ssize_t n = tb_tap_read(nic, data, len);
+    ssize_t n = __builtin_expect(nic->impair != 0, 0) ? tb_nic_impair_read(nic, data, len)
+                                                      : tb_tap_read(nic, data, len);
     if (n < 0) {
         r->ret = (errno == EAGAIN || errno == EINTR) ? SOLO5_R_AGAIN : SOLO5_R_EUNSPEC;
         return;

@@ -9,6 +9,8 @@
 #include "manifest.h"
 #include "net.h"
 #include "netns.h"
+#include "impair.h"
+#include "impair_text.h"
 #include "peer.h"
 
 enum phase {
@@ -91,6 +93,24 @@ void tb_net_install(struct tb_vm *vm, struct mft *guest_copy)
     }
 }
 
+/* The stats hook's part: `, "impair": {"tx": {...}, "rx": {...}}` for an impaired NIC, nothing otherwise. */
+static void impair_stats(const struct tb_nic *nic, FILE *f)
+{
+    if (!nic->impair)
+        return;
+    static const char *const names[2] = { "tx", "rx" };
+    fprintf(f, ", \"impair\": {");
+    int first = 1;
+    for (unsigned d = 0; d < 2; d++) {
+        if (!nic->impair_engine[d])
+            continue;
+        fprintf(f, "%s\"%s\": ", first ? "" : ", ", names[d]);
+        tb_impair_counters_json(f, tb_impair_counters(nic->impair_engine[d]));
+        first = 0;
+    }
+    fprintf(f, "}");
+}
+
 void tb_net_stats(const struct tb_vm *vm, FILE *f)
 {
     const struct tb_net *net = vm->net;
@@ -104,10 +124,12 @@ void tb_net_stats(const struct tb_vm *vm, FILE *f)
         tb_json_string(f, n->arg->ifname);
         fprintf(f,
                 ", \"rx_packets\": %llu, \"rx_bytes\": %llu, \"rx_drops\": %llu, "
-                "\"tx_packets\": %llu, \"tx_bytes\": %llu, \"tx_drops\": %llu}",
+                "\"tx_packets\": %llu, \"tx_bytes\": %llu, \"tx_drops\": %llu",
                 (unsigned long long)n->st.rx_packets, (unsigned long long)n->st.rx_bytes,
                 (unsigned long long)n->st.rx_drops, (unsigned long long)n->st.tx_packets,
                 (unsigned long long)n->st.tx_bytes, (unsigned long long)n->st.tx_drops);
+        impair_stats(n, f);
+        fprintf(f, "}");
     }
     fprintf(f, "%s},\n", count ? "\n  " : "");
 }

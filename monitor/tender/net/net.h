@@ -12,6 +12,8 @@
 struct tb_manifest;
 struct tb_net_arg;
 struct tb_nic_capture;
+struct tb_nic_impair;
+struct tb_impair;
 
 struct tb_nic_stats {
     uint64_t rx_packets, rx_bytes, rx_drops;
@@ -29,6 +31,8 @@ struct tb_nic {
     uint16_t mtu;
     struct tb_nic_stats st;
     struct tb_nic_capture *capture; /* NULL unless --capture:NAME= (nic_capture.h) */
+    struct tb_nic_impair *impair;   /* NULL unless --impair:NAME= (nic_impair.h) */
+    struct tb_impair *impair_engine[2]; /* by TB_IMPAIR_TX / TB_IMPAIR_RX; NULL: that direction is a plain wire */
 };
 
 /* vm->net: every NIC, and the POLL hypercall's epoll set over their TAPs. */
@@ -38,6 +42,7 @@ struct tb_net {
     struct tb_nic *by_handle[MFT_MAX_ENTRIES];
     int poll_epfd;                /* the POLL hypercall's epoll set, made at setup (hc_poll.c) */
     int vnet;                     /* the TAPs are opened with a vnet header (shmstream with --shm-offloads=1) */
+    int impaired;                 /* some NIC has an impairment engine: POLL services them (nic_impair.h) */
 };
 
 /* The net module's attach hook: opens every --net TAP (those named with @NETNS before joining --netns). */

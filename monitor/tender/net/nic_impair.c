@@ -1,0 +1,140 @@
+/* nic_impair.c: a NIC's impairment engines (--impair:NAME=SPEC), made at setup, fed by hypercalls and the IO thread. */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "args.h"
+#include "impair.h"
+#include "impair_text.h"
+#include "log.h"
+#include "module.h"
+#include "net.h"
+#include "nic_impair.h"
+#include "vm.h"
+
+#define FRAME_CAP 65550u /* a TAP frame of the largest MTU plus its Ethernet header */
+
+/* Per impaired NIC: the buffers a frame lives in while the engine decides (guest memory is never
+ * handed to the engine: the guest could change it meanwhile, and corrupt= writes to it). */
+struct tb_nic_impair {
+    size_t dup_len;              /* RX: a duplicate still owed to the guest, in dup */
+    uint8_t tx[FRAME_CAP], rx[FRAME_CAP], dup[FRAME_CAP];
+};
+
+uint64_t tb_nic_impair_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+}
+
+static void send_to_tap(struct tb_nic *nic, const uint8_t *frame, size_t len)
+{
+    if (tb_tap_write(nic, frame, len) != (ssize_t)len)
+        nic->st.tx_drops++; /* a frame the link let through but the TAP refused: lost, as on a full wire */
+}
+
+static void flush_tx(struct tb_nic *nic, struct tb_impair *e, uint64_t now)
+{
+    size_t n;
+    while ((n = tb_impair_pop(e, now, nic->impair->tx, FRAME_CAP)) != 0)
+        send_to_tap(nic, nic->impair->tx, n);
+}
+
+ssize_t tb_nic_impair_write(struct tb_nic *nic, const void *data, size_t len)
+{
+    struct tb_impair *e = nic->impair_engine[TB_IMPAIR_TX];
+    if (!e)
+        return tb_tap_write(nic, data, len);
+    uint64_t now = tb_nic_impair_now();
+    flush_tx(nic, e, now); /* frames due earlier leave first */
+    memcpy(nic->impair->tx, data, len);
+    int copies = tb_impair_push(e, nic->impair->tx, len, now);
+    for (int i = 0; i < copies; i++)
+        send_to_tap(nic, nic->impair->tx, len);
+    return (ssize_t)len;
+}
+
+static ssize_t deliver(void *buf, size_t cap, const uint8_t *frame, size_t len)
+{
+    if (len <= cap)
+        memcpy(buf, frame, len);
+    return (ssize_t)len;
+}
+
+ssize_t tb_nic_impair_read(struct tb_nic *nic, void *buf, size_t cap)
+{
+    struct tb_nic_impair *im = nic->impair;
+    struct tb_impair *e = nic->impair_engine[TB_IMPAIR_RX];
+    if (!e)
+        return tb_tap_read(nic, buf, cap);
+    for (;;) {
+        if (im->dup_len) {
+            size_t len = im->dup_len;
+            im->dup_len = 0;
+            return deliver(buf, cap, im->dup, len);
+        }
+        uint64_t now = tb_nic_impair_now();
+        size_t due = tb_impair_pop(e, now, im->rx, FRAME_CAP);
+        if (due)
+            return deliver(buf, cap, im->rx, due);
+        ssize_t got = tb_tap_read(nic, im->rx, FRAME_CAP);
+        if (got < 0)
+            return -1;
+        int copies = tb_impair_push(e, im->rx, (size_t)got, now);
+        if (copies == 2) {
+            memcpy(im->dup, im->rx, (size_t)got);
+            im->dup_len = (size_t)got;
+        }
+        if (copies >= 1)
+            return deliver(buf, cap, im->rx, (size_t)got);
+        /* dropped or queued: try the TAP's next frame, so one lost frame does not cost the guest a POLL */
+    }
+}
+
+uint64_t tb_nic_impair_service(struct tb_nic *nic, uint64_t now, int *rx_ready)
+{
+    struct tb_nic_impair *im = nic->impair;
+    uint64_t next = UINT64_MAX;
+    *rx_ready = 0;
+    if (nic->impair_engine[TB_IMPAIR_TX]) {
+        flush_tx(nic, nic->impair_engine[TB_IMPAIR_TX], now);
+        next = tb_impair_next_due(nic->impair_engine[TB_IMPAIR_TX]);
+    }
+    if (nic->impair_engine[TB_IMPAIR_RX]) {
+        uint64_t rx_due = tb_impair_next_due(nic->impair_engine[TB_IMPAIR_RX]);
+        *rx_ready = im->dup_len != 0 || rx_due <= now;
+        if (rx_due < next)
+            next = rx_due;
+    }
+    return next;
+}
+
+/* The attach hook, after the net module's: every engine exists before the guest runs (and before confinement). */
+static void make_engines(struct tb_vm *vm, const struct tb_manifest *mft)
+{
+    (void)mft;
+    for (unsigned i = 0; vm->net && i < vm->net->count; i++) {
+        struct tb_nic *nic = &vm->net->nics[i];
+        if (!nic->arg->impair[TB_IMPAIR_TX] && !nic->arg->impair[TB_IMPAIR_RX])
+            continue;
+        nic->impair = tb_xcalloc(1, sizeof *nic->impair);
+        for (unsigned d = 0; d < 2; d++) {
+            if (!nic->arg->impair[d])
+                continue;
+            struct tb_impair_config config = { 0 };
+            char why[200];
+            if (tb_impair_parse(nic->arg->impair[d], &config, why, sizeof why) < 0)
+                tb_die("--impair:%s: %s", nic->arg->name, why); /* args.c checked it already */
+            nic->impair_engine[d] = tb_impair_new(&config, nic->arg->impair_link, d);
+            if (!nic->impair_engine[d])
+                tb_die("--impair:%s: out of memory", nic->arg->name);
+        }
+        vm->net->impaired = 1;
+    }
+}
+
+const struct tb_module tb_module_impair = {
+    .name = "impair",
+    .attach = make_engines,
+};

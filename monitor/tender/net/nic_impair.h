@@ -1,0 +1,25 @@
+/* nic_impair.h: the impairment engine (monitor/impair) on a NIC's packet path (--impair:NAME=SPEC), per direction. */
+#ifndef TB_NIC_IMPAIR_H
+#define TB_NIC_IMPAIR_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+struct tb_nic;
+
+/* Monotonic now, in ns (the vDSO: no system call). */
+uint64_t tb_nic_impair_now(void);
+
+/* NET_WRITE on an impaired NIC: the frame (guest memory, copied first) enters the TX engine; what is due goes to
+ * the TAP. Returns len (the link took the frame, whatever became of it) or -1 with errno from the TAP. */
+ssize_t tb_nic_impair_write(struct tb_nic *nic, const void *data, size_t len);
+/* NET_READ on an impaired NIC: the next frame the RX engine lets through now, reading the TAP as needed. Returns its
+ * length (more than len: too big, dropped), or -1 with errno EAGAIN when none is due. */
+ssize_t tb_nic_impair_read(struct tb_nic *nic, void *buf, size_t len);
+/* Send every TX frame due by now; returns the earliest time any engine of the NIC needs attention (UINT64_MAX:
+ * none) and sets *rx_ready when a received frame is due for the guest now. */
+uint64_t tb_nic_impair_service(struct tb_nic *nic, uint64_t now, int *rx_ready);
+
+#endif /* TB_NIC_IMPAIR_H */
