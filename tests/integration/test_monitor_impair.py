@@ -20,7 +20,7 @@ def min_rtt_ms(ping_stdout: str) -> float:
     return float(re.search(r"= ([\d.]+)/", ping_stdout).group(1))
 
 
-IO_MODES = pytest.mark.parametrize("io", ["hypercall", "event"])
+IO_MODES = pytest.mark.parametrize("io", ["hypercall", "event", "hybrid"])
 
 
 def lossy_round(guest_app, tap_ns, io: str, spec: str):
