@@ -283,8 +283,6 @@ static void apply_impair(struct tb_config *cfg, const char *arg)
         n->impair_link = link;
         return;
     }
-    if (!strcmp(cfg->io_mode, "solo5-ring"))
-        tb_die("%s: impairment in the monitor does not cover --io=solo5-ring (use a relay link)", arg);
     struct tb_impair_config probe = { 0 };
     char why[200];
     if (tb_impair_parse(eq + 1, &probe, why, sizeof why) < 0)

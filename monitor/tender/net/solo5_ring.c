@@ -9,6 +9,7 @@
 #include "module.h"
 #include "net.h"
 #include "nic_capture.h"
+#include "nic_impair.h"
 #include "stop.h"
 
 #define PAGE 0x1000ULL
@@ -72,7 +73,8 @@ static void run_write(struct tb_vm *vm, struct tb_solo5_ring *r, const struct hv
     if (!data)
         tb_guest_fault(vm, "Solo5 ring: write entry's buffer 0x%llx, length 0x%x is outside guest memory",
                        (unsigned long long)e->data, e->len);
-    ssize_t n = write(nic->fd, data, e->len);
+    ssize_t n = __builtin_expect(nic->impair != 0, 0) ? tb_nic_impair_write(nic, data, e->len)
+                                                      : write(nic->fd, data, e->len);
     if (n == (ssize_t)e->len) {
         nic->st.tx_packets++;
         nic->st.tx_bytes += e->len;
@@ -92,7 +94,8 @@ static void run_read(struct tb_vm *vm, struct tb_solo5_ring *r, const struct hvt
         if (!data || tb_guest_read_only(vm, e->data, e->len))
             tb_guest_fault(vm, "Solo5 ring: read entry's buffer 0x%llx, length 0x%x is not writable guest memory",
                            (unsigned long long)e->data, e->len);
-        ssize_t n = read(nic->fd, data, e->len);
+        ssize_t n = __builtin_expect(nic->impair != 0, 0) ? tb_nic_impair_read(nic, data, e->len)
+                                                          : read(nic->fd, data, e->len);
         if (n < 0) {
             c.ret = errno == EAGAIN || errno == EINTR ? SOLO5_R_AGAIN : SOLO5_R_EUNSPEC;
             r->read_empty += c.ret == SOLO5_R_AGAIN;
