@@ -205,6 +205,21 @@ static int read_vnet(struct shm_nic *n, uint32_t space)
     return frames;
 }
 
+/* A frame just read into the RX ring's next slot: published (captured, counted) unless it was cut to the slot's size
+ * because the TAP's MTU exceeds a slot, which is dropped and counted. Returns the frames published (0 or 1). */
+static unsigned publish_rx_slot(struct shm_nic *n, size_t len)
+{
+    if (len > TB_SHM_FRAME_MAX) {
+        n->nic->st.rx_drops++;
+        return 0;
+    }
+    tb_nic_capture(n->nic->capture, shm_ring_prod_buf(&n->rx), (uint64_t)len, TB_PCAPNG_IN);
+    shm_ring_prod_fill(&n->rx, (uint32_t)len);
+    n->nic->st.rx_packets++;
+    n->nic->st.rx_bytes += (uint64_t)len;
+    return 1;
+}
+
 /* An impaired NIC's TAP -> RX ring: frames as its engine lets them through (GSO frames already split into segments
  * by tb_tap_read), each copied into its slot. */
 static unsigned rx_impaired(struct shm_nic *n, unsigned space, unsigned budget)
@@ -214,15 +229,7 @@ static unsigned rx_impaired(struct shm_nic *n, unsigned space, unsigned budget)
         ssize_t len = tb_nic_impair_read(n->nic, shm_ring_prod_buf(&n->rx), TB_SHM_FRAME_MAX);
         if (len < 0)
             break; /* EAGAIN: nothing due and the TAP is empty */
-        if ((size_t)len > TB_SHM_FRAME_MAX) {
-            n->nic->st.rx_drops++;
-            continue;
-        }
-        tb_nic_capture(n->nic->capture, shm_ring_prod_buf(&n->rx), (uint64_t)len, TB_PCAPNG_IN);
-        shm_ring_prod_fill(&n->rx, (uint32_t)len);
-        n->nic->st.rx_packets++;
-        n->nic->st.rx_bytes += (uint64_t)len;
-        got++;
+        got += publish_rx_slot(n, (size_t)len);
     }
     return got;
 }
@@ -244,15 +251,7 @@ static unsigned rx_plain(struct shm_state *s, struct shm_nic *n, uint32_t space,
             continue;
         if (len <= 0)
             break; /* EAGAIN: the TAP is empty */
-        if ((size_t)len > TB_SHM_FRAME_MAX) { /* truncated: the TAP's MTU exceeds a slot */
-            n->nic->st.rx_drops++;
-            continue;
-        }
-        tb_nic_capture(n->nic->capture, shm_ring_prod_buf(&n->rx), (uint64_t)len, TB_PCAPNG_IN);
-        shm_ring_prod_fill(&n->rx, (uint32_t)len);
-        n->nic->st.rx_packets++;
-        n->nic->st.rx_bytes += (uint64_t)len;
-        got++;
+        got += publish_rx_slot(n, (size_t)len);
     }
     return got;
 }
