@@ -32,8 +32,8 @@ time.sleep(float(sys.argv[1]))
 (p1, b1), t1 = read(), time.monotonic()
 print(json.dumps({"packets": p1 - p0, "bytes": b1 - b0, "seconds": t1 - t0}))
 """
-FRAMEWORK = Path(__file__).resolve().parent.parent / "tests" / "framework"  # the sequence-numbered UDP sender and
-# receiver, which note when each datagram left and arrived (one CLOCK_MONOTONIC across namespaces)
+FRAMEWORK = Path(__file__).resolve().parent.parent / "tests" / "framework"  # the UDP sender (with --times) and the
+# sequence receiver, which note when each datagram left and arrived (one CLOCK_MONOTONIC across namespaces)
 RATES_MBIT = (10, 50)
 PAIR = """name: {name}
 nodes:
@@ -149,8 +149,8 @@ def _one_way_ms(lab: Lab) -> list[float]:
     try:
         if receiver.stdout.readline().strip() != "listening":
             raise RuntimeError("the probe receiver did not start")
-        sent = json.loads(_exec(lab, "a", [sys.executable, str(FRAMEWORK / "seq_sender.py"), lab.address("b"),
-                                           "5301", str(PROBES), "64", str(PROBE_PPS)]))
+        sent = json.loads(_exec(lab, "a", [sys.executable, str(FRAMEWORK / "udp_sender.py"), lab.address("b"),
+                                           "5301", str(PROBES), "64", str(PROBE_PPS), "--blocking", "--times"]))
         got = json.loads(receiver.communicate(timeout=60)[0].strip().splitlines()[-1])
     finally:
         if receiver.poll() is None:

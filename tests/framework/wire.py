@@ -11,7 +11,7 @@ from framework.waits import LineReader
 from testbed.apply import relay
 
 RECEIVER = Path(__file__).with_name("seq_receiver.py")
-SENDER = Path(__file__).with_name("seq_sender.py")
+SENDER = Path(__file__).with_name("udp_sender.py")
 PORT = 5201
 
 
@@ -41,7 +41,8 @@ def flow(lab, src: str, dst: str, count: int, size: int = 64, rate: float = 2000
         output = LineReader(receiver.stdout)
         output.wait_line("listening", 10, "the receiver to listen")
         sender = subprocess.Popen(in_ns(lab.plan.node(src).namespace, sys.executable, str(SENDER),
-                                        lab.address(dst, towards=src), str(PORT), str(count), str(size), str(rate)),
+                                        lab.address(dst, towards=src), str(PORT), str(count), str(size), str(rate),
+                                        "--blocking", "--times"),
                                   stdout=subprocess.PIPE, text=True)
         if during is not None:
             during()
