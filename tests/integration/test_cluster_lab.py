@@ -107,6 +107,9 @@ def test_an_impaired_link_across_hosts_is_impaired_once(emulated_hosts, topology
     text = PAIR.replace("subnet: 10.0.0.0/30}", "subnet: 10.0.0.0/30, impair: {delay: 20ms}}").split("checks:")[0]
     path = topology_file("ximpair", hosts.hosts_yaml() + text)
     with Lab.up(path, name_prefix=run_prefix) as lab:
+        # Neighbours first: about 1 run in 15 measured a 980 ms median, as when the first ARP request across the
+        # tunnel goes unanswered and every echo queued behind it waits for the 1 s retry: that measures ARP, not delay.
+        lab.ping("a", "b", count=1, interval=0.05)
         result = lab.ping("a", "b", count=5, interval=0.05)
     assert result.passed, result.message
     assert 40 <= result.measured["rtt_median_ms"] < 70, result.measured
