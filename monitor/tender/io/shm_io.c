@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "args.h"
+#include "caps.h"
 #include "gso.h"
 #include "tx_gso.h"
 #include "log.h"
@@ -428,7 +429,8 @@ static inline void cpu_relax(void)
 void *tb_shm_io_main(void *arg)
 {
     struct shm_state *s = arg;
-    tb_placement_io_thread();
+    tb_placement_io_thread(); /* a negative --io-nice needs CAP_SYS_NICE: placed first, then unprivileged */
+    tb_caps_drop_this_thread();
     /* Spinning on the vCPU's own core only holds the guest off: with a shared core, hybrid sleeps at once. */
     uint64_t idle_ns = tb_placement_io_shares_vcpu() ? 0 : s->io_idle_ns;
     tb_stats_register_thread(s->vm->stats, "io");

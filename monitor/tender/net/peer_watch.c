@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "args.h"
+#include "caps.h"
 #include "json.h"
 #include "log.h"
 #include "net.h"
@@ -53,6 +54,8 @@ static void *watch(void *arg)
 {
     struct shm_state *s = arg;
     struct pollfd fds[MFT_MAX_ENTRIES];
+    tb_caps_drop_this_thread();
+    __atomic_store_n(&s->watch_started, 1, __ATOMIC_RELEASE);
     for (;;) {
         int any_down = 0;
         for (unsigned i = 0; i < s->npeers; i++) {
@@ -90,6 +93,9 @@ void tb_peer_start(struct shm_state *s)
     if (err)
         tb_die("cannot start the shm link watch thread: %s", strerror(err));
     pthread_detach(t);
+    /* The sandbox checks every thread's capabilities: this one must have dropped its own first. */
+    while (!__atomic_load_n(&s->watch_started, __ATOMIC_ACQUIRE))
+        usleep(100);
 }
 
 void tb_peer_poll_sync(struct shm_state *s, int epoll_fd)

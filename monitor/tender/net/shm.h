@@ -62,7 +62,8 @@ struct shm_state {
     int wake_fd;                 /* the IO thread -> the guest sleeping in POLL */
     int stop_fd;
     uint32_t stop;               /* atomic: the IO thread leaves its loop */
-    uint32_t started;            /* atomic: the IO thread registered for the CPU report */
+    uint32_t started;            /* atomic: the IO thread registered for the CPU report and dropped its capabilities */
+    uint32_t watch_started;      /* atomic: the shm link watch thread dropped its capabilities */
     uint32_t parked;             /* atomic: the IO thread no longer touches guest memory */
     pthread_t thread;
     int running;                 /* atomic: set once before the IO thread starts */

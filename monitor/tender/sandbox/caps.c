@@ -1,4 +1,4 @@
-/* caps.c: drops every capability of every thread: libcap-ng on the calling thread, raw calls inside each other one. */
+/* caps.c: drops every capability of every thread: libcap-ng on the main thread, raw calls in each thread started during setup. */
 #include <cap-ng.h>
 #include <dirent.h>
 #include <errno.h>
@@ -8,7 +8,6 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
 #include <linux/capability.h>
 
@@ -16,42 +15,37 @@
 #include "log.h"
 
 #define HIGHEST_CAP 63          /* PR_CAPBSET_DROP answers EINVAL past the kernel's last one */
-#define WAIT_STEP_NS 100000L
-#define WAIT_STEPS 20000        /* 2 s for every other thread to drop its own */
 #define PF_KERNEL_WORKERS (0x00004000UL | 0x00200000UL) /* PF_USER_WORKER | PF_KTHREAD, from /proc/TID/stat */
 
 /*
  * Capabilities belong to a thread, not to the process: capset() changes only
- * the caller's. The threads started during setup (shmstream's IO thread) keep
- * theirs unless they drop them themselves, so each gets a signal whose handler
- * does it; these two counters are how the handlers report back.
+ * the caller's. So each thread started during setup (shmstream's IO thread, the
+ * shm link watch) drops its own before its creator goes on, and the main thread
+ * drops last and then checks them all.
  */
-static int threads_dropped, threads_failed;
-/* Emptying the bounding set needs CAP_SETPCAP: root has it; a user allowed /dev/kvm has nothing to drop there. */
-static int drop_bounds;
 
-/* Async-signal-safe: only system calls, errno preserved. */
-static int drop_own_capabilities(void)
+/* Emptying the bounding set needs CAP_SETPCAP: root has it; a user allowed /dev/kvm has nothing to drop there. */
+static int can_drop_bounds(void)
 {
-    for (int cap = 0; drop_bounds && cap <= HIGHEST_CAP; cap++)
+    struct __user_cap_header_struct head = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+    struct __user_cap_data_struct now[_LINUX_CAPABILITY_U32S_3];
+    if (syscall(SYS_capget, &head, now) < 0)
+        tb_die_errno("sandbox: capget");
+    return (now[CAP_TO_INDEX(CAP_SETPCAP)].effective & CAP_TO_MASK(CAP_SETPCAP)) != 0;
+}
+
+void tb_caps_drop_this_thread(void)
+{
+    for (int cap = 0; can_drop_bounds() && cap <= HIGHEST_CAP; cap++)
         if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
-            return -1;
+            tb_die_errno("sandbox: a thread could not empty its bounding set");
     if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
-        return -1;
+        tb_die_errno("sandbox: a thread could not clear its ambient capabilities");
     struct __user_cap_header_struct head = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
     struct __user_cap_data_struct none[_LINUX_CAPABILITY_U32S_3];
     memset(none, 0, sizeof none);
-    return (int)syscall(SYS_capset, &head, none);
-}
-
-static void on_drop_signal(int sig)
-{
-    (void)sig;
-    int saved = errno;
-    if (drop_own_capabilities() < 0)
-        __atomic_add_fetch(&threads_failed, 1, __ATOMIC_RELEASE);
-    __atomic_add_fetch(&threads_dropped, 1, __ATOMIC_RELEASE);
-    errno = saved;
+    if (syscall(SYS_capset, &head, none) < 0)
+        tb_die_errno("sandbox: a thread could not drop its capabilities");
 }
 
 /*
@@ -84,9 +78,10 @@ static int kernel_worker(pid_t tid)
 #endif
 
 /*
- * ThreadSanitizer's runtime runs a thread of its own in our group with every
- * signal blocked: it never runs the handler. Only in a TSan build (a test build,
- * like --seccomp=off) that thread is left out and keeps its capabilities.
+ * ThreadSanitizer's runtime runs a thread of its own in our group, known by
+ * every signal blocked; it runs none of our code, so it cannot drop its own.
+ * Only in a TSan build (a test build, like --seccomp=off) it is left out of
+ * the check and keeps its capabilities.
  */
 static int sanitizer_thread(pid_t tid)
 {
@@ -107,44 +102,6 @@ static int sanitizer_thread(pid_t tid)
 #endif
 }
 
-/* Signals every other user-space thread of the process; returns how many. */
-static int signal_other_threads(int sig)
-{
-    DIR *dir = opendir("/proc/self/task");
-    if (!dir)
-        tb_die_errno("sandbox: /proc/self/task");
-    pid_t self = gettid(), pid = getpid();
-    int sent = 0;
-    for (struct dirent *e; (e = readdir(dir));) {
-        pid_t tid = (pid_t)atoi(e->d_name);
-        if (tid <= 0 || tid == self || kernel_worker(tid) || sanitizer_thread(tid))
-            continue;
-        if (syscall(SYS_tgkill, pid, tid, sig) < 0)
-            tb_die_errno("sandbox: cannot signal thread %d to drop its capabilities", (int)tid);
-        sent++;
-    }
-    closedir(dir);
-    return sent;
-}
-
-static void drop_in_other_threads(void)
-{
-    int sig = SIGRTMIN;
-    struct sigaction sa = { .sa_handler = on_drop_signal, .sa_flags = SA_RESTART };
-    sigemptyset(&sa.sa_mask);
-    if (sigaction(sig, &sa, NULL) < 0)
-        tb_die_errno("sandbox: sigaction");
-    int sent = signal_other_threads(sig);
-    struct timespec step = { .tv_sec = 0, .tv_nsec = WAIT_STEP_NS };
-    for (int i = 0; __atomic_load_n(&threads_dropped, __ATOMIC_ACQUIRE) < sent; i++) {
-        if (i == WAIT_STEPS)
-            tb_die("sandbox: a thread did not drop its capabilities within 2 s");
-        nanosleep(&step, NULL);
-    }
-    if (__atomic_load_n(&threads_failed, __ATOMIC_ACQUIRE))
-        tb_die("sandbox: a thread could not drop its capabilities");
-}
-
 /* Reads one "Cap...:" line of a thread's /proc status; -1 when it cannot be read. */
 static long long status_caps(const char *path, const char *field)
 {
@@ -161,7 +118,7 @@ static long long status_caps(const char *path, const char *field)
 }
 
 /* Trust, but check: every thread's sets must read empty now (the bounding set when we could empty it). */
-static void check_every_thread(void)
+static void check_every_thread(int drop_bounds)
 {
     static const char *const fields[] = { "CapEff:", "CapPrm:", "CapAmb:", "CapBnd:" };
     size_t checked = drop_bounds ? 4 : 3;
@@ -184,11 +141,10 @@ static void check_every_thread(void)
 void tb_caps_drop_all(void)
 {
     capng_get_caps_process();
-    drop_bounds = capng_have_capability(CAPNG_EFFECTIVE, CAP_SETPCAP);
+    int drop_bounds = capng_have_capability(CAPNG_EFFECTIVE, CAP_SETPCAP);
     capng_select_t sets = drop_bounds ? CAPNG_SELECT_ALL : CAPNG_SELECT_CAPS | CAPNG_SELECT_AMBIENT;
-    drop_in_other_threads();
     capng_clear(sets);
     if (capng_apply(sets) != 0)
         tb_die("sandbox: libcap-ng could not drop the capabilities");
-    check_every_thread();
+    check_every_thread(drop_bounds);
 }
