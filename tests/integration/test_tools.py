@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from framework.netns import in_ns, quiet_namespace, static_neighbour
+from framework.netns import in_ns, quiet_namespace, static_neighbour, tap_tx_dropped
 from framework.waits import LineReader
 from testbed import paths
 
@@ -126,9 +126,14 @@ def test_tapread_counts_exact_frames_from_udpgen(tap_ns, gso):
     got = finish(reader)
     assert reader.returncode == 0
     assert sent["sent_packets"] == count
-    assert (got["rx_packets"], got["udp_packets"]) == (count, count)
-    assert got["rx_bytes"] == count * 1300  # 1300-byte frames by default, as in the original shmstream measurement
-    assert got["wall_seconds"] < 20  # stopped on the count, not on the time limit
+    # tapread must count exactly what reached the TAP; on a loaded machine the kernel may still drop a few
+    # frames at the TAP's queue while the reader is descheduled, and counts them as the TAP's tx_dropped.
+    arrived = count - tap_tx_dropped(tap_ns)
+    assert arrived > count * 0.9, f"the kernel dropped {count - arrived} of {count} frames at the TAP"
+    assert (got["rx_packets"], got["udp_packets"]) == (arrived, arrived)
+    assert got["rx_bytes"] == arrived * 1300  # 1300-byte frames by default, as in the original shmstream measurement
+    if arrived == count:
+        assert got["wall_seconds"] < 20  # stopped on the count, not on the time limit
 
 
 @pytest.mark.root
