@@ -235,6 +235,20 @@ static unsigned rx_impaired(struct shm_nic *n, unsigned space, unsigned budget)
     return got;
 }
 
+/* A mediated shm link -> RX ring: frames as the link's RX engine lets them through, then room goes back to the peer. */
+static unsigned rx_link(struct shm_nic *n, unsigned space, unsigned budget)
+{
+    unsigned got = 0;
+    while (got < space && got < budget) {
+        long len = tb_peer_med_read(n->link, shm_ring_prod_buf(&n->rx), TB_SHM_FRAME_MAX);
+        if (len < 0)
+            break; /* nothing due and the link's ring is empty */
+        got += publish_rx_slot(n, (size_t)len);
+    }
+    tb_peer_med_publish(n->link);
+    return got;
+}
+
 /* TAP -> RX ring without impairment: on a vnet TAP GSO frames split into slots, otherwise one read per slot. */
 static unsigned rx_plain(struct shm_state *s, struct shm_nic *n, uint32_t space, uint32_t room)
 {
@@ -270,8 +284,9 @@ static unsigned service_rx(struct shm_state *s, struct shm_nic *n)
         return 0;
     }
     n->rx_blocked = 0;
-    unsigned got = __builtin_expect(n->nic->impair != 0, 0) ? rx_impaired(n, space, s->budget)
-                                                            : rx_plain(s, n, space, room);
+    unsigned got = __builtin_expect(n->link != 0, 0)         ? rx_link(n, space, s->budget)
+                   : __builtin_expect(n->nic->impair != 0, 0) ? rx_impaired(n, space, s->budget)
+                                                              : rx_plain(s, n, space, room);
     if (got) {
         shm_ring_prod_publish_quiet(&n->rx);
         rx_notify(s, n, now_ns());
@@ -318,13 +333,20 @@ static unsigned service_tx(struct shm_state *s, struct shm_nic *n)
         ring_fault(s, n->tx.err);
     unsigned done = 0;
     batch.count = 0;
+    if (n->link)
+        n->link->out_blocked = 0;
     for (; done < avail && done < s->budget; done++) {
         const uint8_t *data;
         uint32_t len;
+        if (n->link && !tb_peer_med_can_send(n->link))
+            break; /* the link is full: the frame stays in the guest's ring until the peer makes room */
         if (shm_ring_cons_frame(&n->tx, &data, &len) < 0)
             ring_fault(s, n->tx.err);
         tb_nic_capture(n->nic->capture, data, len, TB_PCAPNG_OUT);
-        if (__builtin_expect(n->nic->impair != 0, 0)) {
+        if (__builtin_expect(n->link != 0, 0)) {
+            tb_peer_med_write(n->link, data, len);
+            count_tx(n, 1, 1, len);
+        } else if (__builtin_expect(n->nic->impair != 0, 0)) {
             count_tx(n, tb_nic_impair_write(n->nic, data, len) == (ssize_t)len, 1, len);
         } else if (n->nic->vnet && s->vm->cfg->shm.offloads) {
             if (!tb_tx_gso_add(&batch, data, len)) {
@@ -338,6 +360,8 @@ static unsigned service_tx(struct shm_state *s, struct shm_nic *n)
         shm_ring_cons_next(&n->tx);
     }
     flush_batch(n, &batch);
+    if (n->link && done)
+        tb_peer_med_publish(n->link);
     if (done) {
         if (shm_ring_cons_publish_half(&n->tx, &notify) < 0)
             ring_fault(s, n->tx.err);
@@ -354,7 +378,7 @@ static uint64_t impaired_wakes(struct shm_state *s, uint64_t wake_in)
     uint64_t now = 0;
     for (unsigned i = 0; i < s->count; i++) {
         struct shm_nic *n = &s->nics[i];
-        if (!n->attached || !n->nic->impair)
+        if (!n->attached || !n->nic->impair || n->link)
             continue;
         if (!now)
             now = now_ns();
@@ -364,6 +388,26 @@ static uint64_t impaired_wakes(struct shm_state *s, uint64_t wake_in)
             continue;
         /* A frame due for a full ring waits for the guest's doorbell (room), checked again shortly. */
         left = due > now ? due - now : n->rx_blocked ? 100000 : 0;
+        wake_in = left < wake_in ? left : wake_in;
+    }
+    return wake_in;
+}
+
+/* Mediated shm links: delayed frames now due go onto the link; the time until an engine needs us bounds the sleep
+ * (a frame due for a full ring, ours or the link's, waits for a kick, checked again shortly). */
+static uint64_t link_wakes(struct shm_state *s, uint64_t wake_in)
+{
+    uint64_t now = 0;
+    for (unsigned i = 0; i < s->count; i++) {
+        struct shm_nic *n = &s->nics[i];
+        if (!n->attached || !n->link)
+            continue;
+        if (!now)
+            now = now_ns();
+        uint64_t due = tb_peer_med_service(n->link, now), left;
+        if (due == UINT64_MAX)
+            continue;
+        left = due > now ? due - now : n->rx_blocked || n->link->out_blocked ? 100000 : 0;
         wake_in = left < wake_in ? left : wake_in;
     }
     return wake_in;
@@ -388,7 +432,13 @@ static void io_sleep(struct shm_state *s, uint64_t wake_in_ns)
         struct shm_nic *n = &s->nics[i];
         if (!n->attached)
             continue;
-        if (shm_ring_cons_prepare_sleep(&n->tx, &stay) < 0)
+        if (n->link) {
+            tb_peer_med_prepare_sleep(n->link, n->rx_blocked, &stay);
+            if (stay)
+                break;
+        }
+        /* A link that is full holds the guest's frames back: their arrival is no reason to wake. */
+        if (!(n->link && n->link->out_blocked) && shm_ring_cons_prepare_sleep(&n->tx, &stay) < 0)
             ring_fault(s, n->tx.err);
         if (stay)
             break;
@@ -399,6 +449,8 @@ static void io_sleep(struct shm_state *s, uint64_t wake_in_ns)
         } else {
             set_tap(s, n, 1);
         }
+        if (n->link) /* the peer's kicks (frames, room) must always reach us */
+            set_tap(s, n, 1);
     }
     if (!stay) {
         struct epoll_event ev[2 * MFT_MAX_ENTRIES + 1];
@@ -411,6 +463,8 @@ static void io_sleep(struct shm_state *s, uint64_t wake_in_ns)
             uint64_t t = ev[i].data.u64;
             if (t < MFT_MAX_ENTRIES) /* UINT64_MAX is the stop eventfd: the loop sees `stop` */
                 drain(s->nics[t].doorbell_fd, &s->nics[t].st.doorbells);
+            else if (t < 2 * MFT_MAX_ENTRIES && s->nics[t - MFT_MAX_ENTRIES].link) /* the peer's kick, an eventfd */
+                drain(s->nics[t - MFT_MAX_ENTRIES].nic->fd, NULL);
         }
     }
     for (unsigned i = 0; i < s->count; i++) {
@@ -418,6 +472,8 @@ static void io_sleep(struct shm_state *s, uint64_t wake_in_ns)
             continue;
         shm_ring_cons_end_sleep(&s->nics[i].tx);
         shm_ring_prod_end_sleep(&s->nics[i].rx);
+        if (s->nics[i].link)
+            tb_peer_med_end_sleep(s->nics[i].link);
     }
 }
 
@@ -460,6 +516,8 @@ void *tb_shm_io_main(void *arg)
         uint64_t wake_in = due_wakes(s);
         if (__builtin_expect(s->vm->net->impaired, 0))
             wake_in = impaired_wakes(s, wake_in);
+        if (__builtin_expect(s->mediated != 0, 0))
+            wake_in = link_wakes(s, wake_in);
         if (work) {
             if (idle_since) /* the spin paid off */
                 spin_ns = spin_ns ? (spin_ns * 2 < idle_ns ? spin_ns * 2 : idle_ns) : idle_ns / 8;

@@ -5,12 +5,15 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "shm_ring.h"
 #include "tb_ring.h"
 
 struct tb_config;
 struct tb_nic;
 struct shm_state;
+struct shm_nic;
 struct tb_vm;
+struct tb_peer_buffers;
 
 /*
  * The orchestrator makes, per link, one memfd holding two rings (ring 0 then ring 1,
@@ -49,7 +52,36 @@ struct shm_peer {
     uint64_t down_drops;         /* link down: frames our guest sent that nobody will read */
     uint64_t down_corrupt;       /* link down: producer indices out of range (ignored) */
     uint64_t wakeups;            /* link down: our guest woken after we freed its TX ring */
+    /* Mediated (the NIC has --impair or --capture): the guest's rings are private, the IO thread moves frames
+     * between them and the link's rings, which only the monitor maps (net/peer_mediate.c). */
+    struct shm_nic *med;         /* the NIC's private rings, served by the IO thread; NULL: direct (zero copy) */
+    struct shm_ring out, in;     /* our views of the link's rings: we produce on out, consume from in */
+    int out_blocked;             /* out had no room at the last look: a frame waits (the guest's or a delayed one) */
+    uint64_t link_kicks;         /* wakeups sent to the peer (its guest or its IO thread) */
+    uint64_t peer_corrupt;       /* indices, lengths or flags of the peer's that were refused and skipped */
+    struct tb_peer_buffers *buf; /* frames while an impairment engine decides (never the shared slots) */
 };
+
+/* 1 when the NIC asked for impairment or capture: its link runs through the IO thread (mediated). */
+int tb_peer_mediated(const struct tb_nic *nic);
+/* shm_setup.c's hook for a mediated NIC: map the link's rings into the monitor only (not the guest). */
+void tb_peer_map_link(struct shm_state *s, struct shm_peer *p);
+struct tb_peer_buffers *tb_peer_buffers_new(void);
+
+/* The IO thread's side of a mediated link (net/peer_mediate.c); the NIC's private rings stay shm_io.c's. */
+/* Room on the link for the next frame of our guest's (a link that is down takes everything). */
+int tb_peer_med_can_send(struct shm_peer *p);
+/* One frame our guest sent (its private TX slot): through the TX engine onto the link; dropped while down. */
+void tb_peer_med_write(struct shm_peer *p, const uint8_t *data, uint32_t len);
+/* The next frame for our guest (copied into buf, at most cap bytes), after the RX engine; -1 when none is due. */
+long tb_peer_med_read(struct shm_peer *p, uint8_t *buf, uint32_t cap);
+/* After a round: publishes both link rings and kicks the peer where it waits. */
+void tb_peer_med_publish(struct shm_peer *p);
+/* Delayed TX frames now due go onto the link; returns ns until an engine needs us again (UINT64_MAX: never). */
+uint64_t tb_peer_med_service(struct shm_peer *p, uint64_t now);
+/* Before the IO thread sleeps: ask the peer for a kick (frames on in, room on out); *stay when there is work. */
+void tb_peer_med_prepare_sleep(struct shm_peer *p, int rx_blocked, int *stay);
+void tb_peer_med_end_sleep(struct shm_peer *p);
 
 /* shm_setup.c's hook: map the link's memfd over this NIC's two rings at host address `rings` (rx then tx). */
 void tb_peer_map(struct shm_state *s, struct shm_peer *p, uint8_t *rings, uint64_t span);

@@ -1,5 +1,6 @@
 /* peer_map.c: an shm link's memfd mapped over a NIC's two rings in guest memory, its doorbell bound to the peer's wake eventfd. */
 #include <errno.h>
+#include <stdio.h>
 #include <linux/kvm.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -49,6 +50,44 @@ void tb_peer_map(struct shm_state *s, struct shm_peer *p, uint8_t *rings, uint64
     stamp_geometry(p->tx, s->slots);
 }
 
+/* A monitor-side view of one link ring. Indices start at 0 (the memfd is new) and are not written: the peer may run
+ * already, and each index has one writer (we produce on out, consume from in). */
+static void view(struct shm_ring *v, uint8_t *ring, uint32_t slots, uint32_t frame_max, const char *name,
+                 const char *which)
+{
+    memset(v, 0, sizeof *v);
+    v->r = (struct tb_ring *)ring;
+    v->slots = slots;
+    v->mask = slots - 1;
+    v->frame_max = frame_max < TB_SHM_FRAME_MAX ? frame_max : TB_SHM_FRAME_MAX;
+    snprintf(v->name, sizeof v->name, "%s link %s", name, which);
+    stamp_geometry(v->r, slots);
+}
+
+void tb_peer_map_link(struct shm_state *s, struct shm_peer *p)
+{
+    uint64_t span = TB_PEER_RING_SPAN(s->slots);
+    struct stat st;
+    if (fstat(p->arg->memfd, &st) < 0)
+        tb_die_errno("net %s: fstat on the shm link's memfd", p->nic->arg->name);
+    if ((uint64_t)st.st_size != 2 * span)
+        tb_die("net %s: the shm link's memfd holds %lld bytes, not the %llu of two %u-slot rings "
+               "(both ends must use the same --shm-slots)", p->nic->arg->name, (long long)st.st_size,
+               (unsigned long long)(2 * span), s->slots);
+    uint8_t *rings = mmap(NULL, 2 * span, PROT_READ | PROT_WRITE, MAP_SHARED, p->arg->memfd, 0);
+    if (rings == MAP_FAILED)
+        tb_die_errno("net %s: mapping the shm link's rings", p->nic->arg->name);
+    /* Side 0 transmits on ring 0, as a direct end does. */
+    uint8_t *out = p->arg->side == 0 ? rings : rings + span, *in = p->arg->side == 0 ? rings + span : rings;
+    uint32_t frame_max = (uint32_t)tb_nic_max_frame(p->nic);
+    view(&p->out, out, s->slots, frame_max, p->nic->arg->name, "out");
+    view(&p->in, in, s->slots, frame_max, p->nic->arg->name, "in");
+    p->tx = p->out.r;
+    p->rx = p->in.r;
+    p->slots = s->slots;
+    p->buf = tb_peer_buffers_new();
+}
+
 /* The guest's store to its doorbell for this NIC signals the peer's wake eventfd inside the kernel: no exit, no copy. */
 static void bind_doorbell(struct tb_vm *vm, const struct shm_peer *p)
 {
@@ -64,5 +103,6 @@ static void bind_doorbell(struct tb_vm *vm, const struct shm_peer *p)
 void tb_peer_bind(struct shm_state *s)
 {
     for (unsigned i = 0; i < s->npeers; i++)
-        bind_doorbell(s->vm, &s->peers[i]);
+        if (!s->peers[i].med) /* a mediated NIC's doorbell is its IO thread's, as for a TAP */
+            bind_doorbell(s->vm, &s->peers[i]);
 }

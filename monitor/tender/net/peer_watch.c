@@ -47,7 +47,15 @@ static void link_down(struct shm_peer *p)
     __atomic_store_n(&p->down, 1, __ATOMIC_RELEASE);
     tb_warn("net %s: shm link down: the peer monitor is gone (frames sent on it are dropped and counted)",
             p->nic->arg->name);
-    drain_down_link(p);
+    if (!p->med) {
+        drain_down_link(p);
+        return;
+    }
+    /* Mediated: the IO thread drops what our guest sends from now on; it may sleep waiting for the peer's kick
+     * (room on the link), so the kick comes from here (the wake fd sits in its sleep). */
+    uint64_t one = 1;
+    if (write(p->arg->wake_fd, &one, sizeof one) != sizeof one)
+        tb_warn("net %s: waking the IO thread: %s", p->nic->arg->name, strerror(errno));
 }
 
 static void *watch(void *arg)
@@ -61,9 +69,11 @@ static void *watch(void *arg)
         for (unsigned i = 0; i < s->npeers; i++) {
             struct shm_peer *p = &s->peers[i];
             int down = __atomic_load_n(&p->down, __ATOMIC_ACQUIRE);
-            any_down |= down;
-            /* Up: the socket hangs up with the peer. Down: our guest's kicks arrive on our doorbell fd. */
-            fds[i] = (struct pollfd){ .fd = down ? p->arg->doorbell_fd : p->arg->sock_fd, .events = POLLIN | POLLRDHUP };
+            any_down |= down && !p->med;
+            /* Up: the socket hangs up with the peer. Down: our guest's kicks arrive on our doorbell fd (a mediated
+             * link's IO thread drops its frames itself: nothing to watch). */
+            int fd = !down ? p->arg->sock_fd : p->med ? -1 : p->arg->doorbell_fd;
+            fds[i] = (struct pollfd){ .fd = fd, .events = POLLIN | POLLRDHUP };
         }
         int n = poll(fds, s->npeers, any_down ? DOWN_TICK_MS : -1);
         if (n < 0 && errno != EINTR)
@@ -75,6 +85,8 @@ static void *watch(void *arg)
                     link_down(p);
                 continue;
             }
+            if (p->med)
+                continue;
             uint64_t v;
             if (fds[i].revents & POLLIN && read(p->arg->doorbell_fd, &v, sizeof v) < 0 && errno != EAGAIN)
                 tb_warn("net %s: reading the shm link doorbell: %s", p->nic->arg->name, strerror(errno));
@@ -103,6 +115,8 @@ void tb_peer_poll_sync(struct shm_state *s, int epoll_fd)
     if (s->peers_polled)
         return;
     for (unsigned i = 0; i < s->npeers; i++) {
+        if (s->peers[i].med) /* its wake fd is the IO thread's (and leaves this set as an attached TAP does) */
+            continue;
         struct epoll_event ev = { .events = EPOLLIN | EPOLLET, .data.u64 = s->peers[i].handle };
         if (epoll_ctl(epoll_fd, EPOLL_CTL_MOD, s->peers[i].arg->wake_fd, &ev) < 0)
             tb_die_errno("epoll_ctl (shm link wake)");
@@ -115,6 +129,8 @@ uint64_t tb_peer_ready_set(const struct shm_state *s)
     uint64_t set = 0;
     for (unsigned i = 0; i < s->npeers; i++) {
         const struct shm_peer *p = &s->peers[i];
+        if (p->med) /* the guest's RX ring is private: tb_shm_ready_set looks at it */
+            continue;
         if (__atomic_load_n(&p->rx->prod, __ATOMIC_ACQUIRE) != __atomic_load_n(&p->rx->cons, __ATOMIC_ACQUIRE))
             set |= 1ULL << p->handle;
     }
@@ -142,14 +158,15 @@ void tb_peer_stats(const struct shm_state *s, FILE *f)
         fprintf(f,
                 ": {\"handle\": %u, \"side\": %u, \"state\": \"%s\", \"tx_frames\": %u, \"rx_frames\": %u, "
                 "\"tx_pending\": %u, \"rx_pending\": %u, \"guest_rx_bad\": %u, \"down_drops\": %llu, "
-                "\"down_corrupt\": %llu}",
+                "\"down_corrupt\": %llu, \"mediated\": %s, \"peer_corrupt\": %llu, \"link_kicks\": %llu}",
                 p->handle, p->arg->side,
                 __atomic_load_n(&p->down, __ATOMIC_ACQUIRE) ? "down" : "up",
                 tb_load_relaxed(&p->tx->prod), tb_load_relaxed(&p->rx->cons),
                 tb_load_relaxed(&p->tx->prod) - tb_load_relaxed(&p->tx->cons),
                 tb_load_relaxed(&p->rx->prod) - tb_load_relaxed(&p->rx->cons),
                 tb_load_relaxed(&s->hdr->nic[p->handle].guest_rx_bad),
-                (unsigned long long)p->down_drops, (unsigned long long)p->down_corrupt);
+                (unsigned long long)p->down_drops, (unsigned long long)p->down_corrupt, p->med ? "true" : "false",
+                (unsigned long long)p->peer_corrupt, (unsigned long long)p->link_kicks);
     }
     fprintf(f, "},\n");
 }

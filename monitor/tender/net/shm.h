@@ -41,6 +41,7 @@ struct shm_nic {
     int csum_lazy;               /* the guest accepted TB_SHM_F_CSUM_LAZY: flagged slots may keep partial checksums */
     uint64_t wake_since;         /* when the first frame the sleeping guest has not been woken for arrived (0: none) */
     unsigned wake_frames;        /* the adaptive threshold: frames that wait before the guest is woken */
+    struct shm_peer *link;       /* a mediated shm link (no TAP): frames go to and come from its rings (net/peer_mediate.c) */
     struct shm_nic_stats st;
 };
 
@@ -53,10 +54,11 @@ struct shm_state {
     uint64_t guest_spin_ns;      /* hybrid: guest spins this long before sleeping */
     uint64_t io_idle_ns;         /* hybrid: IO thread polls this long without work before sleeping */
     unsigned budget;             /* frames per NIC and direction per round (NAPI's weight) */
-    struct shm_nic nics[MFT_MAX_ENTRIES]; /* NICs on TAPs, served by the IO thread */
+    struct shm_nic nics[MFT_MAX_ENTRIES]; /* NICs on TAPs or mediated shm links, served by the IO thread */
     unsigned count;
     struct shm_peer peers[MFT_MAX_ENTRIES]; /* NICs on shm links: the peer guest is the other end (net/peer*.c) */
     unsigned npeers;
+    unsigned mediated;           /* peers whose frames go through the IO thread */
     int peers_polled;            /* the POLL set holds the links' wake eventfds edge-triggered */
     int epfd;                    /* the IO thread's sleep: doorbells, TAPs, stop */
     int wake_fd;                 /* the IO thread -> the guest sleeping in POLL */

@@ -46,6 +46,33 @@ static void place_peer(struct shm_state *s, struct tb_nic *nic, uint8_t *rings, 
     tb_peer_map(s, p, rings, span);
 }
 
+/* A NIC the IO thread serves: on a TAP, or a mediated shm link (impaired or captured: net/peer_mediate.c). */
+static void place_private(struct shm_state *s, struct tb_nic *nic, uint8_t *rings, uint64_t ring)
+{
+    struct shm_nic *n = &s->nics[s->count++];
+    char name[80];
+    n->nic = nic;
+    n->handle = nic->handle;
+    n->doorbell_fd = -1;
+    uint32_t frame_max = (uint32_t)tb_nic_max_frame(nic);
+    snprintf(name, sizeof name, "%s rx", nic->arg->name);
+    shm_ring_init(&n->rx, rings, s->slots, frame_max, 0, name);
+    s->hdr->nic[n->handle].rx_off = (uint64_t)(rings - (uint8_t *)s->hdr);
+    snprintf(name, sizeof name, "%s tx", nic->arg->name);
+    shm_ring_init(&n->tx, rings + ring, s->slots, frame_max, 0, name);
+    s->hdr->nic[n->handle].tx_off = (uint64_t)(rings + ring - (uint8_t *)s->hdr);
+    if (!nic->arg->peer)
+        return;
+    struct shm_peer *p = &s->peers[s->npeers++];
+    p->nic = nic;
+    p->handle = nic->handle;
+    p->arg = tb_peer_arg(nic->arg->peer);
+    p->med = n;
+    n->link = p;
+    s->mediated++;
+    tb_peer_map_link(s, p);
+}
+
 /* The region goes right after the loaded image; the boot info's kernel_end moves past it, so every guest's heap (ours and Solo5's) starts above it. */
 static void place_region(struct shm_state *s, struct tb_vm *vm)
 {
@@ -73,31 +100,17 @@ static void place_region(struct shm_state *s, struct tb_vm *vm)
 
     uint64_t off = TB_SHM_HEADER_SIZE;
     for (unsigned i = 0; i < vm->net->count; i++) {
-        if (vm->net->nics[i].arg->peer) { /* an shm link: its rings are the memfd shared with the peer */
-            place_peer(s, &vm->net->nics[i], (uint8_t *)h + off, ring);
-            h->nic[vm->net->nics[i].handle].rx_off = off;
-            h->nic[vm->net->nics[i].handle].tx_off = off + ring;
-            if (vm->net->nics[i].handle + 1 > h->nics)
-                h->nics = vm->net->nics[i].handle + 1;
-            off += 2 * ring;
-            continue;
+        struct tb_nic *nic = &vm->net->nics[i];
+        if (nic->arg->peer && !tb_peer_mediated(nic)) { /* a direct shm link: its rings are the shared memfd */
+            place_peer(s, nic, (uint8_t *)h + off, ring);
+            h->nic[nic->handle].rx_off = off;
+            h->nic[nic->handle].tx_off = off + ring;
+        } else {
+            place_private(s, nic, (uint8_t *)h + off, ring);
         }
-        struct shm_nic *n = &s->nics[s->count++];
-        char name[80];
-        n->nic = &vm->net->nics[i];
-        n->handle = n->nic->handle;
-        n->doorbell_fd = -1;
-        uint32_t frame_max = (uint32_t)tb_nic_max_frame(n->nic);
-        snprintf(name, sizeof name, "%s rx", n->nic->arg->name);
-        shm_ring_init(&n->rx, (uint8_t *)h + off, s->slots, frame_max, 0, name);
-        h->nic[n->handle].rx_off = off;
-        off += ring;
-        snprintf(name, sizeof name, "%s tx", n->nic->arg->name);
-        shm_ring_init(&n->tx, (uint8_t *)h + off, s->slots, frame_max, 0, name);
-        h->nic[n->handle].tx_off = off;
-        off += ring;
-        if (n->handle + 1 > h->nics)
-            h->nics = n->handle + 1;
+        if (nic->handle + 1 > h->nics)
+            h->nics = nic->handle + 1;
+        off += 2 * ring;
     }
 
     struct hvt_boot_info *bi = tb_low(vm, TB_BOOT_INFO_GPA);
