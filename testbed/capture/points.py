@@ -57,9 +57,8 @@ def plan_captures(topology: Topology, plan: Plan) -> list[CapturePoint]:
             continue
         end = captured_end(link, plan)
         node = plan.node(end.node)
-        if node.kind == "unikernel" and not _tap_nic(plan, end):
-            raise LabError(f"capture of {end}: a shared-memory link between two monitors is not captured (its frames "
-                           "reach no TAP and no capture hook yet); capture a kernel end instead")
+        if node.kind == "unikernel" and not _monitor_nic(plan, end):
+            raise LabError(f"capture of {end}: the monitor has no NIC {end.ifname}")
         folder = run_folder(link.capture, plan.run_id)
         points.append(CapturePoint(
             node=end.node, ifname=end.ifname, by_monitor=node.kind == "unikernel", namespace=node.namespace,
@@ -68,10 +67,12 @@ def plan_captures(topology: Topology, plan: Plan) -> list[CapturePoint]:
     return points
 
 
-def _tap_nic(plan: Plan, end: EndpointRef) -> bool:
-    """Whether the guest NIC is one of its monitor's --net TAP NICs (the paths the monitor's capture hooks cover)."""
+def _monitor_nic(plan: Plan, end: EndpointRef) -> bool:
+    """Whether the guest NIC is one of its monitor's NICs: a TAP (--net) or an shm link (--net-shm, whose frames then
+    go through the monitor's IO thread, where the capture hooks are)."""
     monitor = plan.monitor(end.node)
-    return any(nic.name == end.ifname and getattr(nic, "tap", None) for nic in (monitor.nics if monitor else ()))
+    nics = (*monitor.nics, *monitor.shm_nics) if monitor else ()
+    return any(nic.name == end.ifname for nic in nics)
 
 
 def monitor_flags(points: list[CapturePoint], node: str) -> list[str]:

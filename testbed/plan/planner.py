@@ -14,7 +14,7 @@ from testbed.plan import model as p
 from testbed.plan.relay import plan_relay_link, schedule_problems
 from testbed.plan.cpus import assign_cpus
 from testbed.plan.forward_args import forward_args, is_forwarder
-from testbed.plan.shm_links import plan_shm_link
+from testbed.plan.shm_links import plan_shm_link, shm_wanted
 from testbed.topology.rules.addressing import plan_addresses
 from testbed.topology.schema import BridgeNode, EndpointRef, Link, NetnsNode, Topology, UnikernelNode
 
@@ -144,7 +144,7 @@ class _Planner:
         return f"br{len(ports)}"
 
     def _plan_link(self, index: int, link: Link, addresses: dict[EndpointRef, str]) -> None:
-        if link.impair:
+        if link.impair and not shm_wanted(self, link):  # an impaired shm link: the monitor's IO thread impairs it
             return plan_relay_link(self, index, link, addresses)
         a, b = link.endpoints
         kinds = {self.kind(a.node), self.kind(b.node)}

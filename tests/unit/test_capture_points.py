@@ -100,19 +100,17 @@ def test_bad_capture_values_are_located(tmp_path, capture, where, message):
     assert f"cap.yaml:{where}" in problems and message in problems, problems
 
 
-def test_a_shm_link_is_not_captured(tmp_path):
+def test_a_shm_link_is_captured_by_the_monitor_of_its_end(tmp_path):
     path = tmp_path / "gg.yaml"
     path.write_text("name: gg\nnodes:\n  a: {kind: unikernel, image: ping-serve, io: poll}\n"
                     "  b: {kind: unikernel, image: ping-serve, io: poll}\n"
-                    "links:\n  - endpoints: [a:service0, b:service0]\n    type: shm\n    capture: true\n")
-    with pytest.raises(TopologyError) as caught:
-        load_topology(path)
-    assert "gg.yaml:8:14: links.0.capture: a shm link's frames go from guest to guest" in caught.value.problems[0]
-    path.write_text(path.read_text().replace("    type: shm\n", ""))
-    topology = load_topology(path)  # with capture: and no type, the link is on TAPs, where the monitors capture
+                    "links:\n  - endpoints: [a:service0, b:service0]\n    type: shm\n    capture: {at: 'b:service0'}\n")
+    topology = load_topology(path)  # the capturing monitor's IO thread carries the link's frames (a mediated link)
     plan = planner.make_plan(topology, "t2", resolve_image=lambda image: tmp_path / image)
+    assert [nic.name for nic in plan.monitor("b").shm_nics] == ["service0"]
     (point,) = plan_captures(topology, plan)
-    assert (point.node, point.by_monitor) == ("a", True)
+    assert (point.node, point.ifname, point.by_monitor) == ("b", "service0", True)
+    assert monitor_flags([point], "a") == [] and monitor_flags([point], "b")[0].startswith("--capture:service0=")
 
 
 def test_testbed_capture_names_a_missing_lab(tmp_path, monkeypatch, capsys):
