@@ -9,12 +9,11 @@ import time
 
 import dpkt
 import pytest
+from test_shm_links import link_stats, memfds_of, summary
 
 from framework import pcapng
 from testbed import paths
 from testbed.lab import Lab
-
-from test_shm_links import link_stats, memfds_of, summary
 
 
 def pair_yaml(io: str, count: int, link: str, payload: int = 100, rate: str = "20000") -> str:

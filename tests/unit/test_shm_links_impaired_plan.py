@@ -76,5 +76,5 @@ def test_a_link_the_schedule_changes_stays_on_a_relay():
     assert len(plan(data).relays) == 1 and not any(m.shm_nics for m in plan(data).monitors)
     data["links"][0]["type"] = "shm"
     findings = [f.message for f in static_findings(Topology.model_validate(data)) if f.path[-1] == "type"]
-    assert findings == ["type: shm cannot change at run time, and the schedule changes this link: write type: tap "
-                        "(a relay carries it)"]
+    expected = "type: shm cannot change at run time, and the schedule changes this link: write type: tap (a relay carries it)"
+    assert findings == [expected]
