@@ -69,11 +69,13 @@ class Link(Strict):
     mtu: int | None = Field(default=None, ge=68, le=65535, description="bytes, both ends (default: the kernel's 1500)")
     rate: str | None = Field(default=None, description="tbf rate limit, e.g. 100mbit")
     impair: LinkImpairment | None = Field(
-        default=None, description="loss, delay, jitter, rate, reorder, ... through a relay (docs/impairments.md)")
+        default=None, description="loss, delay, jitter, rate, reorder, ... through a relay, or on an shm link through "
+        "a monitor's IO thread (docs/impairments.md)")
     capture: CaptureField = Field(default=None, description="capture one end into pcapng (`true` for the defaults)")
     type: Literal["shm", "tap"] | None = Field(
         default=None, description="between two unikernels: shm (shared-memory rings, no kernel; the default when "
-        "both use io poll, event or hybrid and the link has no rate, impair or capture) or tap (TAPs on a bridge)")
+        "both use io poll, event or hybrid and the link has no rate; impair or capture then pass a monitor's IO thread) "
+        "or tap (TAPs on a bridge)")
 
     @property
     def ends(self) -> tuple[EndpointRef, EndpointRef]:
