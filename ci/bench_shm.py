@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""ci/bench_shm.py: guest -> guest over one shm link against the same pair over TAPs, over an impaired link (TAPs
-and the impairment relay, set to do nothing) and the raw-TAP ceiling (a host program reading a TAP fed by udpgen),
-1300-B UDP, and guest <-> guest ping (ping-guest -> ping-serve) over shm and TAPs; rounds interleaved in one run;
-prints and writes the ratios.
+"""ci/bench_shm.py: guest -> guest over one shm link against the same pair over TAPs, over TAPs through the
+impairment relay (set to do nothing), over an shm link through the sending monitor's IO thread (a no-op impairment,
+loss 0%; or a capture) and the raw-TAP ceiling (a host program reading a TAP fed by udpgen), 1300-B UDP, and
+guest <-> guest ping (ping-guest -> ping-serve) over shm, the mediated shm link and TAPs; rounds interleaved in one
+run; prints and writes the ratios.
 
     python3 ci/bench_shm.py [--repeats 3] [--seconds 2] [--json results/bench-shm.json]
 """
@@ -28,10 +29,22 @@ from testbed.lab import Lab
 PAYLOAD = 1300 - 14 - 20 - 8
 
 
+# What each kind of link is in the topology: shm direct, TAPs, TAPs through the relay doing nothing, and the shm link
+# through the first end's IO thread with a no-op engine or a capture (a small snaplen and a ring of two files bound
+# the disk a 2-s flood writes).
+LINKS = {
+    "shm": "type: shm",
+    "tap": "type: tap",
+    "impaired": "type: tap, impair: {loss: 0%}",
+    "shm_noop": "type: shm, impair: {loss: 0%}",
+    "shm_capture": "type: shm, capture: {files: 2, size: 16MB, snaplen: 128}",
+}
+
+
 def pair_topology(folder: Path, link_type: str, io: str, seconds: float) -> Path:
-    """link_type shm or tap, or `impaired`: TAPs through the impairment relay with nothing to do (loss 0%)."""
+    """link_type: a key of LINKS."""
     path = folder / f"pair-{link_type}-{io}.yaml"
-    link = "impair: {loss: 0%}" if link_type == "impaired" else f"type: {link_type}"
+    link = LINKS[link_type]
     path.write_text(f"""name: benchshm
 nodes:
   src: {{kind: unikernel, image: udp-source, io: {io}, memory: 16,
@@ -67,7 +80,7 @@ nodes:
   a: {{kind: unikernel, image: ping-guest, io: {io}, memory: 16, args: [--to=10.34.0.2, --count={count}]}}
   b: {{kind: unikernel, image: ping-serve, io: {io}, memory: 16}}
 links:
-  - {{endpoints: [a:service0, b:service0], subnet: 10.34.0.0/24, type: {link_type}}}
+  - {{endpoints: [a:service0, b:service0], subnet: 10.34.0.0/24, {LINKS[link_type]}}}
 """)
     return path
 
@@ -107,27 +120,40 @@ def main() -> int:
                    "shm": guest_pair(pair_topology(folder, "shm", args.io, args.seconds)),
                    "tap": guest_pair(pair_topology(folder, "tap", args.io, args.seconds)),
                    "impaired": guest_pair(pair_topology(folder, "impaired", args.io, args.seconds)),
+                   "shm_noop": guest_pair(pair_topology(folder, "shm_noop", args.io, args.seconds)),
+                   "shm_capture": guest_pair(pair_topology(folder, "shm_capture", args.io, args.seconds)),
                    "ping_shm": guest_ping(ping_topology(folder, "shm", args.io, args.pings)),
+                   "ping_shm_noop": guest_ping(ping_topology(folder, "shm_noop", args.io, args.pings)),
                    "ping_tap": guest_ping(ping_topology(folder, "tap", args.io, args.pings))}
             row["shm_over_ceiling"] = row["shm"]["pps"] / row["ceiling"]["pps"]
             row["shm_over_tap"] = row["shm"]["pps"] / row["tap"]["pps"]
             row["shm_over_impaired"] = row["shm"]["pps"] / row["impaired"]["pps"]
+            # What the monitor thread costs: the mediated links' rates as a share of the direct link's.
+            row["noop_over_shm"] = row["shm_noop"]["pps"] / row["shm"]["pps"]
+            row["capture_over_shm"] = row["shm_capture"]["pps"] / row["shm"]["pps"]
+            row["noop_over_impaired"] = row["shm_noop"]["pps"] / row["impaired"]["pps"]
             rounds.append(row)
             print(f"round {r + 1}: ceiling {row['ceiling']['pps']:,.0f} pps, shm {row['shm']['pps']:,.0f}, "
                   f"tap {row['tap']['pps']:,.0f}, impaired {row['impaired']['pps']:,.0f}; shm/ceiling {row['shm_over_ceiling']:.2f}, "
                   f"shm/tap {row['shm_over_tap']:.1f}, shm exits/packet {row['shm']['exits_per_packet']:.4f}; "
-                  f"ping p50 shm {row['ping_shm']['rtt_p50_us']} us, tap {row['ping_tap']['rtt_p50_us']} us",
+                  f"ping p50 shm {row['ping_shm']['rtt_p50_us']} us, tap {row['ping_tap']['rtt_p50_us']} us; "
+                  f"through the monitor: no-op {row['shm_noop']['pps']:,.0f} pps ({row['noop_over_shm']:.2f} of shm, "
+                  f"{row['noop_over_impaired']:.1f}x the relay), capture {row['shm_capture']['pps']:,.0f} "
+                  f"({row['capture_over_shm']:.2f} of shm), ping p50 {row['ping_shm_noop']['rtt_p50_us']} us",
                   flush=True)
-    median = {key: statistics.median(row[key] for row in rounds) for key in ("shm_over_ceiling", "shm_over_tap",
-                                                                   "shm_over_impaired")}
+    median = {key: statistics.median(row[key] for row in rounds) for key in (
+        "shm_over_ceiling", "shm_over_tap", "shm_over_impaired", "noop_over_shm", "capture_over_shm",
+        "noop_over_impaired")}
     median["shm_exits_per_packet"] = statistics.median(row["shm"]["exits_per_packet"] for row in rounds)
-    for kind in ("shm", "tap"):
+    for kind in ("shm", "shm_noop", "tap"):
         median[f"ping_{kind}_p50_us"] = statistics.median(row[f"ping_{kind}"]["rtt_p50_us"] for row in rounds)
         median[f"ping_{kind}_p99_us"] = statistics.median(row[f"ping_{kind}"]["rtt_p99_us"] for row in rounds)
     print(f"medians over {args.repeats} rounds: shm/ceiling {median['shm_over_ceiling']:.2f} (goal >= 2), "
           f"shm/tap {median['shm_over_tap']:.1f} (goal >= 5), shm/impaired {median['shm_over_impaired']:.1f}, shm exits/packet {median['shm_exits_per_packet']:.4f} "
           f"(goal <= 0.01); ping p50 shm {median['ping_shm_p50_us']:.1f} us (goal <= 30), "
-          f"tap {median['ping_tap_p50_us']:.1f} us")
+          f"tap {median['ping_tap_p50_us']:.1f} us; through the monitor thread: no-op {median['noop_over_shm']:.2f} of "
+          f"shm ({median['noop_over_impaired']:.1f}x the relay), capture {median['capture_over_shm']:.2f} of shm, "
+          f"ping p50 {median['ping_shm_noop_p50_us']:.1f} us")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps({"bench": "shm", "io": args.io, "frame_bytes": 1300, "rounds": rounds,
