@@ -91,6 +91,8 @@ void tb_args_usage(FILE *out)
         "                            lossgood, lossbad, down, seed; probabilities in ppm, times in ns)\n"
         "  --impair-tx:NAME=SPEC     impair only what the guest sends; --impair-rx:NAME=SPEC what it receives\n"
         "  --impair-link:NAME=N      the link's identity in the impairment decisions (default 0)\n"
+        "  --impair-control=PATH     a file (made or resized here) through which the impaired NICs' specs change at\n"
+        "                            run time and their counters are read (testbed impair, testbed links)\n"
         "  --capture-size=BYTES      rotate a capture file before it passes BYTES (default: unbounded)\n"
         "  --capture-files=N         a ring of N files per capture, PATH with .0 .. .N-1 before its extension\n"
         "  --capture-name=NODE       name the captured interfaces NODE:NAME (default: NAME)\n"
@@ -382,6 +384,8 @@ static int parse_option(struct tb_config *cfg, const char *arg)
         cfg->io_mode = arg + 5;
     } else if (!strncmp(arg, "--stats=", 8) && arg[8])
         cfg->stats_path = arg + 8;
+    else if (!strncmp(arg, "--impair-control=", 17) && arg[17])
+        cfg->impair_control = arg + 17;
     else if (!strncmp(arg, "--block:", 8))
         parse_block(cfg, arg + 8, arg);
     else if (!strncmp(arg, "--seccomp=", 10))

@@ -71,6 +71,7 @@ struct tb_config {
     struct tb_console_limits console; /* --console-max, --console-rate (abi/console_limits.c) */
     struct tb_cpus cpus;          /* --cpu-vcpu, --cpu-io, --io-nice (cpus/placement.c) */
     const char *stats_path;
+    const char *impair_control; /* --impair-control=PATH: run-time impairment specs and counters (net/nic_control.h) */
     enum tb_seccomp_mode seccomp;
     const char *seccomp_selftest; /* --seccomp-selftest[=CALL]: the forbidden call to make once the filter is in; NULL: none */
     uint64_t capture_bytes;    /* --capture-size: bytes per capture file, 0 = unbounded */

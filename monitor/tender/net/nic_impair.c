@@ -1,5 +1,4 @@
 /* nic_impair.c: a NIC's impairment engines (--impair:NAME=SPEC), made at setup, fed by hypercalls and the IO thread. */
-#include <malloc.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -10,6 +9,7 @@
 #include "log.h"
 #include "module.h"
 #include "net.h"
+#include "nic_control.h"
 #include "nic_impair.h"
 #include "vm.h"
 
@@ -18,6 +18,7 @@
 /* Per impaired NIC: the buffers a frame lives in while the engine decides (guest memory is never
  * handed to the engine: the guest could change it meanwhile, and corrupt= writes to it). */
 struct tb_nic_impair {
+    struct tb_nic_ctl *control;  /* --impair-control: run-time specs and published counters (nic_control.h) */
     size_t dup_len;              /* RX: a duplicate still owed to the guest, in dup */
     uint8_t tx[FRAME_CAP], rx[FRAME_CAP], dup[FRAME_CAP];
 };
@@ -47,6 +48,8 @@ ssize_t tb_nic_impair_write(struct tb_nic *nic, const void *data, size_t len)
     struct tb_impair *e = nic->impair_engine[TB_IMPAIR_TX];
     if (!e)
         return tb_tap_write(nic, data, len);
+    if (nic->impair->control) /* a change written meanwhile holds from this frame on */
+        tb_nic_control_check(nic->impair->control);
     uint64_t now = tb_nic_impair_now();
     flush_tx(nic, e, now); /* frames due earlier leave first */
     memcpy(nic->impair->tx, data, len);
@@ -69,6 +72,8 @@ ssize_t tb_nic_impair_read(struct tb_nic *nic, void *buf, size_t cap)
     struct tb_impair *e = nic->impair_engine[TB_IMPAIR_RX];
     if (!e)
         return tb_tap_read(nic, buf, cap);
+    if (im->control)
+        tb_nic_control_check(im->control);
     for (;;) {
         if (im->dup_len) {
             size_t len = im->dup_len;
@@ -98,6 +103,8 @@ uint64_t tb_nic_impair_service(struct tb_nic *nic, uint64_t now, int *rx_ready)
     struct tb_nic_impair *im = nic->impair;
     uint64_t next = UINT64_MAX;
     *rx_ready = 0;
+    if (im->control)
+        tb_nic_control_service(im->control);
     if (nic->impair_engine[TB_IMPAIR_TX]) {
         flush_tx(nic, nic->impair_engine[TB_IMPAIR_TX], now);
         next = tb_impair_next_due(nic->impair_engine[TB_IMPAIR_TX]);
@@ -112,31 +119,44 @@ uint64_t tb_nic_impair_service(struct tb_nic *nic, uint64_t now, int *rx_ready)
 }
 
 /* The attach hook, after the net module's: every engine exists before the guest runs (and before confinement). */
+static bool is_impaired(const struct tb_nic *nic)
+{
+    return nic->arg->impair[TB_IMPAIR_TX] || nic->arg->impair[TB_IMPAIR_RX];
+}
+
+/* A direction with no --impair gets no engine, unless a control file may impair it later: then a plain one. */
+static void make_engine(struct tb_nic *nic, unsigned d, bool controlled)
+{
+    if (!nic->arg->impair[d] && !controlled)
+        return;
+    struct tb_impair_config config = { 0 };
+    char why[200];
+    if (nic->arg->impair[d] && tb_impair_parse(nic->arg->impair[d], &config, why, sizeof why) < 0)
+        tb_die("--impair:%s: %s", nic->arg->name, why); /* args.c checked it already */
+    nic->impair_engine[d] = tb_impair_new(&config, nic->arg->impair_link, d);
+    if (!nic->impair_engine[d])
+        tb_die("--impair:%s: out of memory", nic->arg->name);
+}
+
 static void make_engines(struct tb_vm *vm, const struct tb_manifest *mft)
 {
     (void)mft;
+    unsigned impaired = 0;
+    for (unsigned i = 0; vm->net && i < vm->net->count; i++)
+        impaired += is_impaired(&vm->net->nics[i]);
+    bool controlled = vm->cfg->impair_control != NULL;
+    if (controlled)
+        tb_nic_control_open(vm->cfg, impaired);
     for (unsigned i = 0; vm->net && i < vm->net->count; i++) {
         struct tb_nic *nic = &vm->net->nics[i];
-        if (!nic->arg->impair[TB_IMPAIR_TX] && !nic->arg->impair[TB_IMPAIR_RX])
+        if (!is_impaired(nic))
             continue;
         nic->impair = tb_xcalloc(1, sizeof *nic->impair);
-        for (unsigned d = 0; d < 2; d++) {
-            if (!nic->arg->impair[d])
-                continue;
-            struct tb_impair_config config = { 0 };
-            char why[200];
-            if (tb_impair_parse(nic->arg->impair[d], &config, why, sizeof why) < 0)
-                tb_die("--impair:%s: %s", nic->arg->name, why); /* args.c checked it already */
-            nic->impair_engine[d] = tb_impair_new(&config, nic->arg->impair_link, d);
-            if (!nic->impair_engine[d])
-                tb_die("--impair:%s: out of memory", nic->arg->name);
-        }
+        for (unsigned d = 0; d < 2; d++)
+            make_engine(nic, d, controlled);
+        nic->impair->control = tb_nic_control_attach(nic->arg->name, nic->arg->impair, nic->impair_engine);
         vm->net->impaired = 1;
     }
-    /* Queued frames live in the IO thread's malloc arena; glibc shrinking such an arena opens
-     * /proc/sys/vm/overcommit_memory the first time, which the sandbox forbids: never shrink one. */
-    if (vm->net && vm->net->impaired)
-        mallopt(M_TRIM_THRESHOLD, 256 << 20);
 }
 
 const struct tb_module tb_module_impair = {
