@@ -212,6 +212,30 @@ struct tb_fault_frame {
 #define TB_MFT_GPA        0x11000ULL /* up to 8 + 64 * 104 bytes */
 #define TB_CMDLINE_GPA    0x13000ULL /* HVT_CMDLINE_SIZE bytes */
 
+/*
+ * In-kernel sleep (--sleep=hlt): one page the monitor maps user-writable only
+ * then. Ring 3 cannot `hlt` and reaches ring 0 only through a fault, so the
+ * guest calls the sleep site (`ud2; ret`); the monitor's #UD stub knows that
+ * rip, steps over the ud2 and halts until the wake NMI (KVM_IRQFD), unless the
+ * NMI came first: the NMI stub sets `woken`, which the guest clears before it
+ * announces its sleep on the rings.
+ */
+#define TB_SLEEP_GPA         0xF000ULL
+#define TB_SLEEP_SITE_GPA    TB_SLEEP_GPA           /* ud2; ret (written by the monitor) */
+#define TB_SLEEP_WOKEN_GPA   (TB_SLEEP_GPA + 0x40)  /* byte: the NMI stub sets it to 1 */
+/* The deadline doorbell: an 8-byte store here (KVM_IOEVENTFD, no exit) arms the monitor's sleep timer. */
+#define TB_SLEEP_DOORBELL    (TB_DOORBELL_MMIO_BASE + 0x800)
+
+#ifndef __ASSEMBLER__
+/* The rest of the sleep page, after the woken line: the guest's request for a timer wake. */
+struct tb_sleep_timer {
+    uint64_t timeout_ns; /* guest: wake me this long after the doorbell rang (the monitor clamps it) */
+    uint32_t armed;      /* guest sets 1 before ringing; the monitor clears it when it fires the wake */
+    uint32_t reserved;
+};
+#define TB_SLEEP_TIMER_GPA   (TB_SLEEP_GPA + 0x80)
+#endif
+
 /* GDT selectors. */
 #define TB_SEL_KCODE  0x08
 #define TB_SEL_KDATA  0x10

@@ -64,6 +64,14 @@
                                              or computed on the host, the guest need not verify it */
 #define TB_SHM_F_CSUM_LAZY   (1ULL << 1) /* guest answer: in slots flagged CSUM_VALID the L4 checksum field may be
                                              left incomplete (as virtio's DATA_VALID); the monitor skips computing it */
+#define TB_SHM_F_HLT_SLEEP   (1ULL << 2) /* offered with --sleep=hlt: the guest may sleep in KVM by `hlt` through the
+                                             sleep page (tb_abi.h); answered by a guest that will; it then says before
+                                             each sleep how it sleeps (sleep_how), and a guest that never answers keeps
+                                             sleeping in the POLL hypercall */
+
+/* sleep_how: how the guest's next sleep waits for the monitor's wakeup. */
+#define TB_SLEEP_HOW_POLL 0u /* in the POLL hypercall: the wake eventfd ends its wait (every guest before hlt sleep) */
+#define TB_SLEEP_HOW_HLT  1u /* halted in KVM: the wake goes to the irqfd, an NMI */
 
 /* Per-slot flags (struct tb_slot's flags). */
 #define TB_SLOT_F_CSUM_VALID (1u << 0)   /* RX: the L4 checksum is vouched for (see TB_SHM_F_CSUM_*) */
@@ -101,7 +109,9 @@ struct tb_shm_header {
     uint64_t doorbell_base; /* TB_DOORBELL_MMIO_BASE: the doorbell of handle h is at + 8 * h */
     uint64_t features;      /* TB_SHM_F_* the monitor offers */
     uint64_t guest_features; /* TB_SHM_F_* answers from the guest (hostile: read once per attach, masked) */
-    uint64_t reserved[6];
+    uint32_t sleep_how;     /* TB_SLEEP_HOW_*: guest-written before it announces a sleep; any other value = POLL */
+    uint32_t reserved32;
+    uint64_t reserved[5];
     struct tb_shm_nic_desc nic[TB_SHM_MAX_NICS];
 };
 

@@ -7,6 +7,7 @@
 
 __attribute__((weak)) const int tb_no_shmstream = 0;
 __attribute__((weak)) const int tb_shm_csum_lazy = 0;
+__attribute__((weak)) const int tb_no_hlt_sleep = 0;
 uint64_t tb_shm_net_mask;
 /* 1 when the frame the last solo5_net_read returned has a vouched-for L4 checksum (solo5.h). */
 uint32_t tb_net_rx_csum_valid;
@@ -21,6 +22,9 @@ static struct shm_gnic gnics[64];
 static struct tb_shm_header *hdr;
 static uint32_t mode;
 static uint64_t spin_ns;
+static int hlt_ok;             /* the monitor offered TB_SHM_F_HLT_SLEEP and we answered */
+static uint64_t plain_nics;    /* acquired NICs left on hypercalls: only POLL's ready set reports them */
+static solo5_time_t timer_at;  /* the deadline our armed timer request (sleep page) wakes us at */
 
 static inline void cpu_relax(void)
 {
@@ -50,22 +54,34 @@ static struct tb_shm_header *region(void)
     return h;
 }
 
+/* 1 when NIC h can move to its rings: the region is ours to use and its geometry is sane. */
+static int rings_usable(const struct tb_shm_header *r, solo5_handle_t h)
+{
+    if (!r || h >= r->nics || r->nic[h].rx_off == 0 || r->nic[h].tx_off == 0)
+        return 0;
+    uint64_t ring = TB_RING_BYTES(r->slot_count);
+    return r->nic[h].rx_off + ring <= r->region_size && r->nic[h].tx_off + ring <= r->region_size;
+}
+
 void tb_shm_net_attach(solo5_handle_t h)
 {
     if (h >= 64 || tb_shm_net_on(h))
         return;
     struct tb_shm_header *r = hdr ? hdr : region();
-    if (!r || h >= r->nics || r->nic[h].rx_off == 0 || r->nic[h].tx_off == 0)
+    if (!rings_usable(r, h)) {
+        plain_nics |= 1ULL << h;
         return;
-    uint64_t ring = TB_RING_BYTES(r->slot_count);
-    if (r->nic[h].rx_off + ring > r->region_size || r->nic[h].tx_off + ring > r->region_size)
-        return;
+    }
     hdr = r;
     mode = r->mode;
     spin_ns = r->spin_ns;
     /* Through volatile, as tb_no_shmstream: an image's override must not be folded away. */
     if ((r->features & TB_SHM_F_CSUM_FLAG) && *(const volatile int *)&tb_shm_csum_lazy)
         __atomic_or_fetch(&r->guest_features, TB_SHM_F_CSUM_LAZY, __ATOMIC_RELEASE);
+    if ((r->features & TB_SHM_F_HLT_SLEEP) && !*(const volatile int *)&tb_no_hlt_sleep) {
+        __atomic_or_fetch(&r->guest_features, TB_SHM_F_HLT_SLEEP, __ATOMIC_RELEASE);
+        hlt_ok = 1;
+    }
 
     struct shm_gnic *g = &gnics[h];
     tb_cursor_init(&g->rx, (struct tb_ring *)((uint8_t *)r + r->nic[h].rx_off), r->slot_count, 0);
@@ -110,6 +126,49 @@ static uint64_t poll_sleep(solo5_time_t deadline)
     return p.ret > 0 ? p.ready_set : 0;
 }
 
+/* Halting is possible only when every NIC in use is on its rings: the IO thread then wakes us for all of them. */
+static int hlt_usable(void)
+{
+    return hlt_ok && !plain_nics;
+}
+
+/*
+ * Before the wait flags go up: say how this sleep waits, and clear `woken` so
+ * that only a wake NMI from now on ends the coming hlt (the IO thread reads
+ * sleep_how after it took our flag, so it sees this sleep's).
+ */
+static void announce_sleep(int hlt)
+{
+    if (!hlt_ok)
+        return; /* the monitor offered nothing: sleep_how stays POLL, as for every guest before hlt sleep */
+    uint32_t how = hlt ? TB_SLEEP_HOW_HLT : TB_SLEEP_HOW_POLL;
+    if (hlt)
+        *(volatile uint8_t *)(uintptr_t)TB_SLEEP_WOKEN_GPA = 0;
+    if (__atomic_load_n(&hdr->sleep_how, __ATOMIC_RELAXED) != how)
+        __atomic_store_n(&hdr->sleep_how, how, __ATOMIC_RELAXED);
+}
+
+/*
+ * Halt in KVM until a wake NMI: the IO thread's, or the monitor's timer at our
+ * deadline. The timer is asked (one doorbell store, no exit) only when the one
+ * armed would wake us too late; an early wake is spurious and costs one loop.
+ */
+static void hlt_sleep(solo5_time_t deadline)
+{
+    volatile struct tb_sleep_timer *t = (volatile struct tb_sleep_timer *)(uintptr_t)TB_SLEEP_TIMER_GPA;
+    solo5_time_t now = solo5_clock_monotonic();
+    if (now >= deadline)
+        return;
+    if (!__atomic_load_n(&t->armed, __ATOMIC_ACQUIRE) || timer_at > deadline) {
+        t->timeout_ns = deadline - now;
+        __atomic_store_n(&t->armed, 1, __ATOMIC_RELEASE);
+        timer_at = deadline;
+        *(volatile uint64_t *)(uintptr_t)TB_SLEEP_DOORBELL = 1;
+    }
+    /* The site is `ud2; ret`: the monitor's #UD stub steps over the ud2 and halts unless woken already. */
+    __asm__ __volatile__("call *%0" : : "r"((uintptr_t)TB_SLEEP_SITE_GPA) : "memory", "cc");
+}
+
 /* The ring is full: wait until the IO thread frees a slot (spin, then sleep unless in poll mode). */
 static void wait_tx_room(struct shm_gnic *g)
 {
@@ -119,9 +178,15 @@ static void wait_tx_room(struct shm_gnic *g)
             cpu_relax();
             continue;
         }
+        int hlt = hlt_usable();
+        announce_sleep(hlt);
         if (tb_prod_prepare_sleep(&g->tx))
             continue;
-        poll_sleep(solo5_clock_monotonic() + 1000000); /* bounded: a lost kick costs 1 ms, not a hang */
+        solo5_time_t until = solo5_clock_monotonic() + 1000000; /* bounded: a lost kick costs 1 ms, not a hang */
+        if (hlt)
+            hlt_sleep(until);
+        else
+            poll_sleep(until);
         __atomic_store_n(&g->tx.r->prod_wait, 0, __ATOMIC_RELAXED);
     }
 }
@@ -217,10 +282,17 @@ void tb_shm_yield(solo5_time_t deadline, solo5_handle_set_t *ready_set)
             spin_now /= 2; /* a whole spin for nothing */
             spun = 0;
         }
+        int hlt = hlt_usable();
+        announce_sleep(hlt);
         if (prepare_sleep())
             continue;
-        /* Hypercall NICs (not on rings) report through POLL's ready set. */
-        set = poll_sleep(deadline) & ~tb_shm_net_mask;
+        /* Hypercall NICs (not on rings) report through POLL's ready set; a halt has none to report. */
+        if (hlt) {
+            hlt_sleep(deadline);
+            set = 0;
+        } else {
+            set = poll_sleep(deadline) & ~tb_shm_net_mask;
+        }
         end_sleep();
         if (set)
             break;

@@ -19,6 +19,13 @@ extern const int tb_no_shmstream;
  */
 extern const int tb_shm_csum_lazy;
 
+/*
+ * A test image defines `const int tb_no_hlt_sleep = 1;` to keep sleeping in the
+ * POLL hypercall when the monitor offers hlt sleep, as a guest built before it
+ * would (the runtime's own definition is weak and 0).
+ */
+extern const int tb_no_hlt_sleep;
+
 /* 1 when the frame the last solo5_net_read returned came with a checksum the host vouched for. */
 extern uint32_t tb_net_rx_csum_valid;
 

@@ -15,6 +15,7 @@
 #include "tb_ring.h"
 
 #define DEFAULT_MEM_MIB 32
+#define HALT_POLL_MAX_NS 100000000 /* 100 ms: polling burns the core the whole time */
 
 /* One --shm-* flag: where it goes in struct tb_shm_tunables and the values the rings and the IO thread accept. */
 struct shm_flag {
@@ -81,6 +82,11 @@ void tb_args_usage(FILE *out)
         "  --io=MODE                 network I/O mode: %s (default hypercall;\n"
         "                            solo5-ring: Solo5 0.12's shared ring, for Solo5 guests that use it)\n"
         "  --stats=PATH              write run statistics as JSON to PATH at exit\n"
+        "  --sleep=HOW               how a shmstream guest sleeps (--io=poll|event|hybrid): exit (default: the\n"
+        "                            POLL hypercall) or hlt (halted in KVM, woken by an NMI; guests that do not\n"
+        "                            know it keep POLL; a ring-0 guest's stray hlt is then not reported)\n"
+        "  --halt-poll-ns=N          with --sleep=hlt: KVM polls N ns for the wake before it gives the core\n"
+        "                            away (0..%d; default: the kvm module's halt_poll_ns)\n"
         "  --seccomp=MODE            a system call outside the allowlist once the guest runs: kill (default),\n"
         "                            trap (print its name, then killed), off (no filter; for debugging)\n"
         "  --seccomp-selftest[=CALL] make a forbidden system call once the filter is in place (tests): socket\n"
@@ -98,7 +104,7 @@ void tb_args_usage(FILE *out)
         "  --capture-name=NODE       name the captured interfaces NODE:NAME (default: NAME)\n"
         "  --help                    print this help and exit 0\n"
         "shmstream tuning (--io=poll|event|hybrid):\n",
-        TB_MEM_MIN_MIB, TB_MEM_MAX_MIB, DEFAULT_MEM_MIB, modes);
+        TB_MEM_MIN_MIB, TB_MEM_MAX_MIB, DEFAULT_MEM_MIB, modes, HALT_POLL_MAX_NS);
     shm_flags_usage(out);
     tb_placement_usage(out);
     tb_console_usage(out);
@@ -363,6 +369,16 @@ static const char *parse_selftest(const char *value, const char *arg)
     tb_die("%s: unknown self-test call (available: socket, openat, exec-mmap, ioctl, tgkill)", arg);
 }
 
+/* The guest sleeps by hlt only on shmstream rings; elsewhere the flags would only change how a stray hlt ends. */
+static void check_sleep(const struct tb_config *cfg)
+{
+    int shm = !strcmp(cfg->io_mode, "poll") || !strcmp(cfg->io_mode, "event") || !strcmp(cfg->io_mode, "hybrid");
+    if (cfg->sleep.hlt && !shm)
+        tb_die("--sleep=hlt: needs --io=poll, event or hybrid (not %s)", cfg->io_mode);
+    if (cfg->sleep.halt_poll_ns >= 0 && !cfg->sleep.hlt)
+        tb_die("--halt-poll-ns: needs --sleep=hlt");
+}
+
 /* Handles one option; returns 0 when `arg` is not an option we know. */
 static int parse_option(struct tb_config *cfg, const char *arg)
 {
@@ -382,6 +398,15 @@ static int parse_option(struct tb_config *cfg, const char *arg)
             tb_die("%s: unknown I/O mode (available: %s)", arg, modes);
         }
         cfg->io_mode = arg + 5;
+    } else if (!strcmp(arg, "--sleep=exit") || !strcmp(arg, "--sleep=hlt"))
+        cfg->sleep.hlt = !strcmp(arg, "--sleep=hlt");
+    else if (!strncmp(arg, "--sleep=", 8))
+        tb_die("%s: unknown sleep (available: exit, hlt)", arg);
+    else if (!strncmp(arg, "--halt-poll-ns=", 15)) {
+        unsigned long ns;
+        if (parse_ulong(arg + 15, &ns) < 0 || ns > HALT_POLL_MAX_NS)
+            tb_die("%s: expected an integer in 0..%d", arg, HALT_POLL_MAX_NS);
+        cfg->sleep.halt_poll_ns = (int64_t)ns;
     } else if (!strncmp(arg, "--stats=", 8) && arg[8])
         cfg->stats_path = arg + 8;
     else if (!strncmp(arg, "--impair-control=", 17) && arg[17])
@@ -426,6 +451,7 @@ void tb_args_parse(struct tb_config *cfg, int argc, char **argv)
     cfg->shm = tb_shm_defaults;
     cfg->console = tb_console_defaults;
     cfg->cpus = TB_CPUS_UNPINNED;
+    cfg->sleep.halt_poll_ns = -1;
     int i = 1;
     for (; i < argc && argv[i][0] == '-'; i++) {
         if (!strcmp(argv[i], "--")) {
@@ -450,6 +476,7 @@ void tb_args_parse(struct tb_config *cfg, int argc, char **argv)
             apply_capture(cfg, argv[j] + 10, argv[j]);
         else if (is_impair_flag(argv[j]))
             apply_impair(cfg, argv[j]);
+    check_sleep(cfg);
     cfg->guest = argv[i];
     join_cmdline(cfg, argc - i - 1, argv + i + 1);
 }

@@ -51,6 +51,12 @@ struct tb_shm_tunables {
 /* Defined next to the code that uses them (shm_setup.c); args.c starts from them and --help prints them. */
 extern const struct tb_shm_tunables tb_shm_defaults;
 
+/* --sleep=, --halt-poll-ns=: how a shmstream guest sleeps (core/hlt_sleep.c). */
+struct tb_sleep_flags {
+    bool hlt;              /* --sleep=hlt: halted in KVM, woken by an NMI through KVM_IRQFD; else a POLL exit */
+    int64_t halt_poll_ns;  /* --halt-poll-ns: KVM's per-VM halt polling; -1: the kvm module's default */
+};
+
 /* --seccomp=: what a system call outside the allowlist does once the guest runs (sandbox/seccomp.c). */
 enum tb_seccomp_mode {
     TB_SECCOMP_KILL,  /* the default: the kernel kills the process (SIGSYS) */
@@ -70,6 +76,7 @@ struct tb_config {
     struct tb_shm_tunables shm;
     struct tb_console_limits console; /* --console-max, --console-rate (abi/console_limits.c) */
     struct tb_cpus cpus;          /* --cpu-vcpu, --cpu-io, --io-nice (cpus/placement.c) */
+    struct tb_sleep_flags sleep;  /* --sleep, --halt-poll-ns */
     const char *stats_path;
     const char *impair_control; /* --impair-control=PATH: run-time impairment specs and counters (net/nic_control.h) */
     enum tb_seccomp_mode seccomp;

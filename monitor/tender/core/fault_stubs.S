@@ -28,6 +28,43 @@ tb_fault_stubs:
     outl %eax, %dx
 1:  hlt
     jmp 1b
+
+/*
+ * --sleep=hlt only (x86_64.c points vectors 6 and 2 here then). Absolute
+ * addresses of labels below are TB_STUBS_GPA + their offset in this blob.
+ * Each instruction here is emulated (~1.2 us): the paths stay short.
+ */
+#define STUB_GPA(label) (TB_STUBS_GPA + ((label) - tb_fault_stubs))
+
+/* #UD (no error code: the saved rip is at (%rsp)): the guest's sleep site, or a real fault to report. */
+    .balign 16, 0xcc
+    .global tb_sleep_ud_stub
+tb_sleep_ud_stub:
+    cmpq $TB_SLEEP_SITE_GPA, (%rsp)
+    jne .Lud_fault
+    addq $2, (%rsp)             /* resume after the ud2 */
+.Lsleep_check:                  /* from here to the hlt an NMI moves rip past the hlt: no lost wakeup */
+    cmpb $0, TB_SLEEP_WOKEN_GPA /* the NMI came before we got here: do not sleep */
+    jne .Lsleep_done
+    hlt
+.Lsleep_done:
+    iretq
+.Lud_fault:
+    pushq $0
+    pushq $6
+    jmp .Lreport
+
+/* NMI: the monitor's wake (KVM_IRQFD routed as an NMI); never a fault here, the guest has no other NMI source. */
+    .balign 16, 0xcc
+    .global tb_sleep_nmi_stub
+tb_sleep_nmi_stub:
+    movb $1, TB_SLEEP_WOKEN_GPA
+    cmpq $STUB_GPA(.Lsleep_check), (%rsp)
+    jb 1f
+    cmpq $STUB_GPA(.Lsleep_done), (%rsp)
+    jae 1f
+    movq $STUB_GPA(.Lsleep_done), (%rsp)
+1:  iretq
 tb_fault_stubs_end:
 
     .section .note.GNU-stack, "", @progbits

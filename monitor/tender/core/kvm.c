@@ -6,6 +6,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "hlt_sleep.h"
 #include "kvm.h"
 #include "log.h"
 
@@ -123,19 +124,26 @@ void tb_kvm_create(struct tb_vm *vm, uint64_t mem_size)
 {
     open_kvm(vm);
     map_memory(vm, mem_size);
+    tb_hlt_sleep_create_vm(vm); /* the irqchip must precede the vCPU */
     create_vcpu(vm);
     set_cpuid(vm);
     read_tsc_rate(vm);
+    tb_hlt_sleep_attach_vcpu(vm);
 }
 
 /*
  * /dev/kvm and the VM fd only create things (VMs, vCPUs, memory slots,
  * ioeventfds), and nothing is created once the guest runs; the vCPU fd keeps
- * the VM alive without them.
+ * the VM alive without them. No ioctl reaches the VM fd once the guest runs
+ * (the seccomp filter allows the vCPU fd's only).
  */
 void tb_kvm_release(struct tb_vm *vm)
 {
     close(vm->kvm_fd);
+    vm->kvm_fd = -1;
+    /* Closing the VM fd releases its irqfds (ioeventfds stay): --sleep=hlt's wake NMI needs it open. */
+    if (vm->hlt_sleep)
+        return;
     close(vm->vm_fd);
-    vm->kvm_fd = vm->vm_fd = -1;
+    vm->vm_fd = -1;
 }

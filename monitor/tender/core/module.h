@@ -52,5 +52,6 @@ extern const struct tb_module tb_module_cpu;         /* stats/stats.c: the threa
 extern const struct tb_module tb_module_shmstream;   /* net/shm_glue.c: shmstream's counters */
 extern const struct tb_module tb_module_placement;   /* cpus/placement.c: --cpu-vcpu, --cpu-io, --io-nice */
 extern const struct tb_module tb_module_solo5_ring;  /* net/solo5_ring.c: Solo5's ring and its kick port */
+extern const struct tb_module tb_module_hlt_sleep;   /* core/hlt_sleep.c: --sleep=hlt's counters */
 
 #endif /* TB_MODULE_H */

@@ -3,10 +3,10 @@
 #include "module.h"
 #include "modules.h"
 
-/* Also the order of their members in --stats: nics, blocks, cpu_seconds, shmstream, solo5_ring, cpus. */
+/* Also the order of their members in --stats: nics, blocks, cpu_seconds, shmstream, solo5_ring, cpus, sleep. */
 static const struct tb_module *const modules[] = {
     &tb_module_core, &tb_module_net, &tb_module_capture, &tb_module_impair, &tb_module_block, &tb_module_cpu, &tb_module_shmstream, &tb_module_solo5_ring,
-    &tb_module_placement,
+    &tb_module_placement, &tb_module_hlt_sleep,
     NULL,
 };
 

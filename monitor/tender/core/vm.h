@@ -25,6 +25,7 @@ struct shm_state;
 struct tb_solo5_ring;
 struct tb_stats;
 struct tb_console;
+struct tb_hlt_sleep;
 struct tb_vm;
 
 #define TB_MAX_RO_RANGES 64
@@ -87,6 +88,7 @@ struct tb_vm {
     struct tb_solo5_ring *solo5_ring;   /* Solo5's ring (--io=solo5-ring) */
     struct tb_stats *stats;             /* wall clock, thread CPU clocks, KVM's counters */
     struct tb_console *console;         /* the guest's console: its limits and counts (abi/console.c) */
+    struct tb_hlt_sleep *hlt_sleep;     /* --sleep=hlt: irqfd, timer, counters (core/hlt_sleep.c); NULL otherwise */
 };
 
 /* A VM with nothing open yet: every fd -1, no part set up. */

@@ -31,6 +31,22 @@
 #define IDT_GATE_INT  0x8EULL /* present, DPL 0, 64-bit interrupt gate: `int n` from ring 3 faults */
 
 extern const uint8_t tb_fault_stubs[], tb_fault_stubs_end[];
+extern const uint8_t tb_sleep_ud_stub[], tb_sleep_nmi_stub[];
+
+static uint64_t stub_gpa(const uint8_t *stub)
+{
+    return TB_STUBS_GPA + (uint64_t)(stub - tb_fault_stubs);
+}
+
+/* With --sleep=hlt, #UD and NMI go to the sleep stubs (fault_stubs.S), which still report a #UD elsewhere. */
+static uint64_t vector_handler(const struct tb_vm *vm, uint64_t v)
+{
+    if (vm->hlt_sleep && v == 6)
+        return stub_gpa(tb_sleep_ud_stub);
+    if (vm->hlt_sleep && v == 2)
+        return stub_gpa(tb_sleep_nmi_stub);
+    return TB_STUBS_GPA + 16 * v;
+}
 
 static void setup_gdt(struct tb_vm *vm)
 {
@@ -64,7 +80,7 @@ static void setup_idt(struct tb_vm *vm)
     memcpy(tb_low(vm, TB_STUBS_GPA), tb_fault_stubs, stubs_size);
     uint64_t *idt = tb_low(vm, TB_IDT_GPA);
     for (uint64_t v = 0; v < IDT_VECTORS; v++) {
-        uint64_t handler = TB_STUBS_GPA + 16 * v;
+        uint64_t handler = vector_handler(vm, v);
         idt[2 * v] = (handler & 0xffff) | ((uint64_t)TB_SEL_KCODE << 16) | (IDT_GATE_INT << 40)
                      | (((handler >> 16) & 0xffff) << 48);
         idt[2 * v + 1] = handler >> 32;
@@ -79,6 +95,8 @@ static void setup_low_pages(struct tb_vm *vm)
         uint64_t gpa = i * PAGE_4K;
         if (gpa == 0)
             pt[i] = 0;
+        else if (gpa == TB_SLEEP_GPA && vm->hlt_sleep)
+            pt[i] = gpa | PTE_P | PTE_RW | PTE_US; /* the sleep site and flags (tb_abi.h), for ring 3 */
         else if (gpa < TB_BOOT_INFO_GPA)
             pt[i] = gpa | PTE_P | PTE_RW;
         else if (gpa < TB_CMDLINE_GPA + HVT_CMDLINE_SIZE)

@@ -10,6 +10,7 @@
 #include "args.h"
 #include "caps.h"
 #include "gso.h"
+#include "hlt_sleep.h"
 #include "tx_gso.h"
 #include "log.h"
 #include "net.h"
@@ -55,7 +56,7 @@ static void wake_guest(struct shm_state *s, struct shm_nic *n, int needed)
     }
     uint64_t one = 1;
     /* EAGAIN only when the counter would overflow: the guest has a wakeup pending anyway. */
-    if (write(s->wake_fd, &one, sizeof one) < 0 && errno != EAGAIN)
+    if (write(tb_hlt_sleep_wake_fd(s->vm, s->hdr, s->wake_fd), &one, sizeof one) < 0 && errno != EAGAIN)
         tb_warn("shmstream: cannot wake the guest: %s", strerror(errno));
     n->st.notify_sent++;
 }
@@ -491,7 +492,7 @@ void *tb_shm_io_main(void *arg)
     uint64_t idle_ns = tb_placement_io_shares_vcpu() ? 0 : s->io_idle_ns;
     tb_stats_register_thread(s->vm->stats, "io");
     /* Before the guest runs: what every RX slot may carry. */
-    s->hdr->features = TB_SHM_F_CSUM_FLAG;
+    s->hdr->features = TB_SHM_F_CSUM_FLAG | tb_hlt_sleep_offer(s->vm);
     __atomic_store_n(&s->started, 1, __ATOMIC_RELEASE);
 
     /*
