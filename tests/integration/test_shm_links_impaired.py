@@ -4,8 +4,10 @@ that corrupts the link's rings without stopping, delivers in every ring mode, an
 from __future__ import annotations
 
 import json
+import os
 import signal
 import time
+from pathlib import Path
 
 import dpkt
 import pytest
@@ -85,17 +87,25 @@ def test_loss_on_an_shm_link_drops_the_same_frames_every_run(kvm, topology_file,
     assert stats["dst"]["nics"]["service0"]["rx_packets"] - 1 == len(first)  # all but the ARP request are datagrams
 
 
+@pytest.mark.parametrize("both", [False, True], ids=["other-end-direct", "both-ends-mediated"])
 @pytest.mark.parametrize("io", ["poll", "event", "hybrid"])
-def test_every_ring_mode_delivers_every_frame_through_the_monitor(kvm, topology_file, run_prefix, io):
+def test_every_ring_mode_delivers_every_frame_through_the_monitor(kvm, topology_file, run_prefix, tmp_path, io, both):
+    """The first end's IO thread impairs (doing nothing); the second end's guest reads the link's ring itself, or
+    its monitor's IO thread does too (it captures), so two IO threads talk over the link's rings."""
     count = 20_000
-    path = topology_file("shmimp", pair_yaml(io, count, "impair: {loss: 0%}", payload=1258, rate="max"))
+    link = "impair: {loss: 0%}" + ("\n            capture: {at: 'dst:service0', files: 1, size: 64MB, snaplen: 64}"
+                                   if both else "")
+    path = topology_file("shmimp", pair_yaml(io, count, link, payload=1258, rate="max"))
     with Lab.up(path, name_prefix=run_prefix) as lab:
         assert summary(lab, "src")["tx_packets"] == count
         assert wait_sink(lab, count)["rx_packets"] == count
         run_id = lab.run_id
-    src = lab.stats("src")
-    assert link_stats(src)["mediated"] and src["nics"]["service0"]["tx_packets"] == count + 1  # the monitor copied
-    assert not link_stats(lab.stats("dst"))["mediated"]  # the other end reads the link's ring directly
+    src, dst = lab.stats("src"), lab.stats("dst")
+    # The monitor copied every frame (the datagrams and ARP: a slow answer in poll mode brings a second request).
+    assert link_stats(src)["mediated"] and count + 1 <= src["nics"]["service0"]["tx_packets"] <= count + 3
+    assert link_stats(dst)["mediated"] == both  # else the other end reads the link's ring directly
+    if both:
+        assert len(udp_sequences(captured(tmp_path, run_id), "in")) == count
     assert memfds_of(run_id) == []
 
 
@@ -163,4 +173,22 @@ def test_a_corrupting_peer_on_a_mediated_link_is_counted_and_crashes_nothing(kvm
     link = link_stats(victim)
     assert link["mediated"] and link["state"] == "down" and link["peer_corrupt"] > 0, link
     assert link["guest_rx_bad"] == 0  # the monitor refused the impossible lengths before the guest saw them
+    assert memfds_of(run_id) == []
+
+
+def test_kill_9_of_the_peer_leaves_the_mediating_monitor_dropping_and_counting(kvm, topology_file, run_prefix):
+    path = topology_file("shmimp", pair_yaml("event", 600_000, "impair: {loss: 0%}"))  # 30 s at 20,000/s
+    with Lab.up(path, name_prefix=run_prefix) as lab:
+        wait_sink(lab, 1000)  # traffic flows through the first end's IO thread
+        os.kill(lab.processes()["dst"]["pid"], signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while "shm link down" not in lab.console("src") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.5)
+        assert Path(f"/proc/{lab.processes()['src']['pid']}").exists()  # still running, still sending
+        run_id = lab.run_id
+    src = lab.stats("src")
+    assert src["exit_status"] == 128 + signal.SIGTERM  # stopped by down, not by the peer's death
+    link = link_stats(src)
+    assert link["mediated"] and link["state"] == "down" and link["down_drops"] > 0, link
     assert memfds_of(run_id) == []

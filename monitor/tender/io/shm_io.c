@@ -478,6 +478,28 @@ static void io_sleep(struct shm_state *s, uint64_t wake_in_ns)
     }
 }
 
+/*
+ * A mediated link at the end: on a direct link, what the guest published before it stopped stays in the link's ring
+ * for the peer; here it may still be in the guest's private ring (the link was full) or in the TX engine (delayed),
+ * so it is moved on as the peer makes room and as it falls due, for at most LINK_DRAIN_NS.
+ */
+#define LINK_DRAIN_NS 2000000000ULL
+
+static void final_drain_link(struct shm_state *s, struct shm_nic *n)
+{
+    uint64_t until = now_ns() + LINK_DRAIN_NS;
+    for (;;) {
+        unsigned moved = service_tx(s, n);
+        uint64_t now = now_ns();
+        tb_peer_med_service(n->link, now);
+        if (moved)
+            continue;
+        if (!tb_peer_med_tx_waiting(n->link) || now >= until)
+            return;
+        usleep(50);
+    }
+}
+
 static inline void cpu_relax(void)
 {
     __builtin_ia32_pause();
@@ -550,8 +572,11 @@ void *tb_shm_io_main(void *arg)
         idle_since = 0;
     }
     /* The guest has stopped: what it published before halting still goes out (a bounded, final drain). */
-    for (unsigned i = 0; i < s->count; i++)
+    for (unsigned i = 0; i < s->count; i++) {
         for (unsigned round = 0; s->nics[i].attached && round < s->slots && service_tx(s, &s->nics[i]); round++)
             ;
+        if (s->nics[i].attached && s->nics[i].link)
+            final_drain_link(s, &s->nics[i]);
+    }
     park(s);
 }

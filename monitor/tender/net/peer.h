@@ -79,6 +79,8 @@ long tb_peer_med_read(struct shm_peer *p, uint8_t *buf, uint32_t cap);
 void tb_peer_med_publish(struct shm_peer *p);
 /* Delayed TX frames now due go onto the link; returns ns until an engine needs us again (UINT64_MAX: never). */
 uint64_t tb_peer_med_service(struct shm_peer *p, uint64_t now);
+/* Frames of our guest's still held back: by a full link or by the TX engine's queue (the final drain waits for them). */
+int tb_peer_med_tx_waiting(const struct shm_peer *p);
 /* Before the IO thread sleeps: ask the peer for a kick (frames on in, room on out); *stay when there is work. */
 void tb_peer_med_prepare_sleep(struct shm_peer *p, int rx_blocked, int *stay);
 void tb_peer_med_end_sleep(struct shm_peer *p);

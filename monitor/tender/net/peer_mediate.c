@@ -219,6 +219,12 @@ uint64_t tb_peer_med_service(struct shm_peer *p, uint64_t now)
     return next;
 }
 
+int tb_peer_med_tx_waiting(const struct shm_peer *p)
+{
+    const struct tb_impair *tx = p->nic->impair_engine[TB_IMPAIR_TX];
+    return !down(p) && (p->out_blocked || (tx && tb_impair_queued(tx) > 0));
+}
+
 void tb_peer_med_prepare_sleep(struct shm_peer *p, int rx_blocked, int *stay)
 {
     *stay = 0;
