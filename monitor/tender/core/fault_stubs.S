@@ -54,10 +54,16 @@ tb_sleep_ud_stub:
     pushq $6
     jmp .Lreport
 
-/* NMI: the monitor's wake (KVM_IRQFD routed as an NMI); never a fault here, the guest has no other NMI source. */
+/*
+ * NMI: the monitor's wake (KVM_IRQFD routed as an NMI); never a fault here, the guest has no other NMI source.
+ * The common case goes first: it woke the hlt, which has nothing left to skip (3 emulated instructions).
+ * Landing on the #UD stub's iretq with woken unset is harmless too: that sleep is ending, the guest re-checks.
+ */
     .balign 16, 0xcc
     .global tb_sleep_nmi_stub
 tb_sleep_nmi_stub:
+    cmpq $STUB_GPA(.Lsleep_done), (%rsp)
+    je 1f
     movb $1, TB_SLEEP_WOKEN_GPA
     cmpq $STUB_GPA(.Lsleep_check), (%rsp)
     jb 1f
