@@ -22,6 +22,15 @@ def _modes(text: str) -> list[str]:
     return modes
 
 
+def _sleeps(text: str) -> list[str]:
+    """--sleeps: exit, hlt or hlt:NS (NS an integer >= 0), comma-separated."""
+    sleeps = [s.strip() for s in text.split(",") if s.strip()]
+    for s in sleeps:
+        if s not in ("exit", "hlt") and not (s.startswith("hlt:") and s[4:].isdigit()):
+            raise argparse.ArgumentTypeError(f"{s!r} is not a sleep (exit, hlt, hlt:NS)")
+    return sleeps or ["exit"]
+
+
 def _bounded(kind, low: float, high: float = float("inf"), low_open: bool = True):
     """An argparse type: kind(text) within (low, high] (or [low, high] when low_open is False)."""
     def parse(text: str):
@@ -85,6 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
                          "(auto: the planner's default for one guest)")
     rx.add_argument("--monitor-flags", type=lambda t: [f for f in t.split(",") if f], default=[], metavar="F,F",
                     help="more tb-monitor flags for every guest variant, e.g. --shm-offloads=0,--shm-slots=4096")
+    rx.add_argument("--sleeps", type=_sleeps, default=["exit"], metavar="S,S",
+                    help="how the guests sleep, each a variant per mode: exit (POLL hypercall), hlt (halted in KVM, "
+                         "the kvm module's halt polling), hlt:NS (--halt-poll-ns=NS); e.g. exit,hlt:0,hlt:200000")
     tx = sub.add_parser("udp-tx", help="UDP transmit: tapwrite (a host program writing the TAP), then udp-source "
                         "per --io mode, both counted by the TAP")
     tx.add_argument("--seconds", type=_positive(float), default=5.0)

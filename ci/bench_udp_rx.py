@@ -26,10 +26,24 @@ GRACE_S = 2.0  # the sink outlives the flood by this much, to drain the TAP queu
 class Variant:
     name: str
     io: str | None  # None: tapread, no guest
+    sleep: str = "exit"  # --sleeps: how the guest sleeps (sleep_flags)
 
 
-def variants(modes: list[str]) -> list[Variant]:
-    return [Variant(CEILING, None), *(Variant(m, m) for m in modes)]
+def sleep_flags(sleep: str) -> list[str]:
+    """--sleeps values: exit (the POLL hypercall), hlt (halted in KVM, the kvm module's halt polling), hlt:NS."""
+    if sleep == "exit":
+        return []
+    if sleep == "hlt":
+        return ["--sleep=hlt"]
+    return ["--sleep=hlt", f"--halt-poll-ns={int(sleep.split(':', 1)[1])}"]
+
+
+def variants(modes: list[str], sleeps: list[str] | None = None) -> list[Variant]:
+    sleeps = sleeps or ["exit"]
+    # Poll mode never sleeps: one variant of it is enough.
+    guests = [Variant(m if s == "exit" else f"{m}/{s}", m, s) for m in modes
+              for s in (sleeps if m != "poll" else sleeps[:1])]
+    return [Variant(CEILING, None), *guests]
 
 
 def placement(spec: str) -> Placement:
@@ -63,7 +77,8 @@ def receiver_argv(labns: lab_namespace, v: Variant, args, stats: Path, window: f
     guest = [f"--ip={lab.guest_ip}/{lab.prefix}", f"--port={PORT}",
              *([f"--seconds={window}"] if window else [])]
     return with_flags(monitor_argv(args.sink, guest, stats=stats, io=v.io, netns=lab.netns, nic=args.nic,
-                                   tap=lab.tap, mac=lab.guest_mac), [*cpus.flags(), *args.monitor_flags])
+                                   tap=lab.tap, mac=lab.guest_mac),
+                      [*cpus.flags(), *sleep_flags(v.sleep), *args.monitor_flags])
 
 
 def flood_argv(labns: lab_namespace, args, rate: str) -> list[str]:
@@ -160,7 +175,7 @@ def sample(labns: lab_namespace, v: Variant, args, stats: Path, ceiling_pps: flo
 
 
 def run(args, progress) -> dict:
-    vs = variants(args.modes)
+    vs = variants(args.modes, args.sleeps)
     samples: dict[str, list[dict]] = {v.name: [] for v in vs}
     with lab_namespace() as labns, tempfile.TemporaryDirectory(prefix="tbbench-") as tmp:
         stats = Path(tmp) / "stats.json"
@@ -175,7 +190,7 @@ def run(args, progress) -> dict:
             "ceiling": "tapread --busy" if args.ceiling_busy else "tapread",
             "repeats": args.repeats, "modes": args.modes, "flood_gso": args.flood_gso, "ping_count": args.ping,
             "light_fraction": args.light, "cpus": placement(args.cpus).model_dump(),
-            "monitor_flags": args.monitor_flags,
+            "monitor_flags": args.monitor_flags, "sleeps": args.sleeps,
             "variants": _summaries(vs, samples)}
 
 
@@ -189,6 +204,6 @@ def _summaries(vs: list[Variant], samples: dict[str, list[dict]]) -> list[dict]:
             s["ratio_to_ceiling"] = ratio(s["pps"], c["pps"])
         summary = summarise_samples(own)
         summary["ratio_to_ceiling"] = summarise([s["ratio_to_ceiling"] for s in own])
-        out.append({"name": v.name, "io": v.io, "receiver": "tapread" if v.io is None else "udp-sink",
+        out.append({"name": v.name, "io": v.io, "sleep": v.sleep, "receiver": "tapread" if v.io is None else "udp-sink",
                     "samples": own, "summary": summary})
     return out
