@@ -50,13 +50,13 @@ static const struct allowed allowlist[] = {
     { SCMP_SYS(rt_sigreturn), ANY_ARGS },     /* back from the stop-signal handler (core/signals.c) */
     { SCMP_SYS(rt_sigpending), ANY_ARGS },    /* a stop signal that ended KVM_RUN (core/signals.c) */
     /* hypercalls and the IO thread */
-    { SCMP_SYS(read), ANY_ARGS },             /* NET_READ, the IO thread's TAP reads, eventfds (doorbells, wake) */
+    { SCMP_SYS(read), ANY_ARGS },             /* NET_READ, TAP reads, eventfds (doorbells, wake, the sleep timer) */
     { SCMP_SYS(write), ANY_ARGS },            /* PUTS to stdout, NET_WRITE, eventfd kicks, error lines, --stats */
     { SCMP_SYS(readv), ANY_ARGS },            /* vnet TAPs (shmstream): header + slot + GSO bounce in one read */
     { SCMP_SYS(writev), ANY_ARGS },           /* vnet TAPs: the virtio_net_hdr before each frame written */
     { SCMP_SYS(pread64), ANY_ARGS },          /* BLOCK_READ; KVM's binary stats at exit */
     { SCMP_SYS(pwrite64), ANY_ARGS },         /* BLOCK_WRITE; --dumpcore */
-    { SCMP_SYS(epoll_pwait2), ANY_ARGS },     /* POLL; the IO thread until a coalesced wake is due */
+    { SCMP_SYS(epoll_pwait2), ANY_ARGS },     /* POLL; IO thread until a coalesced wake is due; hlt sleep timer */
     { SCMP_SYS(epoll_wait), ANY_ARGS },       /* the IO thread (event, hybrid) sleeps */
     { SCMP_SYS(epoll_pwait), ANY_ARGS },      /* the same, where libc implements epoll_wait with it */
     { SCMP_SYS(epoll_ctl), ANY_ARGS },        /* the IO thread arms TAPs; POLL hands attached TAPs to it */
