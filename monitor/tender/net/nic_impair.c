@@ -87,7 +87,9 @@ ssize_t tb_nic_impair_read(struct tb_nic *nic, void *buf, size_t cap)
         ssize_t got = tb_tap_read(nic, im->rx, FRAME_CAP);
         if (got < 0)
             return -1;
-        int copies = tb_impair_push(e, im->rx, (size_t)got, now);
+        /* Stamped after the read: a frame that reached the TAP while this thread was descheduled after the clock
+         * read above would otherwise count that wait as part of its delay and leave early. */
+        int copies = tb_impair_push(e, im->rx, (size_t)got, tb_nic_impair_now());
         if (copies == 2) {
             memcpy(im->dup, im->rx, (size_t)got);
             im->dup_len = (size_t)got;
