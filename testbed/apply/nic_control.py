@@ -8,6 +8,7 @@ import os
 import struct
 import time
 from pathlib import Path
+from typing import Self
 
 from testbed.errors import LabError
 
@@ -22,6 +23,11 @@ COUNTERS = ("received", "sent", "dropped", "down_drops", "queue_drops", "delayed
             "corrupted", "bytes_sent")
 CONFIG = ("down", "loss_ppm", "ge", "ge_p_ppm", "ge_r_ppm", "ge_loss_good_ppm", "ge_loss_bad_ppm", "delay_ns",
           "jitter_ns", "dist", "rate_bps", "limit", "reorder_ppm", "duplicate_ppm", "corrupt_ppm", "seed")
+TEXT_KEYS = {"down": "down", "loss": "loss_ppm", "ge": "ge", "p": "ge_p_ppm", "r": "ge_r_ppm",
+             "lossgood": "ge_loss_good_ppm", "lossbad": "ge_loss_bad_ppm", "delay": "delay_ns", "jitter": "jitter_ns",
+             "dist": "dist", "rate": "rate_bps", "limit": "limit", "reorder": "reorder_ppm",
+             "duplicate": "duplicate_ppm", "corrupt": "corrupt_ppm", "seed": "seed"}
+DEFAULT_LIMIT = 1000  # impair.h's TB_IMPAIR_DEFAULT_LIMIT: what limit=0 means
 ACK_SECONDS = 0.25  # how long a change waits for the monitor to take it (an idle guest takes it at its next frame)
 READ_TRIES = 1000
 
@@ -38,7 +44,7 @@ class Control:
     def __init__(self, path: Path, what: str):
         self.path, self.what = Path(path), what
 
-    def __enter__(self) -> Control:
+    def __enter__(self) -> Self:
         try:
             self._fd = os.open(self.path, os.O_RDWR | os.O_CLOEXEC)
         except FileNotFoundError:
@@ -100,8 +106,11 @@ class Control:
             raise LabError(f"{self.what}: the monitor refused {spec!r}: {why}")
 
     def read(self, nic: str, direction: int) -> dict:
-        """{config, counters, queued, applied, rejected} as the monitor last published them (a consistent copy)."""
+        """{config, counters, queued, applied, rejected, pending} as the monitor last published them (a consistent
+        copy). pending: a spec written that the monitor has not taken yet (it takes it before the next frame it
+        handles, so no frame meets the old one): config is then that spec's."""
         at = self._dir(nic, direction)
+        pending = self._u64(self._map, at + SPEC_SEQ_AT) != self._u64(self._map, at + SEEN_SEQ_AT)
         for _ in range(READ_TRIES):
             before = self._u64(self._map, at + PUB_SEQ_AT)
             block = bytes(self._map[at + COUNTERS_AT:at + CONFIG_AT + 8 * len(CONFIG)])
@@ -115,5 +124,17 @@ class Control:
         config = dict(zip(CONFIG, words[len(COUNTERS) + 1:], strict=True))
         config.update(down=bool(config["down"]), ge=bool(config["ge"]),
                       dist="normal" if config["dist"] else "uniform")
-        return {"config": config, "counters": counters, "queued": words[len(COUNTERS)],
-                "applied": self._u64(self._map, at + APPLIED_AT), "rejected": self._u64(self._map, at + REJECTED_AT)}
+        return {"config": config_of(self.spec(nic, direction)) if pending else config, "counters": counters,
+                "queued": words[len(COUNTERS)], "applied": self._u64(self._map, at + APPLIED_AT),
+                "rejected": self._u64(self._map, at + REJECTED_AT), "pending": pending}
+
+
+def config_of(spec: str) -> dict:
+    """A spec's configuration as the monitor publishes one (from a plain wire; keys as tb-wire's JSON)."""
+    config = {key: 0 for key in CONFIG} | {"down": False, "ge": False, "dist": "uniform"}
+    for item in filter(None, spec.split(",")):
+        key, value = item.split("=", 1)
+        name = TEXT_KEYS[key]
+        config[name] = value if name == "dist" else bool(int(value)) if name in ("down", "ge") else int(value)
+    config["limit"] = config["limit"] or DEFAULT_LIMIT
+    return config

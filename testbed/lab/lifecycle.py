@@ -153,9 +153,11 @@ class Lab:
         from testbed import paths
 
         monitor = str(paths.monitor_path()) if self.plan.monitors else ""
-        launches = [{"node": m.node, "argv": with_monitor_flags(m.argv(monitor, str(self.run.stats_path(m.node))),
-                                                                 monitor_flags(self.captures, m.node))}
-                    for m in self.plan.monitors]
+        relay.create_monitor_controls(self.plan.relays, self.run)  # links a monitor impairs change through these
+        launches = [{"node": m.node, "argv": with_monitor_flags(
+            m.argv(monitor, str(self.run.stats_path(m.node))),
+            monitor_flags(self.captures, m.node) + relay.monitor_flags(self.plan.relays, self.run, m.node))}
+            for m in self.plan.monitors]
         if self.captures:  # the files stay after down: the run's artefacts
             make_folders(self.captures)
             launches += socket_launches(self.captures, str(paths.tool_path(TOOL)))

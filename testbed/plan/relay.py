@@ -1,9 +1,10 @@
-"""plan.relay: a link with `impair:` becomes a relay link: a TAP at each end joined through tb-wire, which impairs
-what crosses. A unikernel end meets its TAP on a small bridge in its namespace, next to the monitor's TAP."""
+"""plan.relay: a link with `impair:` is impaired either by a relay (tb-wire) joining a TAP at each end, when both
+ends are kernel interfaces, or by the monitor of a unikernel end on its NIC's own path (the link is then planned as a
+plain link and that monitor gets --impair flags and a control file, so the link still changes at run time)."""
 from __future__ import annotations
 
 import hashlib
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -15,25 +16,43 @@ if TYPE_CHECKING:
 
 
 class Relay(BaseModel):
-    """One tb-wire process: end a is the link's first endpoint; `forward` impairs a -> b, `reverse` b -> a."""
+    """An impaired link: end a is the link's first endpoint; `forward` impairs a -> b, `reverse` b -> a. Carried by
+    one tb-wire process between two TAPs, or (monitor set) by that unikernel node's monitor on its NIC `nic`."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     link: int  # index in topology.links
     name: str  # NODE:IF--NODE:IF, what `testbed impair` and `testbed links` call it
-    a_namespace: str
-    a_tap: str
-    b_namespace: str
-    b_tap: str
+    a_namespace: str = ""  # the relay's TAPs (a tb-wire link only)
+    a_tap: str = ""
+    b_namespace: str = ""
+    b_tap: str = ""
     link_id: int  # the link's part of the decisions' key
     seed: int
-    forward: str  # tb-wire's key=value text
+    forward: str  # the engine's key=value text
     reverse: str
+    monitor: str | None = None  # the unikernel node whose monitor impairs the link: no tb-wire
+    nic: str | None = None  # that node's NIC on the link
+    nic_sends: Literal["ab", "ba"] = "ab"  # which way that NIC's TX is: ab when it is the first endpoint
 
     @property
     def process(self) -> str:
         """Its key among the run's processes (next to the monitors' node names)."""
         return f"wire:{self.link}"
+
+    @property
+    def by_monitor(self) -> bool:
+        return self.monitor is not None
+
+    def nic_direction(self, wire: str) -> int:
+        """The monitor's engine direction (0: what the NIC sends, 1: what it receives) carrying wire way ab or ba."""
+        return 0 if wire == self.nic_sends else 1
+
+    def monitor_flags(self) -> list[str]:
+        """The NIC's --impair flags for its monitor (the control file's flag is per monitor: apply.relay)."""
+        sends, receives = (self.forward, self.reverse) if self.nic_sends == "ab" else (self.reverse, self.forward)
+        return [f"--impair-link:{self.nic}={self.link_id}", f"--impair-tx:{self.nic}={sends}",
+                f"--impair-rx:{self.nic}={receives}"]
 
     def ends(self) -> tuple[str, str]:
         return tuple(self.name.split("--", 1))
@@ -54,41 +73,34 @@ def link_id(name: str) -> int:
 
 
 def plan_relay_link(planner: _Planner, index: int, link: Link, addresses: dict[EndpointRef, str]) -> None:
-    """A TAP for the relay at each end, addresses and interfaces as for any link, and the relay itself."""
+    """With a unikernel end: a plain link whose first unikernel end's monitor impairs it. Otherwise a TAP for the
+    relay at each end, addresses and interfaces as for any link, and the relay itself."""
     from testbed.plan import model as p
 
     a, b = link.endpoints
-    taps = [_relay_end(planner, index, link, end, side) for end, side in ((a, "a"), (b, "b"))]
+    name = link_name(link)
+    seed = link.impair.seed if link.impair.seed is not None else link_seed(planner.topology.seed, name)
+    texts = {"link": index, "name": name, "link_id": link_id(name), "seed": seed,
+             "forward": link.impair.direction(forward=True).engine_text(seed),
+             "reverse": link.impair.direction(forward=False).engine_text(seed)}
+    guest = next((end for end in (a, b) if planner.kind(end.node) == "unikernel"), None)
+    if guest is not None:
+        # On TAPs (type: tap): an shm link would bypass the monitor's NIC path (impaired shm links are planned
+        # before this, by plan.shm_links).
+        planner._plan_link(index, link.model_copy(update={"impair": None, "type": "tap"}), addresses)
+        planner.relays.append(Relay(**texts, monitor=guest.node, nic=guest.ifname,
+                                    nic_sends="ab" if guest is a else "ba"))
+        return
+    for end in (a, b):
+        planner._tap(link, end, master=planner._master(end))
     for end, peer in ((a, b), (b, a)):
         address = addresses.get(end)
         planner.interfaces.setdefault(end.node, []).append(p.Interface(
             name=end.ifname, address=address, mechanism="wire", peer=peer, link=index))
         if address and planner.kind(end.node) == "netns":
             planner.addresses.append(p.Address(namespace=planner.ns(end.node), ifname=end.ifname, address=address))
-    name = link_name(link)
-    seed = link.impair.seed if link.impair.seed is not None else link_seed(planner.topology.seed, name)
-    planner.relays.append(Relay(
-        link=index, name=name, a_namespace=planner.ns(a.node), a_tap=taps[0], b_namespace=planner.ns(b.node),
-        b_tap=taps[1], link_id=link_id(name), seed=seed,
-        forward=link.impair.direction(forward=True).engine_text(seed),
-        reverse=link.impair.direction(forward=False).engine_text(seed)))
-
-
-def _relay_end(planner: _Planner, index: int, link: Link, end: EndpointRef, side: str) -> str:
-    """The TAP the relay opens at this end: the interface itself for a kernel end; for a unikernel, a TAP on a
-    bridge in its namespace that also holds the monitor's TAP."""
-    if planner.kind(end.node) != "unikernel":
-        planner._tap(link, end, master=planner._master(end))
-        return end.ifname
-    from testbed.plan import model as p
-
-    namespace, bridge = planner.ns(end.node), f"wb{index}{side}"
-    relay_tap, guest_tap = f"wr{index}{side}", f"wg{index}{side}"
-    planner.bridges.append(p.Bridge(namespace=namespace, ifname=bridge))
-    planner._tap(link, end, master=bridge, ifname=relay_tap)
-    planner._tap(link, end, master=bridge, ifname=guest_tap)
-    planner._attach_nic(end, tap=guest_tap, tap_namespace=namespace)
-    return relay_tap
+    planner.relays.append(Relay(**texts, a_namespace=planner.ns(a.node), a_tap=a.ifname,
+                                b_namespace=planner.ns(b.node), b_tap=b.ifname))
 
 
 def find_relay(relays, name: str) -> Relay | None:
@@ -97,7 +109,7 @@ def find_relay(relays, name: str) -> Relay | None:
 
 
 def schedule_problems(topology, relays) -> list[str]:
-    """Every event's link must be impaired (only relay links change at run time), every node a unikernel."""
+    """Every event's link must be impaired (only those change at run time), every node a unikernel."""
     problems = []
     if topology.schedule and not topology.traffic:
         problems.append("schedule: its times count from the start of traffic, and there is no traffic:")
@@ -106,7 +118,7 @@ def schedule_problems(topology, relays) -> list[str]:
         link = event.impair.link if event.impair is not None else event.spec
         if event.kind in ("link_down", "link_up", "impair") and find_relay(relays, link) is None:
             problems.append(f"{where}: {link!r} is not an impaired link (give the link `impair:`, even {{}}, "
-                            "so a relay carries it)")
+                            "so a relay or a monitor impairs it)")
         node = event.spec if event.kind in ("node_stop", "node_start") else None
         if node is not None and getattr(topology.nodes.get(node), "kind", None) != "unikernel":
             problems.append(f"{where}: {node!r} is not a unikernel node")

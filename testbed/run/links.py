@@ -1,5 +1,6 @@
-"""run.links: a running lab's links at run time: find a relay link by name, change or clear its impairment, take it
-down or up, and read each link's state and counters (what `testbed impair`, `testbed links` and `schedule:` use)."""
+"""run.links: a running lab's links at run time: find an impaired link by name, change or clear its impairment, take
+it down or up, and read each link's state and counters (what `testbed impair`, `testbed links` and `schedule:` use);
+the link's relay or the monitor that impairs it does the work (apply.relay)."""
 from __future__ import annotations
 
 from typing import Literal
@@ -26,7 +27,7 @@ def find(lab, name: str) -> Relay:
         return relay
     impaired = ", ".join(relay.name for relay in lab.plan.relays) or "none"
     raise LabError(f"no impaired link {name!r} in run {lab.run_id} (impaired links: {impaired}; a link needs "
-                   "`impair:` in the topology to have a relay)")
+                   "`impair:` in the topology to change at run time)")
 
 
 def _text(config: dict) -> dict[str, str]:
@@ -34,28 +35,38 @@ def _text(config: dict) -> dict[str, str]:
             if key in CONFIG_KEYS}
 
 
+def _configured(lab, relay: Relay) -> dict[str, dict[str, str]]:
+    """Each way's configuration as key=value fields: a relay's as in force; a monitor's as last written (a change
+    its idle guest has not reached yet is not lost by the next one)."""
+    if relay.by_monitor:
+        return relays.monitor_specs(lab.run, relay)
+    return {wire: _text(way["config"]) for wire, way in relays.stats(lab.run, relay)["directions"].items()}
+
+
 def change(lab, relay: Relay, impairment: Impairment, direction: Direction = "both", clear: bool = False) -> None:
     """Set the fields `impairment` gives, keeping the others (clear: start from a plain wire), on each direction."""
-    current = relays.stats(lab.run, relay)["directions"]
+    current = _configured(lab, relay)
     given = dict(item.split("=", 1) for item in impairment.engine_text(relay.seed).split(","))
     for wire in WIRE_DIRECTIONS[direction]:
-        before = _text(current[wire]["config"])
-        fields = {"seed": before["seed"], "down": before["down"]} if clear else before  # clear keeps a link down
+        before = current[wire]
+        # clear keeps the seed, and a link down
+        fields = {key: before[key] for key in ("seed", "down") if key in before} if clear else before
         if "loss" in given:  # one loss model: the one just given
             fields["ge"] = "0"
         if "ge" in given:
             fields["loss"] = "0"
         fields.update(given)
-        relays.command(lab.run, relay, f"set {wire} " + ",".join(f"{k}={v}" for k, v in fields.items()))
+        relays.set_direction(lab.run, relay, wire, ",".join(f"{k}={v}" for k, v in fields.items()))
 
 
 def set_state(lab, relay: Relay, up: bool) -> None:
     """Link down: every packet dropped both ways (counted as down drops) until it is up again."""
-    relays.command(lab.run, relay, "up" if up else "down")
+    relays.set_down(lab.run, relay, down=not up)
 
 
 def rows(lab) -> list[dict]:
-    """Every link: relay links with their impairment and counters per direction, plain links by mechanism."""
+    """Every link: impaired links (mechanism wire: a relay; monitor: a unikernel end's monitor) with their
+    impairment and counters per direction, plain links by mechanism."""
     by_link = {relay.link: relay for relay in lab.plan.relays}
     seen: set[int] = set()
     result = []
@@ -72,8 +83,8 @@ def rows(lab) -> list[dict]:
                                   "kernel": _kernel_end(lab, node.name, interface)})
                 continue
             stats = relays.stats(lab.run, relay)
-            result.append({"link": relay.name, "index": relay.link, "mechanism": "wire", "seed": relay.seed,
-                           "directions": stats["directions"]})
+            result.append({"link": relay.name, "index": relay.link, "seed": relay.seed,
+                           "mechanism": "monitor" if relay.by_monitor else "wire", "directions": stats["directions"]})
     return sorted(result, key=lambda row: row["index"])
 
 

@@ -10,7 +10,7 @@ import pytest
 from framework.monitor import EXIT_CONFIG, run_monitor
 from framework.netns import in_ns, ping_guest, static_neighbour
 from testbed import paths
-from testbed.apply.nic_control import RX, TX, Control, create
+from testbed.apply.nic_control import RX, TX, Control, config_of, create
 from testbed.errors import LabError
 
 GUEST_MAC = "02:00:00:00:51:02"
@@ -68,6 +68,11 @@ def test_a_bad_spec_is_refused_and_the_old_one_kept(kvm, tap_ns, guest_app, tmp_
                               stdout=subprocess.DEVNULL)
     try:
         with Control(path, "link") as control:
+            every = ("down=0,loss=5000,ge=1,p=1,r=2,lossgood=3,lossbad=4,delay=1000000,jitter=2000,dist=normal,"
+                     "rate=1000000,limit=50,reorder=5,duplicate=6,corrupt=7,seed=9")
+            control.write("service0", TX, every)  # every field, as the monitor publishes it and Python reads it
+            assert control.read("service0", TX)["config"] == config_of(every)
+            assert not control.read("service0", TX)["pending"]
             control.write("service0", RX, "loss=1000000,seed=1")
             with pytest.raises(LabError, match="refused 'bogus=1'"):
                 control.write("service0", RX, "bogus=1")

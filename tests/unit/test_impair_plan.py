@@ -52,15 +52,28 @@ def test_the_default_seed_follows_the_topology_seed_and_differs_per_link():
     assert make(pair({"seed": 77})).relays[0].seed == 77
 
 
-def test_a_unikernel_end_meets_the_relay_on_a_bridge_in_its_namespace():
-    plan = make(pair({"delay": "1ms"}, b_kind="unikernel"))
+def test_a_unikernel_end_is_impaired_by_its_monitor_on_a_plain_link():
+    plan = make(pair({"delay": "1ms", "forward": {"loss": "10%"}}, b_kind="unikernel"))
     (relay,) = plan.relays
-    assert (relay.b_namespace, relay.b_tap) == ("tb-t1-b", "wr0b")
-    assert [(b.namespace, b.ifname) for b in plan.bridges] == [("tb-t1-b", "wb0b")]
-    assert {(t.ifname, t.master) for t in plan.taps if t.namespace == "tb-t1-b"} == {("wr0b", "wb0b"),
-                                                                                      ("wg0b", "wb0b")}
+    assert relay.by_monitor and (relay.monitor, relay.nic, relay.nic_sends) == ("b", "eth0", "ba")
+    assert plan.bridges == () and [(t.namespace, t.ifname) for t in plan.taps] == [("tb-t1-a", "eth0")]
     (nic,) = plan.monitors[0].nics
-    assert (nic.tap, nic.tap_namespace) == ("wg0b", "tb-t1-b")
+    assert (nic.tap, nic.tap_namespace) == ("eth0", "tb-t1-a")  # as a plain link: no bridge, no relay TAPs
+    assert [i.mechanism for i in plan.node("a").interfaces] == ["tap"]
+    # b sends the reverse way and receives the forward one; the same texts and link identity a relay would use.
+    assert relay.monitor_flags() == [f"--impair-link:eth0={relay.link_id}", f"--impair-tx:eth0={relay.reverse}",
+                                     f"--impair-rx:eth0={relay.forward}"]
+    assert "loss=100000" in relay.forward and "loss" not in relay.reverse
+    assert relay.nic_direction("ab") == 1 and relay.nic_direction("ba") == 0
+
+
+def test_two_hypercall_unikernels_are_impaired_by_the_first_ones_monitor():
+    data = pair({"loss": "1%"}, b_kind="unikernel")
+    data["nodes"]["a"] = {"kind": "unikernel", "image": "x"}
+    plan = make(data)
+    (relay,) = plan.relays
+    assert (relay.monitor, relay.nic_sends) == ("a", "ab")
+    assert [len(m.nics) for m in plan.monitors] == [1, 1] and all(not m.shm_nics for m in plan.monitors)
 
 
 def test_a_plan_with_relays_survives_its_json():

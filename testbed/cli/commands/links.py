@@ -111,7 +111,7 @@ def _print_table(run_id: str, rows: list[dict], describe) -> None:
                               _or_dash(direction["frames"]), *["-"] * (len(COUNTERS) - 1),
                               _or_dash(direction["pending"]))
             continue
-        if row["mechanism"] != "wire":
+        if row["mechanism"] not in ("wire", "monitor"):
             _plain_rows(table, row)
             continue
         for wire, label in (("ab", "forward"), ("ba", "reverse")):
