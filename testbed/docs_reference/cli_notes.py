@@ -68,7 +68,8 @@ COMMAND_NOTES = {
         "examples": "testbed agent status --json",
     },
     "impair": {
-        "about": "Changes an impaired link of a running lab (one with `impair:` in its topology, carried by a relay): "
+        "about": "Changes an impaired link of a running lab (one with `impair:` in its topology, carried by a relay, "
+                 "or by the monitor of its unikernel end): "
                  "the values given replace those fields and keep the others (`--clear` starts from a plain wire), "
                  "on both directions or one; `--down` drops every packet until `--up`. Values are written as in "
                  "the topology (docs/impairments.md) and checked the same way; it prints the link's new impairment.",
@@ -78,8 +79,9 @@ COMMAND_NOTES = {
     },
     "links": {
         "about": "Shows every link of a running lab: for impaired links, per direction, the state (up, down), the "
-                 "impairment and the relay's counters (sent, dropped, delayed, duplicated, reordered, corrupted, "
-                 "queued); `--json` has every counter apart (loss, down and queue drops). A plain link shows its "
+                 "impairment and the counters of its relay or monitor (sent, dropped, delayed, duplicated, "
+                 "reordered, corrupted, queued); `--json` has every counter apart (loss, down and queue drops). "
+                 "A plain link shows its "
                  "first kernel end's state and kernel counters (frames sent and received, drops).",
         "examples": "testbed links RUN_ID\ntestbed links RUN_ID --json",
     },
