@@ -8,7 +8,6 @@
 #include <poll.h>
 #include <stdbool.h>
 #include <sys/ioctl.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -20,11 +19,10 @@
 #include "wire/wire.h"
 
 #define BATCH 64               /* frames read from one end per wake-up, so one busy end cannot starve the other */
-#define EARLY_WAKE_NS 100000   /* how long before a frame is due the relay stops sleeping */
 
 static const char usage[] =
     "usage: tb-wire --a=KIND:IFNAME@NETNS --b=KIND:IFNAME@NETNS --control=SOCKET [--link=NAME] [--link-id=N]\n"
-    "               [--ab=CONFIG] [--ba=CONFIG] [--stats=FILE]\n"
+    "               [--ab=CONFIG] [--ba=CONFIG] [--stats=FILE] [--realtime=0|1]\n"
     "  KIND       tap (a persistent TAP, opened by name) or packet (an AF_PACKET socket on an interface)\n"
     "  --ab/--ba  the impairment of frames from a to b / b to a, as key=value pairs joined by commas:\n"
     "             loss reorder duplicate corrupt p r lossgood lossbad (ppm), ge down (0/1), delay jitter (ns),\n"
@@ -32,6 +30,8 @@ static const char usage[] =
     "  --control  a unix socket: one command line per connection, one answer line:\n"
     "             stats | set ab|ba|both CONFIG | clear ab|ba|both | down | up\n"
     "  --stats    where the final counters are written (JSON) on exit\n"
+    "  --realtime 1 (default): the lowest real-time priority (SCHED_RR), so a busy host neither slows nor\n"
+    "             delays the link (the kernel refusing it is not an error); 0: a normal task\n"
     "Exit 2 on bad arguments, 1 when an end cannot be opened.\n";
 
 /* The hook where a capture of this link would take each frame that leaves (end: the port it is written to).
@@ -217,7 +217,7 @@ static void write_batch(struct wire *w, unsigned end, struct iovec *out, unsigne
     }
 }
 
-static void relay_from(struct wire *w, unsigned d, uint8_t *scratch)
+static unsigned relay_from(struct wire *w, unsigned d, uint8_t *scratch)
 {
     static uint8_t frames[BATCH][MAX_FRAME];
     struct iovec in[BATCH], out[2 * BATCH];
@@ -239,23 +239,13 @@ static void relay_from(struct wire *w, unsigned d, uint8_t *scratch)
         }
     }
     write_batch(w, 1 - d, out, leaving, now);
+    return count;
 }
 
-static int timeout_until(const struct wire *w, struct timespec *ts)
+static uint64_t next_due(const struct wire *w)
 {
-    uint64_t due = UINT64_MAX;
-    for (unsigned d = 0; d < 2; d++) {
-        uint64_t next = tb_impair_next_due(w->dir[d]);
-        due = next < due ? next : due;
-    }
-    if (due == UINT64_MAX)
-        return 0;
-    /* Wake a little early and poll without sleeping for the rest: a timer wake-up on a virtual machine comes tens of
-     * microseconds late, which every delayed frame would carry. */
-    uint64_t now = now_ns(), wait = due > now + EARLY_WAKE_NS ? due - now - EARLY_WAKE_NS : 0;
-    ts->tv_sec = (time_t)(wait / 1000000000ull);
-    ts->tv_nsec = (long)(wait % 1000000000ull);
-    return 1;
+    uint64_t a = tb_impair_next_due(w->dir[0]), b = tb_impair_next_due(w->dir[1]);
+    return a < b ? a : b;
 }
 
 static void run(struct wire *w)
@@ -268,18 +258,19 @@ static void run(struct wire *w)
     };
     while (!stop_requested) {
         struct timespec ts;
-        int timed = timeout_until(w, &ts);
-        int ready = ppoll(fds, 3, timed ? &ts : NULL, NULL);
+        int ready = ppoll(fds, 3, wire_pace_timeout(&w->pace, next_due(w), now_ns(), &ts), NULL);
         if (ready < 0 && errno != EINTR)
             runtime_error("poll: %s", strerror(errno));
+        unsigned moved = 0;
         for (unsigned d = 0; d < 2; d++)
             if (ready > 0 && (fds[d].revents & POLLIN))
-                relay_from(w, d, buf);
+                moved += relay_from(w, d, buf);
         uint64_t now = now_ns();
         for (unsigned d = 0; d < 2; d++)
             flush_due(w, d, now, buf);
         if (ready > 0 && (fds[2].revents & POLLIN))
             wire_serve_control(w);
+        wire_pace_after_batch(&w->pace, fds, moved, next_due(w));
     }
 }
 
@@ -308,6 +299,7 @@ int main(int argc, char **argv)
     struct tb_impair_config config[2] = { 0 };
     const char *a = NULL, *b = NULL, *control = NULL, *v;
     uint64_t link_id = 0;
+    bool realtime = true;
     for (int i = 1; i < argc; i++) {
         if ((v = opt_value(argv[i], "--a")))
             a = v;
@@ -325,6 +317,8 @@ int main(int argc, char **argv)
             parse_config("--ba", v, &config[1]);
         else if ((v = opt_value(argv[i], "--stats")))
             w.stats_path = v;
+        else if ((v = opt_value(argv[i], "--realtime")))
+            realtime = parse_u64("--realtime", v, 0, 1) == 1;
         else if (strcmp(argv[i], "--help") == 0) {
             fputs(usage, stdout);
             return 0;
@@ -335,7 +329,7 @@ int main(int argc, char **argv)
         usage_error("--a, --b and --control are required\n%s", usage);
     parse_port(&w.ends[0], "--a", a);
     parse_port(&w.ends[1], "--b", b);
-    prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0); /* the default 50 us of timer slack would show in every delay */
+    wire_pace_init(&w.pace, realtime);
     catch_stop_signals();
     open_port(&w.ends[0]);
     open_port(&w.ends[1]);

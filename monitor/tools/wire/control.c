@@ -26,7 +26,8 @@ void wire_stats_json(FILE *out, const struct wire *w)
                 w->ends[1 - d].write_errors, tb_impair_late_percentile(w->dir[d], 50),
                 tb_impair_late_percentile(w->dir[d], 99), tb_impair_counters(w->dir[d])->late_max_ns);
     }
-    fprintf(out, "}}\n");
+    fprintf(out, "}, \"realtime\": %s, \"pauses\": %" PRIu64 "}\n", w->pace.realtime ? "true" : "false",
+            w->pace.pauses);
 }
 
 /* "ab", "ba" or "both" -> a bit mask of directions. */

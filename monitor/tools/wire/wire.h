@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "impair.h"
 
@@ -21,12 +22,25 @@ struct port {
     uint64_t write_errors;
 };
 
+#define WIRE_RT_PRIORITY 1 /* the lowest real-time priority: above normal tasks, below the kernel's own */
+
+/* How the relay sleeps between frames (pace.c). */
+struct wire_pace {
+    bool realtime;           /* running at WIRE_RT_PRIORITY under SCHED_RR */
+    uint64_t window_start;   /* the current window of the polling budget */
+    uint64_t spun_ns;        /* polled without sleeping in it */
+    uint64_t spinning_since; /* the last poll that did not sleep began here; 0: the last one could sleep */
+    unsigned busy_batches;   /* batches in a row that left more waiting */
+    uint64_t pauses;         /* pauses taken after a batch */
+};
+
 struct wire {
     struct port ends[2];
     struct tb_impair *dir[2]; /* dir[0]: a -> b, dir[1]: b -> a */
     const char *link;
     const char *stats_path;
     int control_fd;
+    struct wire_pace pace;
 };
 
 /* The configuration, counters and lateness of both directions as one JSON object. */
@@ -34,5 +48,18 @@ void wire_stats_json(FILE *out, const struct wire *w);
 
 /* Accept one client on the control socket, answer its one command line, close it. */
 void wire_serve_control(struct wire *w);
+
+/* No timer slack; SCHED_RR when `realtime` (a note on stderr if the kernel refuses: the relay then runs as a normal
+ * task). */
+void wire_pace_init(struct wire_pace *p, bool realtime);
+
+/* How long the next wait for the ends may sleep (NULL: until a frame arrives), given when the next queued frame is due
+ * (UINT64_MAX: none). Zero in the last stretch before it, within a budget of time spent polling so. */
+const struct timespec *wire_pace_timeout(struct wire_pace *p, uint64_t due, uint64_t now, struct timespec *ts);
+
+/* After a turn that relayed `relayed` frames: at a real-time priority, a short sleep when the ends are empty (or after
+ * a long run of batches), so frames are taken in batches rather than one per wake-up. */
+struct pollfd;
+void wire_pace_after_batch(struct wire_pace *p, struct pollfd ends[2], unsigned relayed, uint64_t due);
 
 #endif
