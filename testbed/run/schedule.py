@@ -1,5 +1,6 @@
 """run.schedule: fires a topology's `schedule:` events at their times from the start of traffic, in a thread, and
-logs when each fired (links down/up and impairment changes through the relays, unikernels stopped and resumed)."""
+logs when each fired (links down/up and impairment changes through their relays or monitors, unikernels stopped and
+resumed)."""
 from __future__ import annotations
 
 import signal
