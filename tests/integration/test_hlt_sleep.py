@@ -1,13 +1,18 @@
 """test_hlt_sleep: --sleep=hlt: shmstream guests sleep halted in KVM and are woken by an NMI (irqfd), with and without
-halt polling, in every shmstream mode; a guest that does not know the feature keeps sleeping in POLL; bad flags fail."""
+halt polling, in every shmstream mode; a guest that does not know the feature keeps sleeping in POLL; faults elsewhere are
+still reported; bad flags fail."""
 from __future__ import annotations
+
+import re
+import time
 
 import pytest
 
-from framework.monitor import run_monitor, summary
+from framework.monitor import EXIT_FAULT, MonitorProcess, run_monitor, summary
 from framework.netns import ping_guest, quiet_namespace, static_neighbour
 from framework.shmstream import GUEST_MAC, MIN_PAYLOAD, MODES, SINK_PORT
 from framework.udp import send_udp
+from testbed import paths
 
 POLLING = {"no-poll": ("--halt-poll-ns=0",), "poll-200us": ("--halt-poll-ns=200000",)}
 
@@ -108,3 +113,35 @@ def test_bad_sleep_flags_are_refused(argv, message):
     result = run_monitor(*argv, "guest.hvt")
     assert result.returncode == 125
     assert result.stderr.strip() == f"tb-monitor: {message}"
+
+
+def hlt_monitor(*argv: str):
+    return run_monitor("--io=event", "--sleep=hlt", *argv)
+
+
+@pytest.mark.kvm
+@pytest.mark.parametrize("image, arg, ring", [("hlt_stray", "ud2", 3), ("hostile-pio", "ud2", 0)])
+def test_an_invalid_opcode_away_from_the_sleep_site_is_still_reported(kvm, image, arg, ring):
+    result = hlt_monitor(str(paths.test_image(image)), arg)
+    assert result.returncode == EXIT_FAULT, result.stderr
+    assert re.fullmatch(rf"tb-monitor: guest fault: #UD invalid opcode \(vector 6\) at rip=0x[0-9a-f]+, error code 0x0, "
+                        rf"cr2=0x0, in ring {ring}", result.stderr.strip()), result.stderr
+
+
+@pytest.mark.kvm
+def test_the_sleep_site_with_nothing_to_wake_it_sleeps_until_stopped(kvm):
+    mon = MonitorProcess("hlt_stray", "site", io="event", flags=("--sleep=hlt",))
+    try:
+        mon.wait_line("ready:")
+        time.sleep(0.5)
+        assert "woke" not in mon.seen
+        assert mon.stop() == 128 + 15  # a signal still ends KVM_RUN of a halted vCPU
+    finally:
+        mon.kill()
+
+
+@pytest.mark.kvm
+def test_without_hlt_sleep_the_sleep_site_is_not_ring_3s(kvm):
+    result = run_monitor("--io=event", str(paths.test_image("hlt_stray")), "site")
+    assert result.returncode == EXIT_FAULT
+    assert "#PF page fault (vector 14) at rip=0xf000, error code 0x5, cr2=0xf000, in ring 3" in result.stderr, result.stderr
