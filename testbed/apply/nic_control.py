@@ -110,7 +110,8 @@ class Control:
         copy). pending: a spec written that the monitor has not taken yet (it takes it before the next frame it
         handles, so no frame meets the old one): config is then that spec's."""
         at = self._dir(nic, direction)
-        pending = self._u64(self._map, at + SPEC_SEQ_AT) != self._u64(self._map, at + SEEN_SEQ_AT)
+        spec_seq = self._u64(self._map, at + SPEC_SEQ_AT)  # odd: being written (then the published one is shown)
+        pending = spec_seq % 2 == 0 and spec_seq != self._u64(self._map, at + SEEN_SEQ_AT)
         for _ in range(READ_TRIES):
             before = self._u64(self._map, at + PUB_SEQ_AT)
             block = bytes(self._map[at + COUNTERS_AT:at + CONFIG_AT + 8 * len(CONFIG)])
