@@ -1,4 +1,5 @@
 /* nic_impair.c: a NIC's impairment engines (--impair:NAME=SPEC), made at setup, fed by hypercalls and the IO thread. */
+#include <malloc.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -159,6 +160,10 @@ static void make_engines(struct tb_vm *vm, const struct tb_manifest *mft)
         nic->impair->control = tb_nic_control_attach(nic->arg->name, nic->arg->impair, nic->impair_engine);
         vm->net->impaired = 1;
     }
+    /* Queued frames live in the IO thread's malloc arena; glibc shrinking such an arena opens
+     * /proc/sys/vm/overcommit_memory the first time, which the sandbox forbids: never shrink one. */
+    if (vm->net && vm->net->impaired)
+        mallopt(M_TRIM_THRESHOLD, 256 << 20);
 }
 
 const struct tb_module tb_module_impair = {
