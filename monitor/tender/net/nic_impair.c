@@ -101,6 +101,12 @@ ssize_t tb_nic_impair_read(struct tb_nic *nic, void *buf, size_t cap)
     }
 }
 
+void tb_nic_impair_control(struct tb_nic *nic)
+{
+    if (nic->impair && nic->impair->control)
+        tb_nic_control_service(nic->impair->control);
+}
+
 uint64_t tb_nic_impair_service(struct tb_nic *nic, uint64_t now, int *rx_ready)
 {
     struct tb_nic_impair *im = nic->impair;

@@ -21,5 +21,8 @@ ssize_t tb_nic_impair_read(struct tb_nic *nic, void *buf, size_t len);
 /* Send every TX frame due by now; returns the earliest time any engine of the NIC needs attention (UINT64_MAX:
  * none) and sets *rx_ready when a received frame is due for the guest now. */
 uint64_t tb_nic_impair_service(struct tb_nic *nic, uint64_t now, int *rx_ready);
+/* A run-time change (--impair-control) taken and the counters published: for a path that feeds the NIC's engines
+ * itself (a mediated shm link's IO thread) to call once per round, as tb_nic_impair_service does. */
+void tb_nic_impair_control(struct tb_nic *nic);
 
 #endif /* TB_NIC_IMPAIR_H */
