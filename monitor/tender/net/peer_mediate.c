@@ -151,8 +151,7 @@ long tb_peer_med_read(struct shm_peer *p, uint8_t *buf, uint32_t cap)
             b->dup_len = 0;
             return deliver(buf, cap, b->dup, len);
         }
-        uint64_t now = e ? tb_nic_impair_now() : 0;
-        size_t due = e ? tb_impair_pop(e, now, b->rx, sizeof b->rx) : 0;
+        size_t due = e ? tb_impair_pop(e, tb_nic_impair_now(), b->rx, sizeof b->rx) : 0;
         if (due)
             return deliver(buf, cap, b->rx, (uint32_t)due);
         if (!next_in(p, &data, &len))
@@ -164,7 +163,8 @@ long tb_peer_med_read(struct shm_peer *p, uint8_t *buf, uint32_t cap)
         }
         memcpy(b->rx, data, len);
         shm_ring_cons_next(&p->in);
-        int copies = tb_impair_push(e, b->rx, len, now);
+        /* Stamped after the read: a frame the peer published after an earlier clock read must not leave early. */
+        int copies = tb_impair_push(e, b->rx, len, tb_nic_impair_now());
         if (copies == 2) {
             memcpy(b->dup, b->rx, len);
             b->dup_len = len;
@@ -198,6 +198,7 @@ uint64_t tb_peer_med_service(struct shm_peer *p, uint64_t now)
 {
     struct tb_impair *tx = p->nic->impair_engine[TB_IMPAIR_TX], *rx = p->nic->impair_engine[TB_IMPAIR_RX];
     uint64_t next = UINT64_MAX;
+    tb_nic_impair_control(p->nic); /* run-time changes (--impair-control) taken, counters published: once a round */
     if (tx && !down(p)) {
         uint32_t space = out_space(p), sent = 0;
         size_t len;
