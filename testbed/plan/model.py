@@ -105,19 +105,11 @@ class ShmNic(Frozen):
     mac: str
     mtu: int = 1500
     slots: int = 512  # the monitor's default --shm-slots: both ends must agree
-    impair_tx: str | None = None  # the link's impairment of what this end sends (engine text), applied by its monitor
-    impair_rx: str | None = None  # ... of what it receives
-    impair_link: int | None = None  # the link's identity in the engine's decisions (as the relay's --link-id)
 
     def flags(self) -> list[str]:
         """`@LINK:SIDE:MTU:SLOTS` stands for the link's fds until the supervisor makes them (apply/shm_fds.py)."""
-        flags = [f"--net-shm:{self.name}=@{self.link}:{self.side}:{self.mtu}:{self.slots}",
-                 f"--net-mac:{self.name}={self.mac}"]
-        if self.impair_tx is not None or self.impair_rx is not None:
-            flags += [f"--impair-link:{self.name}={self.impair_link or 0}",
-                      *([f"--impair-tx:{self.name}={self.impair_tx}"] if self.impair_tx is not None else []),
-                      *([f"--impair-rx:{self.name}={self.impair_rx}"] if self.impair_rx is not None else [])]
-        return flags
+        return [f"--net-shm:{self.name}=@{self.link}:{self.side}:{self.mtu}:{self.slots}",
+                f"--net-mac:{self.name}={self.mac}"]
 
 
 class Block(Frozen):

@@ -20,15 +20,19 @@ def shm_wanted(planner: _Planner, link: Link) -> bool:
     return both and (link.type == "shm" or (link.type is None and shm_capable(planner.topology, link)))
 
 
-def impairment(planner: _Planner, link: Link) -> dict:
-    """The first end's ShmNic fields for an impaired link: what it sends is the relay's forward direction, what it
-    receives the reverse; the same seed and link identity as a relay would use, so the decisions are the same."""
-    if not link.impair:
-        return {}
+def plan_impairment(planner: _Planner, index: int, link: Link) -> None:
+    """An impaired shm link is carried by its first end's monitor (forward is what that NIC sends), recorded as a
+    monitor-impaired link: the same seed and link identity as a relay's, the monitor's --impair flags and control
+    file (so `testbed impair`, `testbed links`, `schedule:` and the impaired checks reach it)."""
+    from testbed.plan.relay import Relay
+
+    a = link.endpoints[0]
     name = link_name(link)
     seed = link.impair.seed if link.impair.seed is not None else link_seed(planner.topology.seed, name)
-    return {"impair_tx": link.impair.direction(forward=True).engine_text(seed),
-            "impair_rx": link.impair.direction(forward=False).engine_text(seed), "impair_link": link_id(name)}
+    planner.relays.append(Relay(link=index, name=name, link_id=link_id(name), seed=seed,
+                                forward=link.impair.direction(forward=True).engine_text(seed),
+                                reverse=link.impair.direction(forward=False).engine_text(seed),
+                                monitor=a.node, nic=a.ifname, nic_sends="ab"))
 
 
 def plan_shm_link(planner: _Planner, index: int, link: Link, a: EndpointRef, b: EndpointRef) -> bool:
@@ -45,7 +49,9 @@ def plan_shm_link(planner: _Planner, index: int, link: Link, a: EndpointRef, b: 
         mac = node.macs.get(end.ifname) or planner_mac(planner, end)
         planner.shm_nics.setdefault(end.node, []).append(
             p.ShmNic(name=end.ifname, link=memfd_name, side=side, peer=peer, mac=mac.lower(), mtu=mtu,
-                     slots=ring_slots(node), **(impairment(planner, link) if side == 0 else {})))
+                     slots=ring_slots(node)))
+    if link.impair:
+        plan_impairment(planner, index, link)
     return True
 
 

@@ -9,7 +9,6 @@ from testbed.topology.schema import Link, Topology
 
 SHM_IO_MODES = ("poll", "event", "hybrid")  # the monitor's ring modes: an shm link needs one at each end
 KERNEL_ONLY = ("rate",)  # link settings only the kernel applies: an shm link has no kernel
-MEDIATED = ("impair", "capture")  # link settings a monitor's IO thread applies on an shm link (a copy per frame)
 SHM_MTU_MAX = 2040 - 14  # tb_ring.h: a slot holds TB_SHM_FRAME_MAX (2040) frame bytes, Ethernet header included
 
 
@@ -22,30 +21,12 @@ def ring_slots(node) -> int:
 
 
 def shm_capable(topology: Topology, link: Link) -> bool:
-    """Both ends unikernels in a ring mode with the same ring size, nothing asked of the link that only the kernel
-    does, and no schedule event that changes it at run time (only a relay link changes while it runs)."""
+    """Both ends unikernels in a ring mode with the same ring size, and nothing asked of the link that only the
+    kernel does."""
     nodes = [topology.nodes.get(end.node) for end in link.endpoints]
     return (all(node is not None and node.kind == "unikernel" and node.io in SHM_IO_MODES for node in nodes)
             and ring_slots(nodes[0]) == ring_slots(nodes[1])
-            and not any(getattr(link, name, None) for name in KERNEL_ONLY)
-            and not (link.impair and changed_at_run_time(topology, link)))
-
-
-def mediated(link: Link) -> bool:
-    """An shm link whose frames pass through a monitor's IO thread (impaired or captured)."""
-    return any(getattr(link, name, None) for name in MEDIATED)
-
-
-def changed_at_run_time(topology: Topology, link: Link) -> bool:
-    """A schedule event names the link (as plan.relay.find_relay would): link_down, link_up or impair."""
-    a, b = link.endpoints
-    index = next(i for i, other in enumerate(topology.links) if other is link)
-    names = {f"{a}--{b}", str(index), str(a), str(b)}
-    for event in getattr(topology, "schedule", None) or ():
-        target = event.impair.link if event.impair is not None else event.spec
-        if event.kind in ("link_down", "link_up", "impair") and target in names:
-            return True
-    return False
+            and not any(getattr(link, name, None) for name in KERNEL_ONLY))
 
 
 def check_link_types(topology: Topology) -> Iterator[Finding]:
@@ -65,9 +46,6 @@ def check_link_types(topology: Topology) -> Iterator[Finding]:
         for name in KERNEL_ONLY:
             if getattr(link, name, None):
                 yield Finding(where, f"type: shm bypasses the kernel, so it cannot apply {name}: write type: tap")
-        if link.impair and changed_at_run_time(topology, link):
-            yield Finding(where, "type: shm cannot change at run time, and the schedule changes this link: "
-                          "write type: tap (a relay carries it)")
         nodes = [topology.nodes.get(end.node) for end in link.endpoints]
         unikernels = all(node is not None and node.kind == "unikernel" for node in nodes)
         if unikernels and ring_slots(nodes[0]) != ring_slots(nodes[1]):
