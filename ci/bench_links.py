@@ -13,6 +13,7 @@ from pathlib import Path
 
 from rich.table import Table
 
+import bench_report
 from bench_stats import ratio, summarise
 from testbed.apply import relay
 from testbed.lab import Lab
@@ -21,7 +22,7 @@ GOAL_THROUGHPUT, GOAL_LOSS_POINTS, GOAL_DELAY_US, GOAL_RATE = 0.8, 0.2, 50.0, 0.
 FRAMES = {64: 22, 1300: 1258}  # frame bytes -> UDP payload bytes
 LOSS_PACKETS, LOSS_RATES = 100_000, (1.0, 5.0, 20.0)
 LOSS_PPS = 10_000  # paced below the relay's ceiling on a loaded host
-DELAYS_MS, PROBES, PROBE_PPS = (1, 10, 100), 300, 200
+DELAYS_MS, PROBES, PROBE_PPS, DELAY_ROUNDS = (1, 10, 100), 150, 200, 3
 # Read inside the receiving namespace, so the window's clock and its counters are read together.
 RX_WINDOW = """
 import json, sys, time
@@ -69,6 +70,11 @@ def _exec(lab: Lab, node: str, argv: list[str], timeout: float = 60) -> str:
     return done.stdout
 
 
+def _load() -> float:
+    """The host's 1-minute load average: the figures on this shared machine depend on it."""
+    return bench_report.loadavg()[0]
+
+
 def _rx(lab: Lab) -> tuple[int, int]:
     text = _exec(lab, "b", ["cat", "/sys/class/net/eth0/statistics/rx_packets", "/sys/class/net/eth0/statistics/rx_bytes"])
     packets, nbytes = text.split()
@@ -106,7 +112,7 @@ def throughput(folder: Path, args, progress) -> list[dict]:
                 samples["relay"].append(flood(wire, payload, args.seconds))
             ratios = [ratio(w, v) for w, v in zip(samples["relay"], samples["veth"], strict=True)]
             rows.append({"frame_bytes": frame, "veth_pps": summarise(samples["veth"]),
-                         "relay_pps": summarise(samples["relay"]), "ratio": summarise(ratios)})
+                         "relay_pps": summarise(samples["relay"]), "ratio": summarise(ratios), "load": _load()})
     finally:
         plain.down()
         wire.down()
@@ -160,28 +166,32 @@ def _one_way_ms(lab: Lab) -> list[float]:
 
 
 def delay(folder: Path, progress) -> list[dict]:
-    """p50 of the one-way delay with D ms configured, less the p50 with none (the relay's own), against D; and the
-    relay's own account of how late after their due time its frames left (a fresh lab per D, so it is D's alone)."""
-    progress("delay: baseline")
-    lab = _lab(folder, "delay", "{}")
-    try:
-        base = statistics.median(_one_way_ms(lab))
-    finally:
-        lab.down()
+    """p50 of the one-way delay with D ms configured, less the p50 with none, against D. Undelayed and delayed batches
+    alternate in one lab (the relay's delay set and cleared through its control socket), so a change in the host's
+    load between them moves both alike. With it, the relay's own account of how late after their due time its frames
+    left (a fresh lab per D, so that account is D's alone)."""
     rows = []
     for ms in DELAYS_MS:
-        progress(f"delay {ms} ms")
-        lab = _lab(folder, "delay", f"{{forward: {{delay: {ms}ms}}}}")
+        lab = _lab(folder, "delay", "{}")
+        wire = lab.plan.relays[0]
         try:
-            delays = _one_way_ms(lab)
-            late = relay.stats(lab.run, lab.plan.relays[0])["directions"]["ab"]
+            base, delayed = [], []
+            for r in range(DELAY_ROUNDS):
+                progress(f"delay {ms} ms, round {r + 1}/{DELAY_ROUNDS}")
+                relay.command(lab.run, wire, "clear ab")
+                base += _one_way_ms(lab)
+                relay.command(lab.run, wire, f"set ab delay={ms * 1_000_000}")
+                delayed += _one_way_ms(lab)
+            account = relay.stats(lab.run, wire)
+            late = account["directions"]["ab"]
         finally:
             lab.down()
-        p50 = statistics.median(delays)
-        rows.append({"delay_ms": ms, "one_way_p50_ms": round(p50, 4), "baseline_p50_ms": round(base, 4),
-                     "p99_ms": round(sorted(delays)[int(0.99 * (len(delays) - 1))], 4),
-                     "error_us": round((p50 - base - ms) * 1000, 1),
-                     "relay_late_p50_us": late["late_p50_ns"] / 1000, "relay_late_p99_us": late["late_p99_ns"] / 1000})
+        p50, base_p50 = statistics.median(delayed), statistics.median(base)
+        rows.append({"delay_ms": ms, "one_way_p50_ms": round(p50, 4), "baseline_p50_ms": round(base_p50, 4),
+                     "p99_ms": round(sorted(delayed)[int(0.99 * (len(delayed) - 1))], 4),
+                     "error_us": round((p50 - base_p50 - ms) * 1000, 1),
+                     "relay_late_p50_us": late["late_p50_ns"] / 1000, "relay_late_p99_us": late["late_p99_ns"] / 1000,
+                     "relay_realtime": account.get("realtime"), "load": _load()})
     return rows
 
 
@@ -230,11 +240,12 @@ def tables(result: dict) -> list[Table]:
     throughput_table = Table(title=f"links: UDP flood a -> b, {result['seconds']:g} s x {result['repeats']} rounds "
                                    "(medians)", caption=f"goal relay ≥ {GOAL_THROUGHPUT} × veth: "
                                                         f"{_met(result, 'throughput')}")
-    for header in ("frame", "veth pps", "relay pps", "relay / veth"):
+    for header in ("frame", "veth pps", "relay pps", "relay / veth", "load"):
         throughput_table.add_column(header, justify="right")
     for row in result["throughput"]:
         throughput_table.add_row(f"{row['frame_bytes']} B", f"{row['veth_pps']['median']:,.0f}",
-                                 f"{row['relay_pps']['median']:,.0f}", f"{row['ratio']['median']:.3f}")
+                                 f"{row['relay_pps']['median']:,.0f}", f"{row['ratio']['median']:.3f}",
+                                 f"{row['load']:.1f}")
     loss_table = Table(title=f"links: loss over {LOSS_PACKETS:,} packets at {LOSS_PPS:,}/s",
                        caption=f"goal error ≤ {GOAL_LOSS_POINTS} points (the relay's drops of what reached it): "
                                f"{_met(result, 'loss')}")
@@ -245,14 +256,15 @@ def tables(result: dict) -> list[Table]:
         loss_table.add_row(f"{row['configured_percent']:g}", f"{row['relay_received']:,}",
                            f"{row['relay_dropped']:,}", f"{row['measured_percent']:.3f}", f"{row['error_points']:.3f}",
                            f"{row['end_to_end_percent']:.3f}")
-    delay_table = Table(title=f"links: one-way delay of {PROBES} UDP probes, p50 less the undelayed p50",
+    delay_table = Table(title=f"links: one-way delay, {DELAY_ROUNDS} x {PROBES} UDP probes, p50 less the undelayed "
+                              f"p50 of {DELAY_ROUNDS} x {PROBES} alternating with them",
                         caption=f"goal |error| ≤ {GOAL_DELAY_US:g} µs: {_met(result, 'delay')}")
-    for header in ("delay", "p50 ms", "p99 ms", "undelayed p50 ms", "error µs", "relay late p50 / p99 µs"):
+    for header in ("delay", "p50 ms", "p99 ms", "undelayed p50 ms", "error µs", "relay late p50 / p99 µs", "load"):
         delay_table.add_column(header, justify="right")
     for row in result["delay"]:
         delay_table.add_row(f"{row['delay_ms']} ms", f"{row['one_way_p50_ms']:.3f}", f"{row['p99_ms']:.3f}",
                             f"{row['baseline_p50_ms']:.3f}", f"{row['error_us']:+.1f}",
-                            f"≤{row['relay_late_p50_us']:g} / ≤{row['relay_late_p99_us']:g}")
+                            f"≤{row['relay_late_p50_us']:g} / ≤{row['relay_late_p99_us']:g}", f"{row['load']:.1f}")
     rate_table = Table(title="links: rate, frame bits/s received while offered twice the rate",
                        caption=f"goal within {GOAL_RATE:.0%}: {_met(result, 'rate')}")
     for header in ("configured", "measured", "error"):
