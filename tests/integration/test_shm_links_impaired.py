@@ -15,7 +15,9 @@ from test_shm_links import link_stats, memfds_of, summary
 
 from framework import pcapng
 from testbed import paths
+from testbed.apply import relay
 from testbed.lab import Lab
+from testbed.run import links
 
 
 def pair_yaml(io: str, count: int, link: str, payload: int = 100, rate: str = "20000") -> str:
@@ -191,4 +193,29 @@ def test_kill_9_of_the_peer_leaves_the_mediating_monitor_dropping_and_counting(k
     assert src["exit_status"] == 128 + signal.SIGTERM  # stopped by down, not by the peer's death
     link = link_stats(src)
     assert link["mediated"] and link["state"] == "down" and link["down_drops"] > 0, link
+    assert memfds_of(run_id) == []
+
+
+def test_a_run_time_change_reaches_the_mediating_monitor(kvm, topology_file, run_prefix):
+    """`testbed impair` and `testbed links` reach an impaired shm link through its monitor's control file."""
+    path = topology_file("shmimp", pair_yaml("event", 600_000, "impair: {loss: 0%}"))  # 30 s at 20,000/s
+    with Lab.up(path, name_prefix=run_prefix) as lab:
+        (link,) = lab.plan.relays
+        assert (link.monitor, link.nic) == ("src", "service0") and all(m.shm_nics for m in lab.plan.monitors)
+        wait_sink(lab, 2000)
+
+        def forward() -> dict:
+            time.sleep(0.4)
+            return relay.stats(lab.run, link)["directions"]["ab"]["counters"]
+
+        relay.set_down(lab.run, link, True)
+        first = forward()
+        second = forward()
+        relay.set_down(lab.run, link, False)
+        third = forward()
+        (row,) = links.rows(lab)
+        run_id = lab.run_id
+    assert second["sent"] == first["sent"] and second["down_drops"] > first["down_drops"] > 0  # down: nothing passes
+    assert third["sent"] > second["sent"]  # up again
+    assert row["directions"]["ab"]["counters"]["sent"] >= third["sent"]
     assert memfds_of(run_id) == []
