@@ -2,6 +2,7 @@
 running relay's control socket refuses bad commands with one `error:` line and keeps relaying."""
 from __future__ import annotations
 
+import os
 import subprocess
 
 import pytest
@@ -27,6 +28,7 @@ ENDS = ("--a=tap:x0@nowhere", "--b=tap:x1@nowhere", "--control=/nonexistent/dir/
     (("--a=tapx0@nowhere", *ENDS[1:]), "tb-wire: --a: 'tapx0@nowhere' is not KIND:IFNAME@NETNS"),
     (("--a=veth:x0@n", *ENDS[1:]), "tb-wire: --a: kind must be tap or packet"),
     (ENDS[:2], "tb-wire: --a, --b and --control are required"),
+    ((*ENDS, "--realtime=2"), "tb-wire: --realtime: 2 is out of range [0, 1]"),
 ])
 def test_bad_arguments_give_one_line_and_exit_2(args, message):
     done = tb_wire(*args)
@@ -56,4 +58,23 @@ def test_bad_control_commands_are_refused_and_the_relay_carries_on(root, topolog
             with pytest.raises(LabError, match=why):
                 relay.command(lab.run, wire, line)
         assert relay.stats(lab.run, wire)["directions"]["ab"]["config"]["delay_ns"] == 1_000_000
+        assert lab.ping("a", "b", count=3, interval=0.05).received == 3
+
+
+def test_the_relay_runs_at_the_lowest_real_time_priority(root, topology_file, testbed_lab):
+    """So a busy host neither takes its share of a core nor keeps it from running when a frame falls due."""
+    path = topology_file("rt", """
+        name: rt
+        nodes:
+          a: {kind: netns}
+          b: {kind: netns}
+        links:
+          - {endpoints: [a:eth0, b:eth0], subnet: 10.66.0.0/30, impair: {}}
+    """)
+    with testbed_lab(path) as lab:
+        wire = lab.plan.relays[0]
+        pid = lab.run.read()["processes"][wire.process]["pid"]
+        assert os.sched_getscheduler(pid) == os.SCHED_RR
+        assert os.sched_getparam(pid).sched_priority == 1
+        assert relay.stats(lab.run, wire)["realtime"] is True
         assert lab.ping("a", "b", count=3, interval=0.05).received == 3
