@@ -123,7 +123,8 @@ def test_a_ping_over_a_delayed_shm_link_takes_at_least_the_delay(kvm, topology_f
           - {{endpoints: [a:service0, b:service0], subnet: 10.35.0.0/24, impair: {{delay: {delay_ms}ms}}}}
         """)
     with Lab.up(path, name_prefix=run_prefix) as lab:
-        assert lab.plan.relays == () and all(m.shm_nics and not m.nics for m in lab.plan.monitors)
+        assert [link.monitor for link in lab.plan.relays] == ["a"]  # no tb-wire: the first end's monitor
+        assert all(m.shm_nics and not m.nics for m in lab.plan.monitors) and lab.plan.bridges == ()
         result = summary(lab, "a")
         run_id = lab.run_id
     assert result["received"] == pings and result["lost"] == 0
