@@ -69,8 +69,8 @@ class Link(Strict):
     mtu: int | None = Field(default=None, ge=68, le=65535, description="bytes, both ends (default: the kernel's 1500)")
     rate: str | None = Field(default=None, description="tbf rate limit, e.g. 100mbit")
     impair: LinkImpairment | None = Field(
-        default=None, description="loss, delay, jitter, rate, reorder, ... through a relay, or on an shm link through "
-        "a monitor's IO thread (docs/impairments.md)")
+        default=None, description="loss, delay, jitter, rate, reorder, ... through a relay between kernel interfaces, "
+        "or by the monitor of a unikernel end (docs/impairments.md)")
     capture: CaptureField = Field(default=None, description="capture one end into pcapng (`true` for the defaults)")
     type: Literal["shm", "tap"] | None = Field(
         default=None, description="between two unikernels: shm (shared-memory rings, no kernel; the default when "
