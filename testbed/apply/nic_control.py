@@ -79,7 +79,7 @@ class Control:
     def spec(self, nic: str, direction: int) -> str:
         """The spec last written (what is asked; the monitor may not have taken it yet)."""
         at = self._dir(nic, direction) + SPEC_AT
-        return self._map[at:at + SPEC_MAX].split(b"\0", 1)[0].decode()
+        return self._map[at:at + SPEC_MAX].split(b"\0", 1)[0].decode(errors="replace")
 
     def write(self, nic: str, direction: int, spec: str) -> None:
         """Replace a direction's spec (a whole configuration, from a plain wire); a refusal by the monitor raises."""
@@ -102,7 +102,7 @@ class Control:
         while self._u64(self._map, at + SEEN_SEQ_AT) < seq + 2 and time.monotonic() < deadline:
             time.sleep(0.001)
         if self._u64(self._map, at + REJECTED_AT) != rejected:
-            why = self._map[at + WHY_AT:at + WHY_AT + WHY_MAX].split(b"\0", 1)[0].decode()
+            why = self._map[at + WHY_AT:at + WHY_AT + WHY_MAX].split(b"\0", 1)[0].decode(errors="replace")
             raise LabError(f"{self.what}: the monitor refused {spec!r}: {why}")
 
     def read(self, nic: str, direction: int) -> dict:

@@ -10,6 +10,7 @@ import pytest
 from framework.monitor import EXIT_CONFIG, run_monitor
 from framework.netns import in_ns, ping_guest, static_neighbour
 from testbed import paths
+from testbed.apply import nic_control
 from testbed.apply.nic_control import RX, TX, Control, config_of, create
 from testbed.errors import LabError
 
@@ -90,3 +91,25 @@ def test_an_unusable_control_path_is_refused_in_one_line(kvm, tap_ns, tmp_path):
     proc = run_monitor(net, "--impair:service0=loss=1", f"--impair-control={tmp_path}/none/x.ctl", image, timeout=30)
     assert proc.returncode == EXIT_CONFIG and proc.stderr.count("\n") == 1, proc.stderr
     assert proc.stderr.startswith(f"tb-monitor: --impair-control={tmp_path}/none/x.ctl: "), proc.stderr
+
+
+def test_garbage_in_the_control_file_is_refused_and_the_monitor_runs_on(kvm, tap_ns, guest_app, tmp_path):
+    """Anyone who can write the file is not trusted: a spec area full of bytes with no NUL, and a sequence left odd,
+    are refused or waited out; the guest keeps answering."""
+    process, path = guest(guest_app, tmp_path, "event", "--impair:service0=seed=1")
+    with Control(path, "link") as control:
+        at = control._dir("service0", RX)
+        nic_at = at - nic_control.DIRS_AT - nic_control.DIR_BYTES
+        seq = control._u64(control._map, at + nic_control.SPEC_SEQ_AT)
+        control._map[at + nic_control.SPEC_AT:at + nic_control.SPEC_AT + nic_control.SPEC_MAX] = b"\xff" * 256
+        control._store(at + nic_control.SPEC_SEQ_AT, seq + 2)
+        control._store(nic_at + nic_control.GENERATION_AT, 7)
+        assert "5 received" in ping_guest(tap_ns, 5, interval=0.01, wait=1).stdout
+        assert control.read("service0", RX)["rejected"] == 1
+        control._store(at + nic_control.SPEC_SEQ_AT, seq + 3)  # a writer that died mid-write: never taken
+        control._store(nic_at + nic_control.GENERATION_AT, 8)
+        assert "5 received" in ping_guest(tap_ns, 5, interval=0.01, wait=1).stdout
+        state = control.read("service0", RX)
+        assert state["rejected"] == 1 and state["applied"] == 0 and state["config"]["seed"] == 1
+    process.stop()
+    assert process.stats()["nics"]["service0"]["impair"]["rx"]["dropped"] == 0
