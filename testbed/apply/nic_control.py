@@ -72,7 +72,7 @@ class Control:
         count = struct.unpack_from("<I", self._map, 12)[0]
         for index in range(count):
             at = HEADER_BYTES + index * NIC_BYTES
-            if self._map[at:at + NAME_BYTES].rstrip(b"\0").decode() == nic:
+            if self._map[at:at + NAME_BYTES].rstrip(b"\0").decode(errors="replace") == nic:
                 return at + DIRS_AT + direction * DIR_BYTES
         raise LabError(f"{self.what}: NIC {nic} is not in its monitor's control file")
 
