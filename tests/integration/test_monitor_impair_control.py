@@ -113,3 +113,17 @@ def test_garbage_in_the_control_file_is_refused_and_the_monitor_runs_on(kvm, tap
         assert state["rejected"] == 1 and state["applied"] == 0 and state["config"]["seed"] == 1
     process.stop()
     assert process.stats()["nics"]["service0"]["impair"]["rx"]["dropped"] == 0
+
+
+@pytest.mark.parametrize("io", ["hypercall", "event"])
+def test_an_idle_guests_monitor_still_takes_a_change_within_its_period(kvm, tap_ns, guest_app, tmp_path, io):
+    """No traffic at all: the monitor wakes at least every 100 ms to look, so a refusal is reported at once and a
+    good change is taken (not left pending until the next frame)."""
+    process, path = guest(guest_app, tmp_path, io, "--impair:service0=seed=1")
+    with Control(path, "link") as control:
+        with pytest.raises(LabError, match="refused 'loss=2000000'"):
+            control.write("service0", TX, "loss=2000000")
+        control.write("service0", TX, "delay=1000000,seed=1")
+        state = control.read("service0", TX)
+    assert not state["pending"] and state["applied"] == 1 and state["config"]["delay_ns"] == 1_000_000
+    process.stop()

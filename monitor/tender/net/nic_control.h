@@ -10,6 +10,7 @@
 #define TB_CTL_SPEC_MAX 256u /* a spec's text, NUL included */
 #define TB_CTL_WHY_MAX 120u  /* the last refused spec's reason */
 #define TB_CTL_COUNTERS 10u  /* received sent dropped down_drops queue_drops delayed duplicated reordered corrupted bytes_sent */
+#define TB_CTL_PERIOD_NS 100000000ull /* an idle monitor still looks at its control file this often (100 ms) */
 #define TB_CTL_CONFIG 16u    /* down loss ge p r lossgood lossbad delay jitter dist rate limit reorder duplicate corrupt seed */
 
 /* Every field is a little-endian word at a fixed offset (testbed/apply/nic_control.py mirrors them). Words marked W

@@ -124,6 +124,10 @@ uint64_t tb_nic_impair_service(struct tb_nic *nic, uint64_t now, int *rx_ready)
         if (rx_due < next)
             next = rx_due;
     }
+    /* A guest idle in POLL (or an idle IO thread) would take a change only with the next frame: wake to take it,
+     * so a refusal is reported and the counters are current within a period. */
+    if (im->control && now + TB_CTL_PERIOD_NS < next)
+        next = now + TB_CTL_PERIOD_NS;
     return next;
 }
 
