@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""ci/bench_shm.py: guest -> guest over one shm link against the same pair over TAPs, over TAPs through the
-impairment relay (set to do nothing), over an shm link through the sending monitor's IO thread (a no-op impairment,
+"""ci/bench_shm.py: guest -> guest over one shm link against the same pair over TAPs, over TAPs with an impairment
+set to do nothing (carried by the first end's monitor on its TAP NIC), over an shm link through the sending monitor's IO thread (a no-op impairment,
 loss 0%; or a capture) and the raw-TAP ceiling (a host program reading a TAP fed by udpgen), 1300-B UDP, and
 guest <-> guest ping (ping-guest -> ping-serve) over shm, the mediated shm link and TAPs; rounds interleaved in one
 run; prints and writes the ratios.
@@ -29,7 +29,7 @@ from testbed.lab import Lab
 PAYLOAD = 1300 - 14 - 20 - 8
 
 
-# What each kind of link is in the topology: shm direct, TAPs, TAPs through the relay doing nothing, and the shm link
+# What each kind of link is in the topology: shm direct, TAPs, TAPs impaired doing nothing, and the shm link
 # through the first end's IO thread with a no-op engine or a capture (a small snaplen and a ring of two files bound
 # the disk a 2-s flood writes).
 LINKS = {
@@ -138,7 +138,7 @@ def main() -> int:
                   f"shm/tap {row['shm_over_tap']:.1f}, shm exits/packet {row['shm']['exits_per_packet']:.4f}; "
                   f"ping p50 shm {row['ping_shm']['rtt_p50_us']} us, tap {row['ping_tap']['rtt_p50_us']} us; "
                   f"through the monitor: no-op {row['shm_noop']['pps']:,.0f} pps ({row['noop_over_shm']:.2f} of shm, "
-                  f"{row['noop_over_impaired']:.1f}x the relay), capture {row['shm_capture']['pps']:,.0f} "
+                  f"{row['noop_over_impaired']:.1f}x tap+impair), capture {row['shm_capture']['pps']:,.0f} "
                   f"({row['capture_over_shm']:.2f} of shm), ping p50 {row['ping_shm_noop']['rtt_p50_us']} us",
                   flush=True)
     median = {key: statistics.median(row[key] for row in rounds) for key in (
@@ -152,7 +152,7 @@ def main() -> int:
           f"shm/tap {median['shm_over_tap']:.1f} (goal >= 5), shm/impaired {median['shm_over_impaired']:.1f}, shm exits/packet {median['shm_exits_per_packet']:.4f} "
           f"(goal <= 0.01); ping p50 shm {median['ping_shm_p50_us']:.1f} us (goal <= 30), "
           f"tap {median['ping_tap_p50_us']:.1f} us; through the monitor thread: no-op {median['noop_over_shm']:.2f} of "
-          f"shm ({median['noop_over_impaired']:.1f}x the relay), capture {median['capture_over_shm']:.2f} of shm, "
+          f"shm ({median['noop_over_impaired']:.1f}x tap+impair), capture {median['capture_over_shm']:.2f} of shm, "
           f"ping p50 {median['ping_shm_noop_p50_us']:.1f} us")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
