@@ -145,3 +145,18 @@ def test_without_hlt_sleep_the_sleep_site_is_not_ring_3s(kvm):
     result = run_monitor("--io=event", str(paths.test_image("hlt_stray")), "site")
     assert result.returncode == EXIT_FAULT
     assert "#PF page fault (vector 14) at rip=0xf000, error code 0x5, cr2=0xf000, in ring 3" in result.stderr, result.stderr
+
+
+@pytest.mark.kvm
+@pytest.mark.parametrize("case, reason", [
+    ("prod", "service0 tx ring corrupted by the guest: producer index 100000 outside"),
+    ("cons", "service0 rx ring corrupted by the guest: consumer index"),
+])
+def test_a_corrupt_ring_stops_a_halted_guest(kvm, tap_ns, monitor, case, reason):
+    # The guest halts in its yield after corrupting: the IO thread's stop must still end KVM_RUN.
+    mon = monitor("shm_corrupt", case, io="event", tap_ns=tap_ns, flags=("--sleep=hlt",), stats=True)
+    status, lines = mon.finish(timeout=20)
+    assert status == 126, lines
+    errors = [line for line in lines if line.startswith("tb-monitor: guest fault: shmstream: ")]
+    assert len(errors) == 1 and reason in errors[0], lines
+    assert mon.stats()["sleep"]["mode"] == "hlt"
