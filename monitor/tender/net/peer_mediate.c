@@ -38,7 +38,7 @@ int tb_peer_mediated(const struct tb_nic *nic)
 
 static void refused(struct shm_peer *p, const struct shm_ring *r)
 {
-    if (p->peer_corrupt++ == 0)
+    if (__atomic_fetch_add(&p->peer_corrupt, 1, __ATOMIC_RELAXED) == 0) /* counters: read by --stats too */
         tb_warn("net %s: shm link: %s (counted in peer_corrupt from now on)", p->nic->arg->name, r->err);
 }
 
@@ -47,7 +47,7 @@ static void kick_peer(struct shm_peer *p)
     uint64_t one = 1;
     /* EAGAIN only when the counter would overflow: the peer has a wakeup pending anyway. */
     if (write(p->arg->doorbell_fd, &one, sizeof one) == sizeof one)
-        p->link_kicks++;
+        __atomic_fetch_add(&p->link_kicks, 1, __ATOMIC_RELAXED);
 }
 
 /* A producer index out of range: everything up to it is skipped (a ring's worth of frames nobody can trust). */
@@ -101,7 +101,7 @@ void tb_peer_med_write(struct shm_peer *p, const uint8_t *data, uint32_t len)
 {
     struct tb_impair *e = p->nic->impair_engine[TB_IMPAIR_TX];
     if (down(p)) {
-        p->down_drops++;
+        __atomic_fetch_add(&p->down_drops, 1, __ATOMIC_RELAXED);
         return;
     }
     if (!e) {

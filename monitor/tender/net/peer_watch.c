@@ -16,6 +16,17 @@
 
 #define DOWN_TICK_MS 100 /* a down link is also drained this often: a guest that never kicks still gets room */
 
+/* The counters of a link are written by the watch or the IO thread and read by --stats from another. */
+static void count(uint64_t *counter, uint64_t n)
+{
+    __atomic_fetch_add(counter, n, __ATOMIC_RELAXED);
+}
+
+static uint64_t counted(const uint64_t *counter)
+{
+    return __atomic_load_n(counter, __ATOMIC_RELAXED);
+}
+
 /*
  * Link down: we become the consumer of our guest's TX ring and discard what it
  * publishes. The producer index is the guest's (hostile): read once, accepted
@@ -27,9 +38,9 @@ static void drain_down_link(struct shm_peer *p)
     uint32_t prod = tb_load_acquire(&p->tx->prod);
     uint32_t n = prod - p->drained_to;
     if (n > p->slots)
-        p->down_corrupt++;
+        count(&p->down_corrupt, 1);
     else
-        p->down_drops += n;
+        count(&p->down_drops, n);
     p->drained_to = prod;
     tb_store_release(&p->tx->cons, prod);
     tb_store_relaxed(&p->tx->cons_wait, 1); /* ask for a kick on the next publish: it reaches our doorbell fd */
@@ -37,7 +48,7 @@ static void drain_down_link(struct shm_peer *p)
     if (tb_take_flag(&p->tx->prod_wait)) { /* the guest sleeps on a full ring: wake it through its own wake fd */
         uint64_t one = 1;
         if (write(p->arg->wake_fd, &one, sizeof one) == sizeof one)
-            p->wakeups++;
+            count(&p->wakeups, 1);
     }
 }
 
@@ -165,8 +176,9 @@ void tb_peer_stats(const struct shm_state *s, FILE *f)
                 tb_load_relaxed(&p->tx->prod) - tb_load_relaxed(&p->tx->cons),
                 tb_load_relaxed(&p->rx->prod) - tb_load_relaxed(&p->rx->cons),
                 tb_load_relaxed(&s->hdr->nic[p->handle].guest_rx_bad),
-                (unsigned long long)p->down_drops, (unsigned long long)p->down_corrupt, p->med ? "true" : "false",
-                (unsigned long long)p->peer_corrupt, (unsigned long long)p->link_kicks);
+                (unsigned long long)counted(&p->down_drops), (unsigned long long)counted(&p->down_corrupt),
+                p->med ? "true" : "false", (unsigned long long)counted(&p->peer_corrupt),
+                (unsigned long long)counted(&p->link_kicks));
     }
     fprintf(f, "},\n");
 }
