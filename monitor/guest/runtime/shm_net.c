@@ -31,6 +31,11 @@ static inline void cpu_relax(void)
     __asm__ __volatile__("pause" ::: "memory");
 }
 
+static inline void compiler_barrier(void)
+{
+    __asm__ __volatile__("" ::: "memory");
+}
+
 static void kick(struct shm_gnic *g)
 {
     *g->doorbell = 1;
@@ -146,6 +151,7 @@ static void announce_sleep(int hlt)
         *(volatile uint8_t *)(uintptr_t)TB_SLEEP_WOKEN_GPA = 0;
     if (__atomic_load_n(&hdr->sleep_how, __ATOMIC_RELAXED) != how)
         __atomic_store_n(&hdr->sleep_how, how, __ATOMIC_RELAXED);
+    compiler_barrier(); /* both stores before the wait flag's (x86 keeps stores in order; the compiler must too) */
 }
 
 /*
@@ -163,6 +169,7 @@ static void hlt_sleep(solo5_time_t deadline)
         t->timeout_ns = deadline - now;
         __atomic_store_n(&t->armed, 1, __ATOMIC_RELEASE);
         timer_at = deadline;
+        compiler_barrier(); /* the request before the doorbell that makes the monitor read it */
         *(volatile uint64_t *)(uintptr_t)TB_SLEEP_DOORBELL = 1;
     }
     /* The site is `ud2; ret`: the monitor's #UD stub steps over the ud2 and halts unless woken already. */
