@@ -1,5 +1,5 @@
 """test_monitor_impair_control: a monitor's impairments changed at run time through its control file
-(--impair-control=PATH), and the counters it publishes there; per io mode."""
+(--impair-control=PATH), and the counters it publishes there; per io mode (hypercall, event, hybrid, solo5-ring)."""
 from __future__ import annotations
 
 import re
@@ -15,7 +15,7 @@ from testbed.apply.nic_control import RX, TX, Control, config_of, create
 from testbed.errors import LabError
 
 GUEST_MAC = "02:00:00:00:51:02"
-IO_MODES = pytest.mark.parametrize("io", ["hypercall", "event", "solo5-ring"])
+IO_MODES = pytest.mark.parametrize("io", ["hypercall", "event", "hybrid", "solo5-ring"])
 
 
 def replies(ping_stdout: str) -> int:
