@@ -134,7 +134,7 @@ static uint64_t take_request(struct tb_hlt_sleep *h, uint64_t due)
     if (!__atomic_load_n(&h->timer->armed, __ATOMIC_ACQUIRE))
         return due;
     uint64_t ns = __atomic_load_n(&h->timer->timeout_ns, __ATOMIC_RELAXED);
-    h->timer_arms++;
+    __atomic_fetch_add(&h->timer_arms, 1, __ATOMIC_RELAXED);
     return now_ns() + (ns < TIMEOUT_MAX_NS ? ns : TIMEOUT_MAX_NS);
 }
 
@@ -145,7 +145,7 @@ static void fire(struct tb_hlt_sleep *h)
     uint64_t one = 1;
     if (write(h->irq_fd, &one, sizeof one) < 0 && errno != EAGAIN)
         tb_warn("--sleep=hlt: cannot wake the guest: %s", strerror(errno));
-    h->timer_wakes++;
+    __atomic_fetch_add(&h->timer_wakes, 1, __ATOMIC_RELAXED);
 }
 
 /*
@@ -219,8 +219,10 @@ static void stats(const struct tb_vm *vm, FILE *f)
     fprintf(f,
             "  \"sleep\": {\"mode\": \"hlt\", \"halt_poll_ns\": %s, \"io_hlt_wakes\": %llu, \"io_poll_wakes\": %llu, "
             "\"timer_arms\": %llu, \"timer_wakes\": %llu},\n",
-            poll, (unsigned long long)h->io_hlt_wakes, (unsigned long long)h->io_poll_wakes,
-            (unsigned long long)h->timer_arms, (unsigned long long)h->timer_wakes);
+            poll, (unsigned long long)__atomic_load_n(&h->io_hlt_wakes, __ATOMIC_RELAXED),
+            (unsigned long long)__atomic_load_n(&h->io_poll_wakes, __ATOMIC_RELAXED),
+            (unsigned long long)__atomic_load_n(&h->timer_arms, __ATOMIC_RELAXED),
+            (unsigned long long)__atomic_load_n(&h->timer_wakes, __ATOMIC_RELAXED));
 }
 
 const struct tb_module tb_module_hlt_sleep = {

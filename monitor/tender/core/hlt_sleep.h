@@ -15,7 +15,7 @@ struct tb_hlt_sleep {
     struct tb_sleep_timer *timer; /* the guest's request in the sleep page (guest memory: hostile) */
     pthread_t thread;
     uint32_t started;      /* atomic: the timer thread dropped its capabilities */
-    /* Counted by one thread each, read at exit for --stats. */
+    /* Counted by one thread each, read for --stats at exit while the timer may still run: relaxed atomics. */
     uint64_t io_hlt_wakes;   /* IO thread: wakes sent as the NMI (the guest slept halted) */
     uint64_t io_poll_wakes;  /* IO thread: wakes sent to the POLL hypercall's eventfd */
     uint64_t timer_arms;     /* timer thread: doorbells that armed a deadline */
@@ -44,10 +44,10 @@ static inline int tb_hlt_sleep_wake_fd(struct tb_vm *vm, const struct tb_shm_hea
     if (!h)
         return poll_fd;
     if (__atomic_load_n(&hdr->sleep_how, __ATOMIC_RELAXED) == TB_SLEEP_HOW_HLT) {
-        h->io_hlt_wakes++;
+        __atomic_fetch_add(&h->io_hlt_wakes, 1, __ATOMIC_RELAXED);
         return h->irq_fd;
     }
-    h->io_poll_wakes++;
+    __atomic_fetch_add(&h->io_poll_wakes, 1, __ATOMIC_RELAXED);
     return poll_fd;
 }
 
