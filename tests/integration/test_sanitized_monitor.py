@@ -23,8 +23,9 @@ SANITIZER_EXIT = 99  # a status no test expects from the monitor
 ASAN_SUITES = ("test_monitor_faults*.py", "test_monitor_bad_input*.py", "test_monitor_hostile*.py",
                "test_monitor_bounds*.py")
 # Shared memory between the vCPU and the IO thread: every mode moves real traffic, and corrupt rings are stopped;
-# impaired and captured shm links add the IO thread on the link's rings, the watch thread and a hostile peer.
-TSAN_SUITES = ("test_shmstream*.py", "test_shm_links_impaired.py")
+# impaired and captured shm links add the IO thread on the link's rings, the watch thread and a hostile peer;
+# --sleep=hlt adds its timer thread and the wake counters the IO thread keeps.
+TSAN_SUITES = ("test_shmstream*.py", "test_shm_links_impaired.py", "test_hlt_sleep.py")
 # Without the exact-count floods of test_shmstream.py (minutes under TSan); its pings in every mode stay, and the
 # corrupt rings, fallbacks and exact counts of the other two files.
 TSAN_SELECTION = "not (udp_into or udp_out or rx_ring_wraps or full_tx_ring)"
