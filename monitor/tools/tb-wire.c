@@ -30,8 +30,8 @@ static const char usage[] =
     "  --control  a unix socket: one command line per connection, one answer line:\n"
     "             stats | set ab|ba|both CONFIG | clear ab|ba|both | down | up\n"
     "  --stats    where the final counters are written (JSON) on exit\n"
-    "  --realtime 1 (default): the lowest real-time priority (SCHED_RR), so a busy host neither slows nor\n"
-    "             delays the link (the kernel refusing it is not an error); 0: a normal task\n"
+    "  --realtime 1 (default): the lowest real-time priority (SCHED_RR) from the first batch or held frame on,\n"
+    "             so a busy host neither slows nor delays the link (a refusal is not an error); 0: a normal task\n"
     "Exit 2 on bad arguments, 1 when an end cannot be opened.\n";
 
 /* The hook where a capture of this link would take each frame that leaves (end: the port it is written to).

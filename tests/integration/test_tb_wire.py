@@ -61,8 +61,9 @@ def test_bad_control_commands_are_refused_and_the_relay_carries_on(root, topolog
         assert lab.ping("a", "b", count=3, interval=0.05).received == 3
 
 
-def test_the_relay_runs_at_the_lowest_real_time_priority(root, topology_file, testbed_lab):
-    """So a busy host neither takes its share of a core nor keeps it from running when a frame falls due."""
+def test_the_relay_takes_the_lowest_real_time_priority_once_it_holds_a_frame(root, topology_file, testbed_lab):
+    """So a busy host neither takes its share of a core nor keeps it from running when a frame falls due. (Before,
+    it is a normal task, unless the namespaces' own chatter came two frames at once: not asserted.)"""
     path = topology_file("rt", """
         name: rt
         nodes:
@@ -74,7 +75,8 @@ def test_the_relay_runs_at_the_lowest_real_time_priority(root, topology_file, te
     with testbed_lab(path) as lab:
         wire = lab.plan.relays[0]
         pid = lab.run.read()["processes"][wire.process]["pid"]
+        relay.command(lab.run, wire, "set both delay=1000000")
+        assert lab.ping("a", "b", count=3, interval=0.05).received == 3
         assert os.sched_getscheduler(pid) == os.SCHED_RR
         assert os.sched_getparam(pid).sched_priority == 1
         assert relay.stats(lab.run, wire)["realtime"] is True
-        assert lab.ping("a", "b", count=3, interval=0.05).received == 3

@@ -1,4 +1,4 @@
-/* pace.c: how tb-wire waits: a real-time priority, no timer slack, a short pause after a busy batch so frames are
+/* pace.c: how tb-wire waits: a real-time priority once busy, no timer slack, a short pause after a busy batch so frames are
  * taken in batches, and a bounded stretch of polling without sleeping just before a frame falls due. */
 #include <errno.h>
 #include <poll.h>
@@ -24,21 +24,29 @@
 /* A flood the relay cannot keep up with never empties the ends: after this many batches in a row it pauses anyway, so
  * a real-time relay leaves a few percent of its core to others at short intervals. */
 #define BUSY_BATCHES_MAX 16
+/* The first sign of work: a turn that found this many frames waiting, or a frame held for a due time. */
+#define BUSY_BATCH 2
 
 void wire_pace_init(struct wire_pace *p, bool realtime)
 {
-    *p = (struct wire_pace){ 0 };
+    *p = (struct wire_pace){ .realtime_allowed = realtime };
     prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0); /* the default 50 us of timer slack would show in every delay */
-    if (!realtime)
-        return;
-    /* The lowest real-time priority, round-robin among equals (the relays of one lab share a core): above every
-     * normal task, so a busy host neither takes the relay's share of a core (throughput) nor keeps it from running
-     * when a frame falls due (delay). */
+}
+
+/* The lowest real-time priority, round-robin among equals (the relays of one lab share a core): above every normal
+ * task, so a busy host neither takes the relay's share of a core (throughput) nor keeps it from running when a frame
+ * falls due (delay). Taken at the first sign of work, and kept: a link that only ever carries a lone frame now and
+ * then stays a normal task, since a real-time relay runs at once on its sender's core and the receiver then wakes
+ * on the other, often idle, core (a lone frame one way: p50 +20-50 us on this machine). Going back to a normal task
+ * once idle was tried: about 1% of delayed probes then came 50-200 ms late. */
+static void become_realtime(struct wire_pace *p)
+{
+    p->realtime_allowed = false; /* asked once */
     struct sched_param param = { .sched_priority = WIRE_RT_PRIORITY };
     if (sched_setscheduler(0, SCHED_RR, &param) == 0)
         p->realtime = true;
     else
-        fprintf(stderr, "tb-wire: runs as a normal task (SCHED_RR: %s): its timing follows the host's load\n",
+        fprintf(stderr, "tb-wire: stays a normal task (SCHED_RR: %s): its timing follows the host's load\n",
                 strerror(errno));
 }
 
@@ -81,6 +89,8 @@ const struct timespec *wire_pace_timeout(struct wire_pace *p, uint64_t due, uint
 
 void wire_pace_after_batch(struct wire_pace *p, struct pollfd ends[2], unsigned relayed, uint64_t due)
 {
+    if (p->realtime_allowed && (relayed >= BUSY_BATCH || due != UINT64_MAX))
+        become_realtime(p);
     if (!p->realtime || relayed == 0) {
         p->busy_batches = 0;
         return;

@@ -26,6 +26,7 @@ struct port {
 
 /* How the relay sleeps between frames (pace.c). */
 struct wire_pace {
+    bool realtime_allowed;   /* --realtime=1 and not yet taken: taken at the first sign of work */
     bool realtime;           /* running at WIRE_RT_PRIORITY under SCHED_RR */
     uint64_t window_start;   /* the current window of the polling budget */
     uint64_t spun_ns;        /* polled without sleeping in it */
@@ -49,15 +50,16 @@ void wire_stats_json(FILE *out, const struct wire *w);
 /* Accept one client on the control socket, answer its one command line, close it. */
 void wire_serve_control(struct wire *w);
 
-/* No timer slack; SCHED_RR when `realtime` (a note on stderr if the kernel refuses: the relay then runs as a normal
- * task). */
+/* No timer slack; with `realtime`, SCHED_RR from the first sign of work on (a note on stderr if the kernel refuses:
+ * the relay then stays a normal task). */
 void wire_pace_init(struct wire_pace *p, bool realtime);
 
 /* How long the next wait for the ends may sleep (NULL: until a frame arrives), given when the next queued frame is due
  * (UINT64_MAX: none). Zero in the last stretch before it, within a budget of time spent polling so. */
 const struct timespec *wire_pace_timeout(struct wire_pace *p, uint64_t due, uint64_t now, struct timespec *ts);
 
-/* After a turn that relayed `relayed` frames: at a real-time priority, a short sleep when the ends are empty (or after
+/* After a turn that relayed `relayed` frames (`due`: when the next held frame is due): the real-time priority at the
+ * first sign of work; at a real-time priority, a short sleep when the ends are empty (or after
  * a long run of batches), so frames are taken in batches rather than one per wake-up. */
 struct pollfd;
 void wire_pace_after_batch(struct wire_pace *p, struct pollfd ends[2], unsigned relayed, uint64_t due);
