@@ -1,6 +1,6 @@
 """test_hlt_sleep: --sleep=hlt: shmstream guests sleep halted in KVM and are woken by an NMI (irqfd), with and without
-halt polling, in every shmstream mode; a guest that does not know the feature keeps sleeping in POLL; faults elsewhere are
-still reported; bad flags fail."""
+halt polling, in every shmstream mode; a guest that does not know the feature keeps sleeping in POLL; faults
+elsewhere are still reported; bad flags fail."""
 from __future__ import annotations
 
 import re
@@ -134,8 +134,8 @@ def hlt_monitor(*argv: str):
 def test_an_invalid_opcode_away_from_the_sleep_site_is_still_reported(kvm, image, arg, ring):
     result = hlt_monitor(str(paths.test_image(image)), arg)
     assert result.returncode == EXIT_FAULT, result.stderr
-    assert re.fullmatch(rf"tb-monitor: guest fault: #UD invalid opcode \(vector 6\) at rip=0x[0-9a-f]+, error code 0x0, "
-                        rf"cr2=0x0, in ring {ring}", result.stderr.strip()), result.stderr
+    assert re.fullmatch(rf"tb-monitor: guest fault: #UD invalid opcode \(vector 6\) at rip=0x[0-9a-f]+, "
+                        rf"error code 0x0, cr2=0x0, in ring {ring}", result.stderr.strip()), result.stderr
 
 
 @pytest.mark.kvm
@@ -154,7 +154,8 @@ def test_the_sleep_site_with_nothing_to_wake_it_sleeps_until_stopped(kvm):
 def test_without_hlt_sleep_the_sleep_site_is_not_ring_3s(kvm):
     result = run_monitor("--io=event", str(paths.test_image("hlt_stray")), "site")
     assert result.returncode == EXIT_FAULT
-    assert "#PF page fault (vector 14) at rip=0xf000, error code 0x5, cr2=0xf000, in ring 3" in result.stderr, result.stderr
+    expected = "#PF page fault (vector 14) at rip=0xf000, error code 0x5, cr2=0xf000, in ring 3"
+    assert expected in result.stderr, result.stderr
 
 
 @pytest.mark.kvm
