@@ -28,17 +28,23 @@ static void stamp_geometry(struct tb_ring *r, uint32_t slots)
     __atomic_store_n(&r->slot_size, TB_SHM_SLOT_SIZE, __ATOMIC_RELAXED);
 }
 
-void tb_peer_map(struct shm_state *s, struct shm_peer *p, uint8_t *rings, uint64_t span)
+/* The memfd the orchestrator made must hold exactly our two rings: a peer started with other --shm-slots is refused. */
+static void check_memfd_size(struct shm_state *s, struct shm_peer *p, uint64_t span)
 {
     struct stat st;
-    if (span != TB_PEER_RING_SPAN(s->slots))
-        tb_die("internal error: shm link ring span %llu", (unsigned long long)span);
     if (fstat(p->arg->memfd, &st) < 0)
         tb_die_errno("net %s: fstat on the shm link's memfd", p->nic->arg->name);
     if ((uint64_t)st.st_size != 2 * span)
         tb_die("net %s: the shm link's memfd holds %lld bytes, not the %llu of two %u-slot rings "
                "(both ends must use the same --shm-slots)", p->nic->arg->name, (long long)st.st_size,
                (unsigned long long)(2 * span), s->slots);
+}
+
+void tb_peer_map(struct shm_state *s, struct shm_peer *p, uint8_t *rings, uint64_t span)
+{
+    if (span != TB_PEER_RING_SPAN(s->slots))
+        tb_die("internal error: shm link ring span %llu", (unsigned long long)span);
+    check_memfd_size(s, p, span);
     /* Side 0 transmits on ring 0: its TX is the peer's RX and the other way round. */
     uint64_t tx_off = p->arg->side == 0 ? 0 : span, rx_off = p->arg->side == 0 ? span : 0;
     map_ring(p, rings, span, rx_off);
@@ -67,13 +73,7 @@ static void view(struct shm_ring *v, uint8_t *ring, uint32_t slots, uint32_t fra
 void tb_peer_map_link(struct shm_state *s, struct shm_peer *p)
 {
     uint64_t span = TB_PEER_RING_SPAN(s->slots);
-    struct stat st;
-    if (fstat(p->arg->memfd, &st) < 0)
-        tb_die_errno("net %s: fstat on the shm link's memfd", p->nic->arg->name);
-    if ((uint64_t)st.st_size != 2 * span)
-        tb_die("net %s: the shm link's memfd holds %lld bytes, not the %llu of two %u-slot rings "
-               "(both ends must use the same --shm-slots)", p->nic->arg->name, (long long)st.st_size,
-               (unsigned long long)(2 * span), s->slots);
+    check_memfd_size(s, p, span);
     uint8_t *rings = mmap(NULL, 2 * span, PROT_READ | PROT_WRITE, MAP_SHARED, p->arg->memfd, 0);
     if (rings == MAP_FAILED)
         tb_die_errno("net %s: mapping the shm link's rings", p->nic->arg->name);
