@@ -25,11 +25,16 @@ def capture_flags(nic: str, path: Path | None) -> list[str]:
     return [f"--capture:{nic}={path}", f"--capture-size={RING_BYTES}", f"--capture-files={RING_FILES}"]
 
 
+def receiver_command(labns: lab_namespace, mode: str, args, stats: Path, capture: Path | None) -> list[str]:
+    """udp-sink under the monitor in `mode`, its NIC captured into `capture` when given."""
+    argv = receiver_argv(labns, Variant(mode, mode), args, stats, args.seconds + GRACE_S)
+    return with_monitor_flags(argv, capture_flags(args.nic, capture))
+
+
 def flood(labns: lab_namespace, mode: str, args, stats: Path, capture: Path | None) -> dict:
     """One flood into udp-sink under the monitor, capturing its NIC into `capture` when given."""
     stats.unlink(missing_ok=True)
-    argv = receiver_argv(labns, Variant(mode, mode), args, stats, args.seconds + GRACE_S)
-    receiver = bench_procs.Child(with_monitor_flags(argv, capture_flags(args.nic, capture)))
+    receiver = bench_procs.Child(receiver_command(labns, mode, args, stats, capture))
     try:
         receiver.wait_ready(timeout=15)
         tap0, cpu0 = labns.tap_counters(), process_cpu_seconds(receiver.proc.pid)

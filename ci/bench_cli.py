@@ -63,6 +63,11 @@ def _shapes(text: str) -> list[str]:
     return shapes
 
 
+def _flags(text: str) -> list[str]:
+    """--monitor-flags: comma-separated tb-monitor flags."""
+    return [f for f in text.split(",") if f]
+
+
 def _positive(kind):
     return _bounded(kind, 0)
 
@@ -92,7 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     rx.add_argument("--cpus", default="auto", metavar="auto|none|VCPU,IO[,NICE]",
                     help="placement: the monitor's --cpu-vcpu/--cpu-io/--io-nice; the sender runs on IO's core "
                          "(auto: the planner's default for one guest)")
-    rx.add_argument("--monitor-flags", type=lambda t: [f for f in t.split(",") if f], default=[], metavar="F,F",
+    rx.add_argument("--monitor-flags", type=_flags, default=[], metavar="F,F",
                     help="more tb-monitor flags for every guest variant, e.g. --shm-offloads=0,--shm-slots=4096")
     rx.add_argument("--sleeps", type=_sleeps, default=["exit"], metavar="S,S",
                     help="how the guests sleep, each a variant per mode: exit (POLL hypercall), hlt (halted in KVM, "
@@ -104,7 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
     tx.add_argument("--modes", type=_modes, default=["event", "hybrid"], help="comma-separated --io modes")
     tx.add_argument("--nic", default="service0", help="the source's manifest NIC name")
     tx.add_argument("--cpus", default="auto", metavar="auto|none|VCPU,IO[,NICE]", help="placement, as udp-rx")
-    tx.add_argument("--monitor-flags", type=lambda t: [f for f in t.split(",") if f], default=[], metavar="F,F",
+    tx.add_argument("--monitor-flags", type=_flags, default=[], metavar="F,F",
                     help="more tb-monitor flags for every guest variant")
     startup = sub.add_parser("startup", help="testbed --help, validate, run pingpair (by phase), install re-run")
     startup.add_argument("--rounds", type=_positive(int), default=10)
@@ -129,6 +134,8 @@ def build_parser() -> argparse.ArgumentParser:
     capture.add_argument("--flood-gso", type=_bounded(int, 1, 64, low_open=False), default=32, metavar="N",
                          help="udpgen --gso: datagrams per message")
     capture.add_argument("--cpus", default="auto", metavar="auto|none|VCPU,IO[,NICE]", help="as for udp-rx")
+    capture.add_argument("--monitor-flags", type=_flags, default=[], metavar="F,F",
+                         help="more tb-monitor flags for both the capturing and the plain guest")
     links = sub.add_parser("links", help="impaired links (relay) vs plain veth: throughput, loss, delay, rate")
     links.add_argument("--seconds", type=_positive(float), default=2.0, help="flood length per round")
     links.add_argument("--repeats", type=_positive(int), default=3)
