@@ -33,6 +33,7 @@ struct tb_pcapng {
     unsigned files, cur;
     int stream;              /* a pipe or stdout: write(), never rotated */
     uint64_t off;            /* bytes already in the current file */
+    uint64_t length[RING_MAX]; /* each file's length when the writer last left it (a reused one's, past off: older frames) */
     uint32_t snaplen;
     uint64_t file_bytes, flush_ns;
     uint64_t oldest_ts;      /* of the first frame in buf */
@@ -119,10 +120,21 @@ static int write_all(int fd, const uint8_t *data, size_t len, int stream, uint64
     return 0;
 }
 
-/* Starts file `i` of the ring afresh: emptied (when reused), then its headers. */
+/* Cuts the current file at what it holds now when it is longer (a reused file's older frames past the new ones). */
+static int cut_stale_tail(struct tb_pcapng *w)
+{
+    unsigned i = w->cur;
+    uint64_t was = w->length[i];
+    w->length[i] = w->off;
+    return w->stream || was <= w->off ? 0 : ftruncate(w->fds[i], (off_t)w->off);
+}
+
+/* Starts file `i` of the ring afresh with its headers. A reused file is overwritten in place rather than emptied
+ * first: emptying frees its blocks and page cache only for the next frames to allocate them again, which costs
+ * more than the frames' copy at flood rates; what is left of its older frames is cut when the writer leaves it. */
 static int restart_file(struct tb_pcapng *w, unsigned i, int reuse)
 {
-    if (reuse && ftruncate(w->fds[i], 0) < 0)
+    if (reuse && cut_stale_tail(w) < 0)
         return -1;
     w->cur = i;
     w->off = 0;
@@ -286,6 +298,7 @@ void tb_pcapng_close(struct tb_pcapng *w)
     if (!w)
         return;
     tb_pcapng_flush(w);
+    cut_stale_tail(w);
     for (unsigned i = 0; i < w->files; i++)
         if (w->fds[i] >= 0 && !(w->stream && w->fds[i] == STDOUT_FILENO))
             close(w->fds[i]);
