@@ -67,10 +67,22 @@ def guest_pair(topology: Path, timeout: float = 60) -> dict:
             time.sleep(0.05)
     if summary is None:
         raise RuntimeError(f"{topology.name}: the sink printed no summary")
+    src_stats = lab.stats("src") or {}
     stats = lab.stats("dst") or {}
     packets = summary["rx_packets"]
     return {"pps": summary["pps"], "rx_packets": packets,
-            "exits_per_packet": stats.get("vm_exits", 0) / packets if packets else None}
+            "exits_per_packet": stats.get("vm_exits", 0) / packets if packets else None,
+            **tap_batching(src_stats, stats)}
+
+
+def tap_batching(src_stats: dict, dst_stats: dict) -> dict:
+    """On a TAP pair, how the datagrams crossed the host: the sender's IO thread writes runs of one flow as GSO
+    frames (one skb through the kernel for many datagrams) and the receiver's splits them back into slots."""
+    def nic(stats: dict) -> dict:
+        return (stats.get("shmstream") or {}).get("nics", {}).get("net0", {})
+    return {"tx_gso_frames": nic(src_stats).get("tx_gso_frames", 0),
+            "rx_tap_reads": nic(dst_stats).get("rx_tap_reads", 0),
+            "rx_gso_frames": nic(dst_stats).get("rx_gso_frames", 0)}
 
 
 def ping_topology(folder: Path, link_type: str, io: str, count: int) -> Path:
@@ -104,6 +116,11 @@ def ceiling(args) -> dict:
         return bench_udp_rx.flood_phase(labns, variant, options, Path(tmp) / "stats.json")
 
 
+def tap_datagrams_per_skb(row: dict) -> float:
+    """Datagrams the sink took per frame its monitor read from the TAP (1.0: no GSO on the way)."""
+    return row["rx_packets"] / row["rx_tap_reads"] if row.get("rx_tap_reads") else float("nan")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
@@ -134,7 +151,8 @@ def main() -> int:
             row["noop_over_impaired"] = row["shm_noop"]["pps"] / row["impaired"]["pps"]
             rounds.append(row)
             print(f"round {r + 1}: ceiling {row['ceiling']['pps']:,.0f} pps, shm {row['shm']['pps']:,.0f}, "
-                  f"tap {row['tap']['pps']:,.0f}, impaired {row['impaired']['pps']:,.0f}; shm/ceiling {row['shm_over_ceiling']:.2f}, "
+                  f"tap {row['tap']['pps']:,.0f} ({tap_datagrams_per_skb(row['tap']):.1f} datagrams per TAP frame), "
+                  f"impaired {row['impaired']['pps']:,.0f}; shm/ceiling {row['shm_over_ceiling']:.2f}, "
                   f"shm/tap {row['shm_over_tap']:.1f}, shm exits/packet {row['shm']['exits_per_packet']:.4f}; "
                   f"ping p50 shm {row['ping_shm']['rtt_p50_us']} us, tap {row['ping_tap']['rtt_p50_us']} us; "
                   f"through the monitor: no-op {row['shm_noop']['pps']:,.0f} pps ({row['noop_over_shm']:.2f} of shm, "
