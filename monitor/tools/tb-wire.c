@@ -34,13 +34,6 @@ static const char usage[] =
     "             so a busy host neither slows nor delays the link (a refusal is not an error); 0: a normal task\n"
     "Exit 2 on bad arguments, 1 when an end cannot be opened.\n";
 
-/* The hook where a capture of this link would take each frame that leaves (end: the port it is written to).
- * Nothing is captured yet: the pcapng writer plugs in here. */
-static void capture_frame(const struct wire *w, unsigned end, const uint8_t *frame, size_t len, uint64_t now)
-{
-    (void)w, (void)end, (void)frame, (void)len, (void)now;
-}
-
 static void parse_port(struct port *p, const char *opt, const char *spec)
 {
     const char *colon = strchr(spec, ':'), *at = strrchr(spec, '@');
@@ -154,10 +147,9 @@ static int open_control(const char *path)
     return fd;
 }
 
-static void write_frame(struct wire *w, unsigned end, const uint8_t *frame, size_t len, uint64_t now)
+static void write_frame(struct wire *w, unsigned end, const uint8_t *frame, size_t len)
 {
     struct port *p = &w->ends[end];
-    capture_frame(w, end, frame, len, now);
     if (write(p->fd, frame, len) != (ssize_t)len)
         p->write_errors++; /* a full or downed interface drops, as a wire would */
 }
@@ -167,7 +159,7 @@ static void flush_due(struct wire *w, unsigned d, uint64_t now, uint8_t *buf)
 {
     size_t len;
     while ((len = tb_impair_pop(w->dir[d], now, buf, MAX_FRAME)) > 0)
-        write_frame(w, 1 - d, buf, len, now);
+        write_frame(w, 1 - d, buf, len);
 }
 
 /* Up to BATCH frames from one end: one recvmmsg on a packet socket, a read each on a TAP (it has no batch read). */
@@ -192,11 +184,9 @@ static unsigned read_batch(struct port *p, struct iovec *iov, struct mmsghdr *ms
 }
 
 /* The frames that leave at once, in order: one sendmmsg on a packet socket, a write each on a TAP. */
-static void write_batch(struct wire *w, unsigned end, struct iovec *out, unsigned count, uint64_t now)
+static void write_batch(struct wire *w, unsigned end, struct iovec *out, unsigned count)
 {
     struct port *p = &w->ends[end];
-    for (unsigned i = 0; i < count; i++)
-        capture_frame(w, end, out[i].iov_base, out[i].iov_len, now);
     if (!p->packet) {
         for (unsigned i = 0; i < count; i++)
             if (write(p->fd, out[i].iov_base, out[i].iov_len) != (ssize_t)out[i].iov_len)
@@ -233,12 +223,12 @@ static unsigned relay_from(struct wire *w, unsigned d, uint8_t *scratch)
         for (int k = 0; k < copies; k++)
             out[leaving++] = in[i];
         if (tb_impair_next_due(w->dir[d]) <= now) { /* queued frames due now keep their place in the order */
-            write_batch(w, 1 - d, out, leaving, now);
+            write_batch(w, 1 - d, out, leaving);
             leaving = 0;
             flush_due(w, d, now, scratch);
         }
     }
-    write_batch(w, 1 - d, out, leaving, now);
+    write_batch(w, 1 - d, out, leaving);
     return count;
 }
 
