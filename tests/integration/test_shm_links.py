@@ -223,15 +223,18 @@ def _wait_line(lab: Lab, node: str, word: str, timeout: float = 30.0) -> str:
     ("{e1},{e1},{e2},{sock},0", "event", "is not a memfd"),
     ("{memfd},{e1},{e2},{sock},0,9000", "event", "MTU must be an integer in 68..2026"),
     ("{memfd},{e1},{e2},{sock},2", "event", "SIDE must be an integer in 0..1"),
+    # The peer's kick wakes only a guest sleeping in POLL: a direct link under --sleep=hlt would never deliver.
+    ("{memfd},{e1},{e2},{sock},0", "event --sleep=hlt", "--sleep=hlt does not work on a direct shm link"),
 ])
 def test_a_bad_net_shm_option_is_one_line_and_exit_125(kvm, spec, io, message):
+    io, *flags = io.split()
     memfd = os.memfd_create("tb-shm-badarg", 0)
     e1, e2 = os.eventfd(0), os.eventfd(0)
     ends = socket.socketpair()
     fds = {"memfd": memfd, "e1": e1, "e2": e2, "sock": ends[0].fileno()}
     try:
-        done = subprocess.run([str(paths.monitor_path()), f"--io={io}", f"--net-shm:service0={spec.format(**fds)}",
-                               "--", str(paths.images()["udp-sink"]), "--ip=10.0.0.1/24"],
+        done = subprocess.run([str(paths.monitor_path()), f"--io={io}", *flags,
+                               f"--net-shm:service0={spec.format(**fds)}", "--", str(paths.images()["udp-sink"]), "--ip=10.0.0.1/24"],
                               pass_fds=tuple(fds.values()), capture_output=True, text=True, timeout=30, check=False)
     finally:
         for fd in (memfd, e1, e2):

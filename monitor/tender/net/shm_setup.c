@@ -102,6 +102,11 @@ static void place_region(struct shm_state *s, struct tb_vm *vm)
     for (unsigned i = 0; i < vm->net->count; i++) {
         struct tb_nic *nic = &vm->net->nics[i];
         if (nic->arg->peer && !tb_peer_mediated(nic)) { /* a direct shm link: its rings are the shared memfd */
+            /* The peer's kick reaches our vCPU through the POLL wake eventfd (bound in the peer's KVM), which a
+             * guest halted in KVM does not wait on: it would sleep through every frame the peer sends. */
+            if (vm->cfg->sleep.hlt)
+                tb_die("net %s: --sleep=hlt does not work on a direct shm link (the peer's kick wakes only a guest "
+                       "sleeping in POLL); use --sleep=exit, or impair or capture the link", nic->arg->name);
             place_peer(s, nic, (uint8_t *)h + off, ring);
             h->nic[nic->handle].rx_off = off;
             h->nic[nic->handle].tx_off = off + ring;
