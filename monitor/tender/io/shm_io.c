@@ -185,7 +185,7 @@ static int read_vnet(struct shm_nic *n, uint32_t space)
     in.p1 = bounce;
     in.n1 = len - in.n0;
     /* A plain frame needs only its own slot: looking up 64 slot addresses per frame cost a plain sender's frames
-     * more user time than the rest of this function. */
+     * as much user time as all the rest of this function. */
     unsigned max = in.h.gso_type == VIRTIO_NET_HDR_GSO_NONE ? 1 : space < 64 ? space : 64, dropped;
     slots[0] = first;
     for (unsigned k = 1; k < max; k++)
