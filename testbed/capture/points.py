@@ -76,12 +76,13 @@ def _monitor_nic(plan: Plan, end: EndpointRef) -> bool:
 
 
 def monitor_flags(points: list[CapturePoint], node: str) -> list[str]:
-    """The monitor's flags for its captured NICs. One size and count per monitor: the first captured NIC's."""
+    """The monitor's flags for its captured NICs. One size, count and snaplen per monitor: the first captured NIC's."""
     mine = [p for p in points if p.by_monitor and p.node == node]
     if not mine:
         return []
     flags = [f"--capture:{p.ifname}={p.path}" for p in mine]
-    return [*flags, f"--capture-size={mine[0].size}", f"--capture-files={mine[0].files}", f"--capture-name={node}"]
+    return [*flags, f"--capture-size={mine[0].size}", f"--capture-files={mine[0].files}",
+            f"--capture-snaplen={mine[0].snaplen}", f"--capture-name={node}"]
 
 
 def with_monitor_flags(argv: list[str], flags: list[str]) -> list[str]:

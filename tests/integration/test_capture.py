@@ -88,6 +88,17 @@ def test_the_monitor_captures_its_nic_in_each_io_mode(kvm, topology_file, run_pr
     assert_ns_timestamps(capture)
 
 
+def test_the_monitor_keeps_only_the_snaplen(kvm, topology_file, run_prefix, tmp_path):
+    path = topology_file("capguest", GUEST.replace("capture: true", "capture: {snaplen: 64, files: 1}"))
+    with Lab.up(path, overrides={"nodes.guest.io": "event"}, name_prefix=run_prefix) as lab:
+        assert lab.ping("host", "guest", count=5, interval=0.02, size=200).received == 5
+        run_id = lab.run_id
+    (file,) = capture_files(tmp_path, run_id)
+    echoes = [f for f in pcapng.read(file).frames if f.length == 14 + 20 + 8 + 200]
+    assert len(echoes) == 10  # five requests in, five replies out
+    assert {len(f.data) for f in echoes} == {64}
+
+
 def test_testbed_capture_streams_pcapng_while_it_runs(root, topology_file, run_prefix):
     path = topology_file("capveth", VETH.replace("    capture: {at: a:eth0, files: 1}\n", ""))
     with Lab.up(path, name_prefix=run_prefix) as lab:

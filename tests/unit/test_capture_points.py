@@ -60,10 +60,10 @@ def test_at_picks_the_end_and_sizes_read_as_written(tmp_path):
 
 
 def test_the_monitor_gets_flags_and_the_kernel_end_a_tool(tmp_path):
-    guest, veth = points(tmp_path, a="{size: 1MiB, files: 3}")
+    guest, veth = points(tmp_path, a="{size: 1MiB, files: 3, snaplen: 128}")
     flags = monitor_flags([guest, veth], "guest")
     assert flags == [f"--capture:service0={guest.path}", "--capture-size=1048576", "--capture-files=3",
-                     "--capture-name=guest"]
+                     "--capture-snaplen=128", "--capture-name=guest"]
     assert monitor_flags([guest, veth], "host") == []
     assert with_monitor_flags(["m", "--mem=32", "--", "img", "--ip=x"], ["--f"]) == ["m", "--mem=32", "--f", "--",
                                                                                       "img", "--ip=x"]

@@ -103,6 +103,7 @@ void tb_args_usage(FILE *out)
         "  --capture-size=BYTES      rotate a capture file before it passes BYTES (default: unbounded)\n"
         "  --capture-files=N         a ring of N files per capture, PATH with .0 .. .N-1 before its extension\n"
         "  --capture-name=NODE       name the captured interfaces NODE:NAME (default: NAME)\n"
+        "  --capture-snaplen=BYTES   keep at most BYTES of each captured frame (64..65535; default: 65535)\n"
         "  --help                    print this help and exit 0\n"
         "shmstream tuning (--io=poll|event|hybrid):\n",
         TB_MEM_MIN_MIB, TB_MEM_MAX_MIB, DEFAULT_MEM_MIB, modes, HALT_POLL_MAX_NS);
@@ -429,6 +430,11 @@ static int parse_option(struct tb_config *cfg, const char *arg)
         cfg->capture_bytes = bytes;
     } else if (!strncmp(arg, "--capture-name=", 15) && arg[15]) {
         cfg->capture_node = arg + 15;
+    } else if (!strncmp(arg, "--capture-snaplen=", 18)) {
+        unsigned long snaplen;
+        if (parse_ulong(arg + 18, &snaplen) < 0 || snaplen < 64 || snaplen > 65535)
+            tb_die("%s: expected a number of bytes in 64..65535", arg);
+        cfg->capture_snaplen = (uint32_t)snaplen;
     } else if (!strncmp(arg, "--capture-files=", 16)) {
         unsigned long files;
         if (parse_ulong(arg + 16, &files) < 0 || files < 1 || files > 64)

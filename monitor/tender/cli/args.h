@@ -83,6 +83,7 @@ struct tb_config {
     const char *seccomp_selftest; /* --seccomp-selftest[=CALL]: the forbidden call to make once the filter is in; NULL: none */
     uint64_t capture_bytes;    /* --capture-size: bytes per capture file, 0 = unbounded */
     unsigned capture_files;    /* --capture-files: files in each capture's ring */
+    uint32_t capture_snaplen;  /* --capture-snaplen: bytes kept per frame, 0 = all (65535) */
     const char *capture_node;  /* --capture-name: captures name their interface NODE:NIC (default: NIC) */
     const char *guest;
     char cmdline[HVT_CMDLINE_SIZE];

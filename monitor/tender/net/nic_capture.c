@@ -43,7 +43,8 @@ static void open_all(struct tb_vm *vm, const struct tb_manifest *mft)
         char label[160];
         snprintf(label, sizeof label, "%s%s%s", cfg->capture_node ? cfg->capture_node : "",
                  cfg->capture_node ? ":" : "", nic->arg->name);
-        struct tb_pcapng_opts o = { .ifname = label, .file_bytes = cfg->capture_bytes, .files = cfg->capture_files };
+        struct tb_pcapng_opts o = { .ifname = label, .file_bytes = cfg->capture_bytes, .files = cfg->capture_files,
+                                    .snaplen = cfg->capture_snaplen };
         char err[300];
         struct tb_nic_capture *c = tb_xcalloc(1, sizeof *c);
         pthread_mutex_init(&c->lock, NULL);
