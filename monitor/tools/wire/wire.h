@@ -19,6 +19,7 @@ struct port {
     char netns[NAME_MAX + 1];
     bool packet; /* AF_PACKET socket rather than TAP */
     int fd;
+    unsigned reads_ahead; /* reads asked of a TAP at once: grows while they all find a frame */
     uint64_t write_errors;
 };
 
@@ -35,6 +36,19 @@ struct wire_pace {
     uint64_t pauses;         /* pauses taken after a batch */
 };
 
+/* Frames written to a TAP in batches with one system call (uring.c). */
+struct io_uring_sqe;
+struct io_uring_cqe;
+struct wire_uring {
+    int fd;              /* -1: not available, a system call per frame */
+    bool reads_refused;  /* the kernel refused a non-blocking read of a TAP through the ring: read() from then on */
+    unsigned entries;
+    struct io_uring_sqe *sqes;
+    unsigned *sq_tail, sq_mask;
+    unsigned *cq_head, *cq_tail, cq_mask;
+    struct io_uring_cqe *cqes;
+};
+
 struct wire {
     struct port ends[2];
     struct tb_impair *dir[2]; /* dir[0]: a -> b, dir[1]: b -> a */
@@ -42,6 +56,7 @@ struct wire {
     const char *stats_path;
     int control_fd;
     struct wire_pace pace;
+    struct wire_uring uring;
 };
 
 /* The configuration, counters and lateness of both directions as one JSON object. */
@@ -57,6 +72,17 @@ void wire_pace_init(struct wire_pace *p, bool realtime);
 /* How long the next wait for the ends may sleep (NULL: until a frame arrives), given when the next queued frame is due
  * (UINT64_MAX: none). Zero in the last stretch before it, within a budget of time spent polling so. */
 const struct timespec *wire_pace_timeout(struct wire_pace *p, uint64_t due, uint64_t now, struct timespec *ts);
+
+/* Set up the ring (-1 when the kernel has none: the caller writes a frame at a time). */
+int wire_uring_init(struct wire_uring *u);
+
+/* Write `count` frames to the TAP `fd` in order, one system call per ring's worth; returns how many did not leave. */
+struct iovec;
+unsigned wire_uring_write(struct wire_uring *u, int fd, const struct iovec *frames, unsigned count);
+
+/* Up to `count` frames read from the TAP `fd` with one system call, into frames[] in order (each iov_base a buffer of
+ * iov_len bytes; on return the first ones hold the frames read); returns how many. */
+unsigned wire_uring_read(struct wire_uring *u, int fd, struct iovec *frames, unsigned count);
 
 /* After a turn that relayed `relayed` frames (`due`: when the next held frame is due): the real-time priority at the
  * first sign of work; at a real-time priority, a short sleep when the ends are empty (or after
