@@ -10,8 +10,9 @@ export DEBIAN_FRONTEND=noninteractive
 # What the build (gcc, make), the venv (python3-venv) and the labs (iproute2 is only for people's own
 # inspection; ping, iperf3 as traffic) need. A minimal Debian has none of python3-venv, gcc or ping.
 # libseccomp-dev and libcap-ng-dev: the monitor confines itself after setup (monitor/tender/sandbox/).
+# liburing-dev: the impairment relay (tb-wire) reads and writes its TAPs in batches through io_uring.
 # openssh-client: a lab over several hosts reaches their agents through ssh (docs/scale-out.md).
-packages=(python3 python3-venv gcc libc6-dev libseccomp-dev libcap-ng-dev make iproute2 iputils-ping iperf3 ca-certificates openssh-client)
+packages=(python3 python3-venv gcc libc6-dev libseccomp-dev libcap-ng-dev liburing-dev make iproute2 iputils-ping iperf3 ca-certificates openssh-client)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -3,7 +3,9 @@
 #define TB_WIRE_H
 
 #include <limits.h>
+#include <liburing.h>
 #include <linux/if.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -36,17 +38,12 @@ struct wire_pace {
     uint64_t pauses;         /* pauses taken after a batch */
 };
 
-/* Frames written to a TAP in batches with one system call (uring.c). */
-struct io_uring_sqe;
-struct io_uring_cqe;
+/* Frames read from and written to a TAP in batches with one system call (uring.c). */
 struct wire_uring {
-    int fd;              /* -1: not available, a system call per frame */
+    struct io_uring ring;
+    int fd;              /* the ring's fd; -1: not available, a system call per frame */
     bool reads_refused;  /* the kernel refused a non-blocking read of a TAP through the ring: read() from then on */
     unsigned entries;
-    struct io_uring_sqe *sqes;
-    unsigned *sq_tail, sq_mask;
-    unsigned *cq_head, *cq_tail, cq_mask;
-    struct io_uring_cqe *cqes;
 };
 
 struct wire {
@@ -87,7 +84,6 @@ unsigned wire_uring_read(struct wire_uring *u, int fd, struct iovec *frames, uns
 /* After a turn that relayed `relayed` frames (`due`: when the next held frame is due): the real-time priority at the
  * first sign of work; at a real-time priority, a short sleep when the ends are empty (or after
  * a long run of batches), so frames are taken in batches rather than one per wake-up. */
-struct pollfd;
 void wire_pace_after_batch(struct wire_pace *p, struct pollfd ends[2], unsigned relayed, uint64_t due);
 
 #endif
