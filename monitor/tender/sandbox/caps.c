@@ -36,7 +36,8 @@ static int can_drop_bounds(void)
 
 void tb_caps_drop_this_thread(void)
 {
-    for (int cap = 0; can_drop_bounds() && cap <= HIGHEST_CAP; cap++)
+    int drop_bounds = can_drop_bounds();
+    for (int cap = 0; drop_bounds && cap <= HIGHEST_CAP; cap++)
         if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
             tb_die_errno("sandbox: a thread could not empty its bounding set");
     if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
