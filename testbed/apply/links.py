@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
-from testbed.apply import namespaces, nsenter, pause, rtnl
+from testbed.apply import namespaces, netem, nsenter, pause, rtnl
 from testbed.apply.handles import Handles
 from testbed.plan.model import Plan
 
@@ -46,6 +46,9 @@ def apply(plan: Plan, record: Recorder, handles: Handles, forget: Forgetter | No
         handles[limit.namespace].tc("add", "tbf", index=handles.index(limit.namespace, limit.ifname),
                                     rate=limit.rate, burst=_burst(limit.rate), latency=TBF_LATENCY)
     mark("rate limits")
+    for qdisc in plan.netem:  # on veths of the run's namespaces: they go with them
+        netem.add(qdisc)
+    mark("netem")
     for sysctl in plan.sysctls:
         nsenter.call_in(sysctl.namespace, lambda s=sysctl: _write_sysctl(s.key, s.value))
     mark("sysctls")

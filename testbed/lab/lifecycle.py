@@ -68,6 +68,9 @@ class Lab:
         except TopologyError as exc:  # the planner knows the topology, not the file it came from
             raise TopologyError([f"{topology_path}: {problem}" for problem in exc.problems]) from None
         timings.mark("plan")
+        from testbed.apply import netem
+
+        netem.require(plan.netem)  # before the run's state directory: a kernel without netem leaves nothing behind
         owner, lab = os.getpid(), None
         with interrupt_on_signals():
             try:

@@ -5,6 +5,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from testbed.plan.netem import NetemQdisc
 from testbed.plan.relay import Relay
 from testbed.topology.schema import Check, EndpointField, IoMode, Traffic
 from testbed.topology.schema.schedule import ScheduleEvent
@@ -197,6 +198,7 @@ class Plan(Frozen):
     addresses: tuple[Address, ...]
     rate_limits: tuple[RateLimit, ...]
     relays: tuple[Relay, ...] = ()  # default: a lab brought up before relays existed
+    netem: tuple[NetemQdisc, ...] = ()  # links with impair: {engine: netem}: a qdisc per impaired direction
     routes: tuple[Route, ...]
     sysctls: tuple[Sysctl, ...]
     monitors: tuple[Monitor, ...]

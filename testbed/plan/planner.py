@@ -11,7 +11,8 @@ from pathlib import Path
 
 from testbed.errors import TopologyError
 from testbed.plan import model as p
-from testbed.plan.relay import plan_relay_link, schedule_problems
+from testbed.plan.netem import plan_netem_link
+from testbed.plan.relay import link_name, plan_relay_link, schedule_problems
 from testbed.plan.cpus import assign_cpus
 from testbed.plan.forward_args import forward_args, is_forwarder
 from testbed.plan.shm_links import plan_shm_link, shm_wanted
@@ -65,6 +66,7 @@ class _Planner:
     addresses: list[p.Address] = field(default_factory=list)
     rate_limits: list[p.RateLimit] = field(default_factory=list)
     relays: list = field(default_factory=list)  # plan.relay.Relay: links with `impair:`
+    netem: list = field(default_factory=list)  # plan.netem.NetemQdisc: links with `impair: {engine: netem}`
     interfaces: dict[str, list[p.Interface]] = field(default_factory=dict)
     nics: dict[str, list[p.Nic]] = field(default_factory=dict)
     shm_nics: dict[str, list[p.ShmNic]] = field(default_factory=dict)
@@ -78,7 +80,7 @@ class _Planner:
         monitors = tuple(self._plan_monitor(name, node) for name, node in self.topology.nodes.items()
                          if isinstance(node, UnikernelNode))
         monitors = assign_cpus(monitors, self.topology, self.problems)
-        self.problems += schedule_problems(self.topology, self.relays)
+        self.problems += schedule_problems(self.topology, self.relays, self.netem)
         if self.problems:
             raise TopologyError(self.problems)
         return p.Plan(
@@ -87,7 +89,7 @@ class _Planner:
             namespaces=tuple(p.Namespace(node=name, name=self.ns(name)) for name in self.topology.nodes),
             bridges=tuple(self.bridges), veths=tuple(self.veths), taps=tuple(self.taps),
             addresses=tuple(self.addresses), rate_limits=tuple(self.rate_limits),
-            relays=tuple(self.relays),
+            relays=tuple(self.relays), netem=tuple(self.netem),
             routes=self._routes(), sysctls=self._sysctls(), monitors=monitors,
             traffic=tuple(self.topology.traffic), checks=tuple(self.topology.checks),
             schedule=tuple(self.topology.schedule),
@@ -144,6 +146,9 @@ class _Planner:
         return f"br{len(ports)}"
 
     def _plan_link(self, index: int, link: Link, addresses: dict[EndpointRef, str]) -> None:
+        if link.impair and link.impair.engine == "netem":  # a plain veth whose senders get netem qdiscs
+            self.netem += plan_netem_link(self, index, link, link_name(link))
+            link = link.model_copy(update={"impair": None})
         if link.impair and not shm_wanted(self, link):  # an impaired shm link: the monitor's IO thread impairs it
             return plan_relay_link(self, index, link, addresses)
         a, b = link.endpoints

@@ -108,15 +108,20 @@ def find_relay(relays, name: str) -> Relay | None:
     return next((relay for relay in relays if name in (relay.name, str(relay.link), *relay.ends())), None)
 
 
-def schedule_problems(topology, relays) -> list[str]:
-    """Every event's link must be impaired (only those change at run time), every node a unikernel."""
+def schedule_problems(topology, relays, netem=()) -> list[str]:
+    """Every event's link must be impaired by our engine (only those change at run time), every node a unikernel."""
+    from testbed.plan.netem import find_netem
+
     problems = []
     if topology.schedule and not topology.traffic:
         problems.append("schedule: its times count from the start of traffic, and there is no traffic:")
     for index, event in enumerate(topology.schedule):
         where = f"schedule.{index}.{event.kind}"
         link = event.impair.link if event.impair is not None else event.spec
-        if event.kind in ("link_down", "link_up", "impair") and find_relay(relays, link) is None:
+        if event.kind in ("link_down", "link_up", "impair") and find_netem(netem, link) is not None:
+            problems.append(f"{where}: {link!r} has engine: netem, which does not change at run time here "
+                            "(use engine: ours to schedule it)")
+        elif event.kind in ("link_down", "link_up", "impair") and find_relay(relays, link) is None:
             problems.append(f"{where}: {link!r} is not an impaired link (give the link `impair:`, even {{}}, "
                             "so a relay or a monitor impairs it)")
         node = event.spec if event.kind in ("node_stop", "node_start") else None

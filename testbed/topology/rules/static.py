@@ -10,6 +10,7 @@ from testbed.topology.rules.hosts import check_hosts
 from testbed.topology.rules.images import check_images
 from testbed.topology.rules.link_types import check_link_types
 from testbed.topology.rules.macs import check_macs
+from testbed.topology.rules.netem import check_netem
 from testbed.topology.rules.nics import check_nics
 from testbed.topology.rules.routes import check_routes
 from testbed.topology.rules.sysctls import check_sysctls
@@ -32,4 +33,5 @@ def static_findings(topology: Topology) -> list[Finding]:
         *check_hosts(topology),
         *check_captures(topology),
         *check_link_types(topology),
+        *check_netem(topology),
     ]

@@ -1,5 +1,5 @@
-"""topology.schema.impair: a link's `impair:` (loss, bursts, delay, jitter, rate, reorder, duplicate, corrupt, seed) in
-the units people write (`1%`, `5ms`, `100mbit`), both directions or each on its own."""
+"""topology.schema.impair: a link's `impair:` (loss, bursts, delay, jitter, rate, reorder, duplicate, corrupt, seed,
+engine) in the units people write (`1%`, `5ms`, `100mbit`), both directions or each on its own."""
 from __future__ import annotations
 
 import hashlib
@@ -142,6 +142,9 @@ class LinkImpairment(Impairment):
     reverse: Impairment | None = Field(default=None, description="second endpoint -> first: overrides for this way")
     seed: int | None = Field(default=None, ge=0, lt=2**64,
                              description="of the decisions (default: from the topology's seed and the link)")
+    engine: Literal["ours", "netem"] = Field(
+        default="ours", description="ours (reproducible to the packet, everywhere) or netem (the kernel's qdisc, "
+        "where the machine has it: both ends kernel interfaces, no seed; docs/impairments.md)")
 
     def direction(self, forward: bool) -> Impairment:
         """One direction's impairment: the shared fields, then that direction's overrides (all checked already)."""
