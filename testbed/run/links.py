@@ -7,6 +7,7 @@ from typing import Literal
 
 from testbed.apply import relay as relays
 from testbed.errors import LabError
+from testbed.plan.netem import find_netem
 from testbed.plan.relay import Relay, find_relay
 from testbed.run import shm_counters
 from testbed.topology.schema.impair import Impairment
@@ -25,6 +26,9 @@ def find(lab, name: str) -> Relay:
     relay = find_relay(lab.plan.relays, name)
     if relay is not None:
         return relay
+    if find_netem(getattr(lab.plan, "netem", ()), name) is not None:
+        raise LabError(f"link {name!r} in run {lab.run_id} has engine: netem, which does not change at run time here "
+                       "(give it engine: ours to change it)")
     impaired = ", ".join(relay.name for relay in lab.plan.relays) or "none"
     raise LabError(f"no impaired link {name!r} in run {lab.run_id} (impaired links: {impaired}; a link needs "
                    "`impair:` in the topology to change at run time)")
