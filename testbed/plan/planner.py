@@ -11,10 +11,10 @@ from pathlib import Path
 
 from testbed.errors import TopologyError
 from testbed.plan import model as p
-from testbed.plan.netem import plan_netem_link
-from testbed.plan.relay import link_name, plan_relay_link, schedule_problems
 from testbed.plan.cpus import assign_cpus
 from testbed.plan.forward_args import forward_args, is_forwarder
+from testbed.plan.netem import plan_netem_link
+from testbed.plan.relay import link_name, plan_relay_link, schedule_problems
 from testbed.plan.shm_links import plan_shm_link, shm_wanted
 from testbed.topology.rules.addressing import plan_addresses
 from testbed.topology.schema import BridgeNode, EndpointRef, Link, NetnsNode, Topology, UnikernelNode

@@ -99,8 +99,9 @@ def test_a_netem_link_cannot_be_scheduled():
     with pytest.raises(TopologyError) as caught:
         make({"engine": "netem", "loss": "1%"}, traffic=[{"name": "rx", "counters": {"node": "b", "interface": "eth0"}}],
              schedule=[{"at": "1s", "link_down": "a:eth0"}])
-    assert caught.value.problems == ["schedule.0.link_down: 'a:eth0' has engine: netem, which does not change at run "
-                                     "time here (use engine: ours to schedule it)"]
+    expected = ("schedule.0.link_down: 'a:eth0' has engine: netem, which does not change at run time here (use "
+                "engine: ours to schedule it)")
+    assert caught.value.problems == [expected]
 
 
 # --- planning
