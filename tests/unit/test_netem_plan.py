@@ -95,6 +95,12 @@ def test_a_link_rate_is_refused_with_netem(write):
     assert problem.startswith(f"{path}:11:11: links.0.rate: engine: netem takes the interface's root qdisc")
 
 
+def test_an_impaired_ping_across_a_netem_link_is_refused(write):
+    path = write("      engine: netem\n      loss: 1%", extra="checks:\n  - ping: {from: b, to: a, impaired: true}\n")
+    (problem,) = problems_of(path)
+    assert problem.startswith(f"{path}:12:38: checks.0.ping.impaired: b and a are joined by an engine: netem link")
+
+
 def test_a_netem_link_cannot_be_scheduled():
     with pytest.raises(TopologyError) as caught:
         make({"engine": "netem", "loss": "1%"}, traffic=[{"name": "rx", "counters": {"node": "b", "interface": "eth0"}}],

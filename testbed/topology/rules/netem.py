@@ -1,5 +1,6 @@
 """topology.rules.netem: `impair: {engine: netem}` only where the kernel's netem qdisc can do what the link asks: both
-ends kernel interfaces, no seed, reorder with a delay, no link `rate:` (tbf would want the same root qdisc)."""
+ends kernel interfaces, no seed, reorder with a delay, no link `rate:` (tbf would want the same root qdisc); and no
+`impaired: true` ping across it (that check reads the link's impairment from our engine)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -32,6 +33,17 @@ def check_netem(topology: Topology) -> Iterator[Finding]:
             yield Finding(("links", index, "rate"), "engine: netem takes the interface's root qdisc, where rate: "
                           "would put tbf: write the rate as impair.rate")
         yield from _reorder_needs_delay(link, where)
+    yield from _impaired_pings(topology)
+
+
+def _impaired_pings(topology: Topology) -> Iterator[Finding]:
+    pairs = {frozenset(end.node for end in link.ends) for _, link in netem_links(topology)}
+    for index, check in enumerate(topology.checks):
+        ping = check.spec if check.kind == "ping" else None
+        if ping is not None and ping.impaired and frozenset((ping.from_, ping.to)) in pairs:
+            yield Finding(("checks", index, "ping", "impaired"), f"{ping.from_} and {ping.to} are joined by an engine: "
+                          "netem link, whose impairment this check cannot read: use engine: ours, or bounds "
+                          "(max_loss)")
 
 
 def _reorder_needs_delay(link: Link, where: tuple) -> Iterator[Finding]:
