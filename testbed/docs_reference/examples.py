@@ -59,6 +59,7 @@ loss: 1%
 forward: {rate: 10mbit, limit: 500}   # first endpoint -> second only
 reverse: {loss: 0%}
 seed: 7                  # default: from the topology's seed and the link
+engine: ours             # the default; netem: the kernel's qdisc, where the machine has it (then no seed)
 """,
     "Impairment": """\
 loss: 2%
