@@ -79,10 +79,11 @@ def normal_table() -> bytes:
 
 
 def _rate(bits_per_second: int) -> list[bytes]:
-    """struct tc_netem_rate in bytes/s (no overheads); past 32 bits the u32 saturates and RATE64 carries it."""
+    """struct tc_netem_rate in bytes/s (no overheads); past 32 bits the u32 saturates and RATE64 carries it (the
+    kernel refuses a RATE64 below 2^32)."""
     rate = bits_per_second // 8
     attrs = [_attr(TCA_NETEM_RATE, struct.pack("=IiIi", min(rate, U32_MAX), 0, 0, 0))]
-    if rate >= U32_MAX:
+    if rate > U32_MAX:
         attrs.append(_attr(TCA_NETEM_RATE64, struct.pack("=Q", rate)))
     return attrs
 

@@ -205,6 +205,7 @@ def test_a_rate_past_32_bits_of_bytes_goes_in_rate64():
     attrs = netem_attrs(NetemParams(rate_bps=40_000_000_000))
     assert struct.unpack_from("=I", attrs[netem.TCA_NETEM_RATE]) == (0xFFFFFFFF,)
     assert struct.unpack("=Q", attrs[netem.TCA_NETEM_RATE64]) == (5_000_000_000,)
+    assert netem.TCA_NETEM_RATE64 not in netem_attrs(NetemParams(rate_bps=8 * 0xFFFFFFFF))  # exactly the u32's top
 
 
 def test_normal_jitter_sends_a_distribution_table_of_standard_normal_quantiles():
