@@ -1,12 +1,17 @@
 """test_monitor_impair: the impairment engine inside the monitor's packet path (--impair:NIC=SPEC), per io mode."""
 from __future__ import annotations
 
+import json
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
-from framework.monitor import EXIT_CONFIG, run_monitor
-from framework.netns import ping_guest, quiet_namespace, static_neighbour
+from framework.monitor import EXIT_CONFIG, run_monitor, summary
+from framework.netns import in_ns, ping_guest, quiet_namespace, static_neighbour, tap_tx_dropped
+from framework.shmstream import SINK_PORT
 from testbed import paths
 
 GUEST_MAC = "02:00:00:00:51:01"
@@ -107,3 +112,68 @@ def test_bad_impairments_are_refused_in_one_line(kvm, tap_ns):
         proc = run_monitor(*flags, image, timeout=30)
         assert proc.returncode == EXIT_CONFIG, (flags, proc.stderr)
         assert proc.stderr.startswith(f"tb-monitor: {message}") and proc.stderr.count("\n") == 1, proc.stderr
+
+
+# The engine's counter-based generator (monitor/impair/impair.c), so a test can name every packet's fate in advance.
+MASK64 = (1 << 64) - 1
+GOLDEN = 0x9E3779B97F4A7C15
+STREAM_LOSS, STREAM_DUPLICATE, STREAM_CORRUPT = 1, 3, 4
+RX_DIRECTION = 1  # TB_IMPAIR_RX; a data frame's class adds nothing
+
+
+def mix64(x: int) -> int:
+    x ^= x >> 30
+    x = (x * 0xBF58476D1CE4E5B9) & MASK64
+    x ^= x >> 27
+    x = (x * 0x94D049BB133111EB) & MASK64
+    return x ^ (x >> 31)
+
+
+def impair_random(seed: int, link: int, direction: int, index: int, stream: int) -> int:
+    key = mix64(seed ^ mix64((link + GOLDEN * (2 * direction + 1)) & MASK64))
+    return mix64(key ^ mix64((index * GOLDEN + (stream << 56)) & MASK64))
+
+
+def expected_fates(frames: int, seed: int, link: int, ppm: int) -> dict:
+    """loss, then duplicate and corrupt (for what was not lost), each at ppm, for data frames 0..frames-1."""
+    def chance(index: int, stream: int) -> bool:
+        return impair_random(seed, link, RX_DIRECTION, index, stream) % 1_000_000 < ppm
+    lost = [i for i in range(frames) if chance(i, STREAM_LOSS)]
+    kept = [i for i in range(frames) if i not in set(lost)]
+    duplicated = {i for i in kept if chance(i, STREAM_DUPLICATE)}
+    corrupted = {i for i in kept if chance(i, STREAM_CORRUPT)}
+    intact = [i for i in kept if i not in corrupted]
+    return {"received": frames, "dropped": len(lost), "duplicated": len(duplicated), "corrupted": len(corrupted),
+            "sent": len(kept) + len(duplicated), "guest": len(intact) + len(duplicated & set(intact))}
+
+
+GSO_SENDER = Path(__file__).with_name("datapath_gso_send.py")
+
+
+@pytest.mark.parametrize("io", ["hypercall", "event", "poll"])
+def test_loss_duplicate_and_corrupt_at_once_hit_exactly_the_chosen_frames(kvm, tap_ns, guest_app, io):
+    """UDP GSO frames (17 datagrams each) split into ring slots: a frame lost leaves its slot to the next, a duplicate
+    takes the slot a later datagram of the same GSO frame was read into, a corrupted one loses its checksum's vouch
+    (the guest's own check drops it). Every count is what the generator says for these 680 frames, on every path."""
+    quiet_namespace(tap_ns)
+    static_neighbour(tap_ns, GUEST_MAC)
+    seed, link, ppm, frames = 7, 12345, 100_000, 40 * 17
+    spec = f"loss={ppm},duplicate={ppm},corrupt={ppm},seed={seed}"
+    guest = guest_app("udp-sink", f"--port={SINK_PORT}", "--seconds=3", io=io, mac=GUEST_MAC, stats=True,
+                      flags=(f"--impair-rx:service0={spec}", f"--impair-link:service0={link}"))
+    sent = subprocess.run(in_ns(tap_ns.netns, sys.executable, str(GSO_SENDER), "udp", tap_ns.guest_ip, str(SINK_PORT),
+                                "1001", "17", "40", "777"), capture_output=True, text=True, timeout=60, check=True)
+    assert json.loads(sent.stdout)["datagrams"] == frames
+    status, lines = guest.finish(timeout=40)
+    stats = guest.stats()
+    nic = stats["nics"]["service0"]
+    counters = nic["impair"]["rx"]
+    want = expected_fates(frames, seed, link, ppm)
+    diag = {"stats": nic, "want": want, "tap_dropped": tap_tx_dropped(tap_ns)}
+    assert status == 0, (lines, diag)
+    assert all(want[k] > 20 for k in ("dropped", "duplicated", "corrupted")), want  # each impairment at work
+    assert {k: counters[k] for k in ("received", "dropped", "duplicated", "corrupted", "sent")} == \
+        {k: want[k] for k in ("received", "dropped", "duplicated", "corrupted", "sent")}, diag
+    assert counters["queue_drops"] == counters["delayed"] == 0, diag
+    assert nic["rx_packets"] == want["sent"], diag
+    assert summary(lines)["rx_packets"] == want["guest"], (summary(lines), diag)

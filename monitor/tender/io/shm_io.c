@@ -16,6 +16,7 @@
 #include "net.h"
 #include "nic_capture.h"
 #include "nic_impair.h"
+#include "nic_impair_rx.h"
 #include "placement.h"
 #include "shm.h"
 #include "stats.h"
@@ -225,20 +226,6 @@ static unsigned publish_rx_slot(struct shm_nic *n, size_t len)
     return 1;
 }
 
-/* An impaired NIC's TAP -> RX ring: frames as its engine lets them through (GSO frames already split into segments
- * by tb_tap_read), each copied into its slot. */
-static unsigned rx_impaired(struct shm_nic *n, unsigned space, unsigned budget)
-{
-    unsigned got = 0;
-    while (got < space && got < budget) {
-        ssize_t len = tb_nic_impair_read(n->nic, shm_ring_prod_buf(&n->rx), TB_SHM_FRAME_MAX);
-        if (len < 0)
-            break; /* EAGAIN: nothing due and the TAP is empty */
-        got += publish_rx_slot(n, (size_t)len);
-    }
-    return got;
-}
-
 /* A mediated shm link -> RX ring: frames as the link's RX engine lets them through, then room goes back to the peer. */
 static unsigned rx_link(struct shm_nic *n, unsigned space, unsigned budget)
 {
@@ -289,7 +276,7 @@ static unsigned service_rx(struct shm_state *s, struct shm_nic *n)
     }
     n->rx_blocked = 0;
     unsigned got = __builtin_expect(n->link != 0, 0)         ? rx_link(n, space, s->budget)
-                   : __builtin_expect(n->nic->impair != 0, 0) ? rx_impaired(n, space, s->budget)
+                   : __builtin_expect(n->nic->impair != 0, 0) ? tb_nic_impair_rx_ring(n, space, room, s->budget)
                                                               : rx_plain(s, n, space, room);
     if (got) {
         shm_ring_prod_publish_quiet(&n->rx);

@@ -12,17 +12,10 @@
 #include "net.h"
 #include "nic_control.h"
 #include "nic_impair.h"
+#include "nic_impair_state.h"
 #include "vm.h"
 
-#define FRAME_CAP 65550u /* a TAP frame of the largest MTU plus its Ethernet header */
-
-/* Per impaired NIC: the buffers a frame lives in while the engine decides (guest memory is never
- * handed to the engine: the guest could change it meanwhile, and corrupt= writes to it). */
-struct tb_nic_impair {
-    struct tb_nic_ctl *control;  /* --impair-control: run-time specs and published counters (nic_control.h) */
-    size_t dup_len;              /* RX: a duplicate still owed to the guest, in dup */
-    uint8_t tx[FRAME_CAP], rx[FRAME_CAP], dup[FRAME_CAP];
-};
+#define FRAME_CAP TB_IMPAIR_FRAME_CAP
 
 uint64_t tb_nic_impair_now(void)
 {
