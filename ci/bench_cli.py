@@ -22,6 +22,17 @@ def _modes(text: str) -> list[str]:
     return modes
 
 
+LINKS_PARTS = ("throughput", "loss", "delay", "rate", "capture")  # bench_links.PARTS, without importing testbed here
+
+
+def _links_parts(text: str) -> list[str]:
+    parts = [p.strip() for p in text.split(",") if p.strip()]
+    bad = [p for p in parts if p not in LINKS_PARTS]
+    if bad or not parts:
+        raise argparse.ArgumentTypeError(f"{(bad or [text])[0]!r} is not a part ({', '.join(LINKS_PARTS)})")
+    return parts
+
+
 def _sleeps(text: str) -> list[str]:
     """--sleeps: exit, hlt or hlt:NS (NS an integer >= 0), comma-separated."""
     sleeps = [s.strip() for s in text.split(",") if s.strip()]
@@ -136,9 +147,12 @@ def build_parser() -> argparse.ArgumentParser:
     capture.add_argument("--cpus", default="auto", metavar="auto|none|VCPU,IO[,NICE]", help="as for udp-rx")
     capture.add_argument("--monitor-flags", type=_flags, default=[], metavar="F,F",
                          help="more tb-monitor flags for both the capturing and the plain guest")
-    links = sub.add_parser("links", help="impaired links (relay) vs plain veth: throughput, loss, delay, rate")
+    links = sub.add_parser("links", help="impaired links (relay) vs plain veth: throughput, loss, delay, rate, "
+                           "capture on/off")
     links.add_argument("--seconds", type=_positive(float), default=2.0, help="flood length per round")
     links.add_argument("--repeats", type=_positive(int), default=3)
+    links.add_argument("--parts", type=_links_parts, default=list(LINKS_PARTS), metavar="P,P",
+                       help=f"comma-separated, of {','.join(LINKS_PARTS)} (default: all)")
     show = sub.add_parser("show", help="print the tables of a results JSON written earlier")
     show.add_argument("path", type=Path)
     for p in (boot, stop, rx, tx, startup, scale, capture, links):

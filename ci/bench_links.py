@@ -1,9 +1,11 @@
 """bench_links: impaired links (the relay, tb-wire) against a plain veth in the same run: UDP throughput at 64 and
 1300-byte frames (goal: relay ≥ 0.8 × veth), configured vs measured loss at 10^5 packets (≤ 0.2 points), one-way
-delay p50 error at 1, 10 and 100 ms (≤ 50 µs), and rate accuracy (within 2%)."""
+delay p50 error at 1, 10 and 100 ms (≤ 50 µs), rate accuracy (within 2%), and the same floods with the link's
+`capture:` on vs off (goal: on ≥ 0.9 × off)."""
 from __future__ import annotations
 
 import json
+import re
 import statistics
 import sys
 import tempfile
@@ -14,11 +16,13 @@ from pathlib import Path
 from rich.table import Table
 
 import bench_report
+from bench_cpu import process_cpu_seconds
 from bench_stats import ratio, summarise
 from testbed.apply import relay
 from testbed.lab import Lab
 
-GOAL_THROUGHPUT, GOAL_LOSS_POINTS, GOAL_DELAY_US, GOAL_RATE = 0.8, 0.2, 50.0, 0.02
+GOAL_THROUGHPUT, GOAL_LOSS_POINTS, GOAL_DELAY_US, GOAL_RATE, GOAL_CAPTURE = 0.8, 0.2, 50.0, 0.02, 0.9
+PARTS = ("throughput", "loss", "delay", "rate", "capture")
 FRAMES = {64: 22, 1300: 1258}  # frame bytes -> UDP payload bytes
 LOSS_PACKETS, LOSS_RATES = 100_000, (1.0, 5.0, 20.0)
 LOSS_PPS = 10_000  # paced below the relay's ceiling on a loaded host
@@ -43,13 +47,16 @@ nodes:
 links:
   - endpoints: [a:eth0, b:eth0]
     subnet: 10.70.0.0/30
-{impair}
+{extra}
 """
+CAPTURE = "    capture: true"  # as a user writes it: every default, a ring of 4 x 16 MB files of the first end, a:eth0
+CAPTURE_STATS = re.compile(r"tb-capture: (\d+) frames written, (\d+) dropped by the kernel, (\d+) not written")
 
 
-def _lab(folder: Path, name: str, impair: str | None) -> Lab:
+def _lab(folder: Path, name: str, impair: str | None, capture: bool = False) -> Lab:
     path = folder / f"{name}.yaml"
-    path.write_text(PAIR.format(name=name, impair=f"    impair: {impair}" if impair is not None else ""))
+    extra = ([f"    impair: {impair}"] if impair is not None else []) + ([CAPTURE] if capture else [])
+    path.write_text(PAIR.format(name=name, extra="\n".join(extra)))
     lab = Lab.up(path, name_prefix="bench-links")
     _static_neighbours(lab)
     return lab
@@ -217,18 +224,80 @@ def rate(folder: Path, args, progress) -> list[dict]:
     return rows
 
 
+def _capture_pid(lab: Lab) -> int | None:
+    return lab.processes().get(lab.captures[0].key, {}).get("pid") if lab.captures else None
+
+
+def _capture_account(lab: Lab, keep: Path) -> dict:
+    """Takes the lab down, keeping its run files, and reads tb-capture's own account (its last line, at its exit):
+    a packet socket never slows the flow it copies, it loses frames of its own when its reader falls behind."""
+    lab.down(keep=keep)
+    log = keep / "console" / f"{lab.captures[0].key}.log"
+    found = CAPTURE_STATS.findall(log.read_text(errors="replace")) if log.exists() else []
+    if not found:
+        return {"written": None, "kernel_drops": None, "not_written": None, "captured_share": None}
+    written, drops, unwritten = (int(n) for n in found[-1])
+    return {"written": written, "kernel_drops": drops, "not_written": unwritten,
+            "captured_share": round(written / (written + drops + unwritten), 4) if written + drops else None}
+
+
+def _captured_flood(lab: Lab, payload: int, seconds: float) -> dict:
+    """pps at b, and the CPU the capturing process used meanwhile, per delivered frame."""
+    pid = _capture_pid(lab)
+    cpu0 = process_cpu_seconds(pid) if pid else None
+    pps = flood(lab, payload, seconds)
+    cpu1 = process_cpu_seconds(pid) if pid else None
+    cpu_us = (cpu1 - cpu0) * 1e6 / (pps * seconds) if cpu0 is not None and cpu1 is not None and pps else None
+    return {"pps": pps, "capture_cpu_us_per_frame": cpu_us}
+
+
+def capture(folder: Path, args, progress) -> list[dict]:
+    """The throughput floods with the link's `capture:` off and on, relay and veth, a fresh lab per frame size (so
+    tb-capture's account is that size's alone); within a round off and on run back to back, in alternating order."""
+    rows = []
+    for frame, payload in FRAMES.items():
+        labs = {(link, on): _lab(folder, f"cap-{link}-{'on' if on else 'off'}", impair, capture=on)
+                for link, impair in (("veth", None), ("relay", "{}")) for on in (False, True)}
+        samples = {key: [] for key in labs}
+        accounts = {}
+        try:
+            for r in range(args.repeats):
+                for link in ("veth", "relay"):
+                    for on in ((False, True) if r % 2 == 0 else (True, False)):
+                        progress(f"capture {link} {frame} B {'on' if on else 'off'}, round {r + 1}/{args.repeats}")
+                        samples[link, on].append(_captured_flood(labs[link, on], payload, args.seconds))
+            for link in ("veth", "relay"):
+                accounts[link] = _capture_account(labs[link, True], folder / f"kept-{link}-{frame}")
+        finally:
+            for lab in labs.values():
+                lab.down()
+        for link in ("veth", "relay"):
+            off, on = samples[link, False], samples[link, True]
+            ratios = [ratio(b["pps"], a["pps"]) for a, b in zip(off, on, strict=True)]
+            rows.append({"link": link, "frame_bytes": frame, "off_pps": summarise([s["pps"] for s in off]),
+                         "on_pps": summarise([s["pps"] for s in on]), "ratio": summarise(ratios),
+                         "ratios": [round(x, 4) for x in ratios if x is not None],
+                         "capture_cpu_us_per_frame": summarise([s["capture_cpu_us_per_frame"] for s in on]),
+                         "capture": accounts[link], "load": _load()})
+    return rows
+
+
 def run(args, progress) -> dict:
     with tempfile.TemporaryDirectory(prefix="tbbench-links-") as tmp:
         folder = Path(tmp)
-        result = {"bench": "links", "seconds": args.seconds, "repeats": args.repeats,
-                  "throughput": throughput(folder, args, progress), "loss": loss(folder, progress),
-                  "delay": delay(folder, progress), "rate": rate(folder, args, progress)}
-    result["goals"] = {
-        "throughput": all(r["ratio"]["median"] >= GOAL_THROUGHPUT for r in result["throughput"]),
-        "loss": all(r["error_points"] <= GOAL_LOSS_POINTS for r in result["loss"]),
-        "delay": all(abs(r["error_us"]) <= GOAL_DELAY_US for r in result["delay"]),
-        "rate": all(abs(r["error"]) <= GOAL_RATE for r in result["rate"]),
+        parts = {"throughput": lambda: throughput(folder, args, progress), "loss": lambda: loss(folder, progress),
+                 "delay": lambda: delay(folder, progress), "rate": lambda: rate(folder, args, progress),
+                 "capture": lambda: capture(folder, args, progress)}
+        result = {"bench": "links", "seconds": args.seconds, "repeats": args.repeats, "parts": args.parts,
+                  **{part: parts[part]() for part in args.parts}}
+    judges = {
+        "throughput": lambda rows: all(r["ratio"]["median"] >= GOAL_THROUGHPUT for r in rows),
+        "loss": lambda rows: all(r["error_points"] <= GOAL_LOSS_POINTS for r in rows),
+        "delay": lambda rows: all(abs(r["error_us"]) <= GOAL_DELAY_US for r in rows),
+        "rate": lambda rows: all(abs(r["error"]) <= GOAL_RATE for r in rows),
+        "capture": lambda rows: all(r["ratio"]["median"] >= GOAL_CAPTURE for r in rows),
     }
+    result["goals"] = {part: judges[part](result[part]) for part in args.parts}
     return result
 
 
@@ -237,6 +306,12 @@ def _met(result: dict, goal: str) -> str:
 
 
 def tables(result: dict) -> list[Table]:
+    builders = {"throughput": _throughput_table, "loss": _loss_table, "delay": _delay_table, "rate": _rate_table,
+                "capture": _capture_table}
+    return [builders[part](result) for part in result.get("parts", PARTS[:4])]
+
+
+def _throughput_table(result: dict) -> Table:
     throughput_table = Table(title=f"links: UDP flood a -> b, {result['seconds']:g} s x {result['repeats']} rounds "
                                    "(medians)", caption=f"goal relay ≥ {GOAL_THROUGHPUT} × veth: "
                                                         f"{_met(result, 'throughput')}")
@@ -246,6 +321,10 @@ def tables(result: dict) -> list[Table]:
         throughput_table.add_row(f"{row['frame_bytes']} B", f"{row['veth_pps']['median']:,.0f}",
                                  f"{row['relay_pps']['median']:,.0f}", f"{row['ratio']['median']:.3f}",
                                  f"{row['load']:.1f}")
+    return throughput_table
+
+
+def _loss_table(result: dict) -> Table:
     loss_table = Table(title=f"links: loss over {LOSS_PACKETS:,} packets at {LOSS_PPS:,}/s",
                        caption=f"goal error ≤ {GOAL_LOSS_POINTS} points (the relay's drops of what reached it): "
                                f"{_met(result, 'loss')}")
@@ -256,6 +335,10 @@ def tables(result: dict) -> list[Table]:
         loss_table.add_row(f"{row['configured_percent']:g}", f"{row['relay_received']:,}",
                            f"{row['relay_dropped']:,}", f"{row['measured_percent']:.3f}", f"{row['error_points']:.3f}",
                            f"{row['end_to_end_percent']:.3f}")
+    return loss_table
+
+
+def _delay_table(result: dict) -> Table:
     delay_table = Table(title=f"links: one-way delay, {DELAY_ROUNDS} x {PROBES} UDP probes, p50 less the undelayed "
                               f"p50 of {DELAY_ROUNDS} x {PROBES} alternating with them",
                         caption=f"goal |error| ≤ {GOAL_DELAY_US:g} µs: {_met(result, 'delay')}")
@@ -265,6 +348,10 @@ def tables(result: dict) -> list[Table]:
         delay_table.add_row(f"{row['delay_ms']} ms", f"{row['one_way_p50_ms']:.3f}", f"{row['p99_ms']:.3f}",
                             f"{row['baseline_p50_ms']:.3f}", f"{row['error_us']:+.1f}",
                             f"≤{row['relay_late_p50_us']:g} / ≤{row['relay_late_p99_us']:g}", f"{row['load']:.1f}")
+    return delay_table
+
+
+def _rate_table(result: dict) -> Table:
     rate_table = Table(title="links: rate, frame bits/s received while offered twice the rate",
                        caption=f"goal within {GOAL_RATE:.0%}: {_met(result, 'rate')}")
     for header in ("configured", "measured", "error"):
@@ -272,4 +359,21 @@ def tables(result: dict) -> list[Table]:
     for row in result["rate"]:
         rate_table.add_row(f"{row['configured_bps'] / 1e6:g} Mbit/s", f"{row['measured_bps'] / 1e6:.3f} Mbit/s",
                            f"{row['error']:+.2%}")
-    return [throughput_table, loss_table, delay_table, rate_table]
+    return rate_table
+
+
+def _capture_table(result: dict) -> Table:
+    table = Table(title=f"links: the same UDP floods with the link's `capture: true` off and on (tb-capture on a:eth0), "
+                        f"{result['seconds']:g} s x {result['repeats']} paired rounds (medians)",
+                  caption=f"goal capture on ≥ {GOAL_CAPTURE} × off: {_met(result, 'capture')}; captured: the share of "
+                          "the frames tb-capture saw that it wrote (the rest dropped by the kernel, its reader behind)")
+    for header in ("link", "frame", "off pps", "on pps", "on / off", "rounds", "capture µs/frame", "captured",
+                   "load"):
+        table.add_column(header, justify="right")
+    for row in result["capture"]:
+        cpu, share = row["capture_cpu_us_per_frame"], row["capture"]["captured_share"]
+        table.add_row(row["link"], f"{row['frame_bytes']} B", f"{row['off_pps']['median']:,.0f}",
+                      f"{row['on_pps']['median']:,.0f}", f"{row['ratio']['median']:.3f}",
+                      " ".join(f"{x:.2f}" for x in row["ratios"]), f"{cpu['median']:.2f}" if cpu else "—",
+                      f"{share:.1%}" if share is not None else "—", f"{row['load']:.1f}")
+    return table

@@ -48,3 +48,12 @@ def test_capture_builds_both_command_lines_from_its_defaults(monkeypatch, tmp_pa
     flags = [f for f in captured if f not in plain]
     assert flags[0] == f"--capture:service0={tmp_path / 'nic.pcapng'}"
     assert captured.index(flags[0]) < captured.index("--")  # a monitor option, not a guest argument
+
+
+def test_links_parts_pick_what_runs_and_refuse_an_unknown_one(capsys):
+    parser = bench_cli.build_parser()
+    assert parser.parse_args(["links"]).parts == ["throughput", "loss", "delay", "rate", "capture"]
+    assert parser.parse_args(["links", "--parts", "capture,rate"]).parts == ["capture", "rate"]
+    with pytest.raises(SystemExit):
+        parser.parse_args(["links", "--parts", "capture,jitter"])
+    assert "'jitter' is not a part" in capsys.readouterr().err
