@@ -297,21 +297,64 @@ static void count_tx(struct shm_nic *n, int ok, unsigned frames, size_t bytes)
     }
 }
 
-/* The batch's frames as one write: a GSO frame when it holds two or more (the kernel segments it again). */
+/* The batch's frames as one write: a GSO frame when it holds two or more (the kernel segments it again). Whether the
+ * TAP took it. */
+static int write_batch(struct shm_nic *n, struct tb_tx_batch *b)
+{
+    if (b->count == 1)
+        return tb_tap_write(n->nic, b->buf, b->len) == (ssize_t)b->len;
+    struct virtio_net_hdr h;
+    tb_tx_gso_finish(b, &h);
+    n->st.tx_gso_frames++;
+    return tb_tap_write_vnet(n->nic, &h, b->buf, b->len) == (ssize_t)b->len;
+}
+
 static void flush_batch(struct shm_nic *n, struct tb_tx_batch *b)
 {
     if (!b->count)
         return;
-    size_t frame_bytes = b->len + (size_t)(b->count - 1) * 42; /* what the guest's frames added up to */
-    if (b->count == 1) {
-        count_tx(n, tb_tap_write(n->nic, b->buf, b->len) == (ssize_t)b->len, 1, b->len);
-    } else {
-        struct virtio_net_hdr h;
-        tb_tx_gso_finish(b, &h);
-        count_tx(n, tb_tap_write_vnet(n->nic, &h, b->buf, b->len) == (ssize_t)b->len, b->count, frame_bytes);
-        n->st.tx_gso_frames++;
-    }
+    unsigned frames = b->count;
+    size_t frame_bytes = b->len + (size_t)(frames - 1) * 42; /* what the guest's frames added up to */
+    count_tx(n, write_batch(n, b), frames, frame_bytes);
     b->count = 0;
+}
+
+/* An impaired NIC's batch: its frames were counted when the link took them; a TAP that refuses the write loses
+ * them as it loses a single frame the engine let through (a drop, as on a full wire). */
+static void flush_sent(struct shm_nic *n, struct tb_tx_batch *b)
+{
+    if (b->count && !write_batch(n, b))
+        n->nic->st.tx_drops += b->count;
+    b->count = 0;
+}
+
+/*
+ * An impaired NIC's frame, which the link takes whatever becomes of it: frames queued earlier and due now leave
+ * first (after the batch), then what the engine lets through at once joins the batch as an unimpaired frame would;
+ * a corrupted frame goes alone, since the kernel recomputes a GSO frame's checksum and would hide the flipped bit.
+ */
+static void tx_impaired(struct shm_state *s, struct shm_nic *n, struct tb_tx_batch *b, const uint8_t *data,
+                        uint32_t len)
+{
+    int due, corrupted;
+    uint64_t now = tb_nic_impair_tx_now(n->nic, &due);
+    if (due) {
+        flush_sent(n, b);
+        tb_nic_impair_tx_flush(n->nic, now);
+    }
+    const uint8_t *frame;
+    int copies = tb_nic_impair_tx_push(n->nic, data, len, now, &frame, &corrupted);
+    int batching = n->nic->vnet && s->vm->cfg->shm.offloads && !corrupted;
+    for (int i = 0; i < copies; i++) {
+        if (batching && tb_tx_gso_add(b, frame, len))
+            continue;
+        flush_sent(n, b);
+        if (batching && tb_tx_gso_start(b, frame, len))
+            continue;
+        if (tb_tap_write(n->nic, frame, len) != (ssize_t)len)
+            n->nic->st.tx_drops++;
+    }
+    count_tx(n, 1, 1, len);
 }
 
 /* TX ring -> TAP, at most `budget` frames, each length validated first; on a vnet TAP a flow's run is one write. */
@@ -323,6 +366,7 @@ static unsigned service_tx(struct shm_state *s, struct shm_nic *n)
     if (shm_ring_avail(&n->tx, &avail) < 0)
         ring_fault(s, n->tx.err);
     unsigned done = 0;
+    int impaired = n->nic->impair_engine[TB_IMPAIR_TX] != NULL; /* else the NIC impairs only what it receives */
     batch.count = 0;
     if (n->link)
         n->link->out_blocked = 0;
@@ -337,8 +381,8 @@ static unsigned service_tx(struct shm_state *s, struct shm_nic *n)
         if (__builtin_expect(n->link != 0, 0)) {
             tb_peer_med_write(n->link, data, len);
             count_tx(n, 1, 1, len);
-        } else if (__builtin_expect(n->nic->impair != 0, 0)) {
-            count_tx(n, tb_nic_impair_write(n->nic, data, len) == (ssize_t)len, 1, len);
+        } else if (__builtin_expect(impaired, 0)) {
+            tx_impaired(s, n, &batch, data, len);
         } else if (n->nic->vnet && s->vm->cfg->shm.offloads) {
             if (!tb_tx_gso_add(&batch, data, len)) {
                 flush_batch(n, &batch);
@@ -350,7 +394,10 @@ static unsigned service_tx(struct shm_state *s, struct shm_nic *n)
         }
         shm_ring_cons_next(&n->tx);
     }
-    flush_batch(n, &batch);
+    if (impaired)
+        flush_sent(n, &batch);
+    else
+        flush_batch(n, &batch);
     if (n->link && done)
         tb_peer_med_publish(n->link);
     if (done) {

@@ -37,19 +37,50 @@ static void flush_tx(struct tb_nic *nic, struct tb_impair *e, uint64_t now)
         send_to_tap(nic, nic->impair->tx, n);
 }
 
-ssize_t tb_nic_impair_write(struct tb_nic *nic, const void *data, size_t len)
+uint64_t tb_nic_impair_tx_now(struct tb_nic *nic, int *due)
 {
-    struct tb_impair *e = nic->impair_engine[TB_IMPAIR_TX];
-    if (!e)
-        return tb_tap_write(nic, data, len);
     if (nic->impair->control) /* a change written meanwhile holds from this frame on */
         tb_nic_control_check(nic->impair->control);
     uint64_t now = tb_nic_impair_now();
-    flush_tx(nic, e, now); /* frames due earlier leave first */
-    memcpy(nic->impair->tx, data, len);
-    int copies = tb_impair_push(e, nic->impair->tx, len, now);
+    *due = tb_impair_next_due(nic->impair_engine[TB_IMPAIR_TX]) <= now;
+    return now;
+}
+
+void tb_nic_impair_tx_flush(struct tb_nic *nic, uint64_t now)
+{
+    flush_tx(nic, nic->impair_engine[TB_IMPAIR_TX], now);
+}
+
+int tb_nic_impair_tx_push(struct tb_nic *nic, const void *data, size_t len, uint64_t now, const uint8_t **frame,
+                          int *corrupted)
+{
+    struct tb_impair *e = nic->impair_engine[TB_IMPAIR_TX];
+    /* Only corrupt= writes to the frame it is given: without it the engine reads the guest's frame where it lies
+     * (and copies it only into its queue), so a frame that leaves at once leaves from there, uncopied. */
+    uint8_t *at = (uint8_t *)data;
+    if (tb_impair_get(e)->corrupt_ppm) {
+        memcpy(nic->impair->tx, data, len);
+        at = nic->impair->tx;
+    }
+    uint64_t before = tb_impair_counters(e)->corrupted;
+    int copies = tb_impair_push(e, at, len, now);
+    *frame = at;
+    *corrupted = tb_impair_counters(e)->corrupted != before;
+    return copies < 0 ? 0 : copies;
+}
+
+ssize_t tb_nic_impair_write(struct tb_nic *nic, const void *data, size_t len)
+{
+    if (!nic->impair_engine[TB_IMPAIR_TX])
+        return tb_tap_write(nic, data, len);
+    int due, corrupted;
+    uint64_t now = tb_nic_impair_tx_now(nic, &due);
+    if (due)
+        tb_nic_impair_tx_flush(nic, now); /* frames due earlier leave first */
+    const uint8_t *frame;
+    int copies = tb_nic_impair_tx_push(nic, data, len, now, &frame, &corrupted);
     for (int i = 0; i < copies; i++)
-        send_to_tap(nic, nic->impair->tx, len);
+        send_to_tap(nic, frame, len);
     return (ssize_t)len;
 }
 
