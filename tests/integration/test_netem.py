@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from pyroute2 import NetNS, netns
 
-from testbed.apply import netem
+from testbed.apply import namespaces, netem
+from testbed.errors import LabError
 from testbed.lab.lifecycle import Lab
+from testbed.plan.netem import NetemParams, NetemQdisc
 
 NETEM_LAB = """
     name: netem
@@ -58,3 +61,23 @@ def test_up_applies_netem_where_the_kernel_has_it_and_refuses_cleanly_where_not(
     finally:
         testbed_cli("down", run_id, check=True)
     assert not [name for name in set(netns.listnetns()) - before if name.startswith(ours)]
+
+
+def test_add_puts_netem_on_an_interface_or_names_the_kernels_refusal(root, run_prefix):
+    namespace = f"tb-{run_prefix}-netem-add"
+    qdisc = NetemQdisc(link=0, name="x:lo--y:lo", direction="forward", namespace=namespace, ifname="lo",
+                       params=NetemParams(delay_ns=1_000_000, limit=77, loss=1.0))
+    namespaces.create(namespace)
+    try:
+        if netem.probe() != 0:
+            with pytest.raises(LabError) as caught:
+                netem.add(qdisc)
+            assert str(caught.value) == (f"link x:lo--y:lo: netem (delay 1ms loss 1% limit 77) on lo in {namespace}: "
+                                         "No such file or directory")
+        else:
+            netem.add(qdisc)
+            options = netem_qdisc(namespace, "lo")
+            assert options["limit"] == 77 and options["loss"] == netem.probability(1)
+    finally:
+        namespaces.remove(namespace)
+    assert namespace not in netns.listnetns()
