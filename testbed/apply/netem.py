@@ -141,8 +141,11 @@ def probe() -> int:
         if libc.unshare(CLONE_NEWNET) != 0:
             result.append(ctypes.get_errno())
             return
-        with _route_socket() as sock:
-            result.append(_send(sock, request(LOOPBACK_INDEX, NetemParams())))
+        try:
+            with _route_socket() as sock:
+                result.append(_send(sock, request(LOOPBACK_INDEX, NetemParams())))
+        except OSError as exc:  # reported as the probe's answer, not as a thread's traceback
+            result.append(exc.errno or -1)
 
     thread = threading.Thread(target=attempt, name="netem-probe")
     thread.start()
