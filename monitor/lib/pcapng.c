@@ -23,7 +23,9 @@
 #define TSRESOL_NS 9 /* 10^-9 s */
 #define DEFAULT_SNAPLEN 65535u
 #define DEFAULT_FLUSH_NS 200000000ull
-#define BUFFER_BYTES (128u * 1024u) /* holds the largest EPB (64 KiB of frame) whole */
+/* Holds the largest EPB (64 KiB of frame) whole. 1 MiB rather than 128 KiB: each pwrite into ext4's page cache has a
+ * fixed cost (locks, timestamps, dirty accounting) that at flood rates was a quarter of the writer's CPU. */
+#define BUFFER_BYTES (1024u * 1024u)
 #define HEADER_MAX 512u
 #define RING_MAX 64u
 #define IFNAME_MAX 128u

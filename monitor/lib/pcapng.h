@@ -17,7 +17,7 @@
  * Every file opens with a Section Header Block and one Interface Description
  * Block (LINKTYPE_ETHERNET, if_name, if_tsresol=9: timestamps in ns since the
  * epoch), then one Enhanced Packet Block per frame (with epb_flags giving the
- * direction when known). Writes go through a 64 KiB buffer, flushed when full,
+ * direction when known). Writes go through a 1 MiB buffer, flushed when full,
  * when the oldest buffered frame is older than flush_ns, or on tb_pcapng_flush.
  *
  * A ring (files > 1, not for "-"): the files PATH with the index before its
