@@ -126,6 +126,16 @@ def test_a_netem_link_is_a_plain_veth_with_a_qdisc_on_each_sender():
     assert [i.mechanism for i in plan.node("a").interfaces] == ["veth"]
 
 
+def test_the_planner_refuses_a_unikernel_end_of_a_topology_built_in_python():
+    data = {"name": "p", "nodes": {"a": {"kind": "netns"}, "b": {"kind": "unikernel", "image": "x"}},
+            "links": [{"endpoints": ["a:eth0", "b:service0"], "subnet": "10.0.0.0/30",
+                       "impair": {"engine": "netem", "loss": "1%"}}]}
+    with pytest.raises(TopologyError) as caught:
+        planner.make_plan(Topology.model_validate(data), "t1", resolve_image=lambda image: Path("/x.hvt"))
+    assert caught.value.problems == [("links[0]: engine: netem needs kernel interfaces at both ends, and b is a "
+                                     "unikernel")]
+
+
 def test_a_direction_that_asks_for_nothing_gets_no_qdisc():
     plan = make({"engine": "netem", "forward": {"rate": "1mbit"}})
     (only,) = plan.netem
