@@ -146,8 +146,12 @@ def report(rounds: list[dict], names: list[str]) -> dict:
         for hops in HOPS:
             ratio = spread([r[second][hops]["pps"] / r[first][hops]["pps"] for r in rounds])
             medians[f"pps_ratio:{hops}"] = ratio
+            cpu = spread([statistics.mean(r[second][hops]["fwd_vcpu_us_per_packet"])
+                          / statistics.mean(r[first][hops]["fwd_vcpu_us_per_packet"]) for r in rounds])
+            medians[f"fwd_vcpu_ratio:{hops}"] = cpu
             line = (f"x{hops}: {second} / {first} packets/s {ratio['median']:.2f} "
-                    f"({ratio['min']:.2f} to {ratio['max']:.2f})")
+                    f"({ratio['min']:.2f} to {ratio['max']:.2f}), a forwarder's vCPU per packet {cpu['median']:.2f} "
+                    f"({cpu['min']:.2f} to {cpu['max']:.2f})")
             if hops > 1:
                 diff = spread([hop_cost(r[second][hops]["pps"], r[second][1]["pps"], hops)
                                - hop_cost(r[first][hops]["pps"], r[first][1]["pps"], hops) for r in rounds])
