@@ -96,6 +96,15 @@ def per_packet(stats: dict, packets: int) -> dict:
             "exits": stats.get("vm_exits", 0) / packets}
 
 
+def link_counters(stats: dict) -> dict:
+    """Per node and NIC, what its monitor counted on the shm link: a round where a hop delivered nothing shows
+    which link it was (frames sent into a link that was down, at the start, are its down_drops; those at the end
+    come from the sink leaving after its window)."""
+    keep = ("state", "tx_frames", "rx_frames", "down_drops")
+    return {node: {nic: {k: link.get(k) for k in keep} for nic, link in (s.get("shm_links") or {}).items()}
+            for node, s in stats.items()}
+
+
 def chain(topology: Path, hops: int, timeout: float = 60) -> dict:
     with Lab.up(topology, name_prefix="bhop") as lab:
         deadline = time.monotonic() + timeout
@@ -103,9 +112,10 @@ def chain(topology: Path, hops: int, timeout: float = 60) -> dict:
     if sink is None or source is None:
         raise RuntimeError(f"{topology.name}: the sink or the source printed no summary")
     sent = source["tx_packets"]
-    costs = {node: per_packet(lab.stats(node) or {}, sent) for node in chain_nodes(hops)}
+    stats = {node: lab.stats(node) or {} for node in chain_nodes(hops)}
+    costs = {node: per_packet(stats[node], sent) for node in chain_nodes(hops)}
     forwarders = [costs[f"r{i}"] for i in range(1, hops + 1)]
-    return {"pps": sink["pps"], "sent": sent, "per_packet": costs,
+    return {"pps": sink["pps"], "sent": sent, "per_packet": costs, "links": link_counters(stats),
             "fwd_exits_per_packet": [f["exits"] for f in forwarders],
             "fwd_vcpu_us_per_packet": [f["vcpu_us"] for f in forwarders]}
 
