@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import resource
 import statistics
 import sys
 import tempfile
@@ -241,14 +242,32 @@ def _capture_account(lab: Lab, keep: Path) -> dict:
             "captured_share": round(written / (written + drops + unwritten), 4) if written + drops else None}
 
 
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _captured_flood(lab: Lab, payload: int, seconds: float) -> dict:
-    """pps at b, and the CPU the capturing process used meanwhile, per delivered frame."""
+    """flood()'s pps at b; with it, per packet sent, the CPU of the sender (udpgen, our child: its system time holds
+    the packet tap's copy and, on a veth, b's receive softirq) and of the capturing process. CPU per packet barely
+    moves with the other work on a shared machine, where pps swings by 2x between rounds."""
     pid = _capture_pid(lab)
-    cpu0 = process_cpu_seconds(pid) if pid else None
-    pps = flood(lab, payload, seconds)
-    cpu1 = process_cpu_seconds(pid) if pid else None
-    cpu_us = (cpu1 - cpu0) * 1e6 / (pps * seconds) if cpu0 is not None and cpu1 is not None and pps else None
-    return {"pps": pps, "capture_cpu_us_per_frame": cpu_us}
+    cpu0, kids0 = process_cpu_seconds(pid) if pid else None, _children_cpu()
+    before, started = _rx(lab)[0], time.monotonic()
+    sent = _udpgen(lab, payload, "max", seconds=seconds)["sent_packets"]
+    cpu1, kids1 = process_cpu_seconds(pid) if pid else None, _children_cpu()
+    time.sleep(0.2)  # what the relay still holds arrives
+    pps = (_rx(lab)[0] - before) / (time.monotonic() - started - 0.2)
+    capture_us = (cpu1 - cpu0) * 1e6 / sent if cpu0 is not None and cpu1 is not None and sent else None
+    return {"pps": pps, "sender_cpu_us_per_packet": (kids1 - kids0) * 1e6 / sent if sent else None,
+            "capture_cpu_us_per_frame": capture_us}
+
+
+def _cost(sender_off: dict | None, sender_on: dict | None, capture_cpu: dict | None) -> float | None:
+    """What capturing adds per frame: the sender's extra (the kernel's tap) plus the capturing process's own."""
+    if not (sender_off and sender_on and capture_cpu):
+        return None
+    return round(sender_on["median"] - sender_off["median"] + capture_cpu["median"], 4)
 
 
 def capture(folder: Path, args, progress) -> list[dict]:
@@ -274,10 +293,15 @@ def capture(folder: Path, args, progress) -> list[dict]:
         for link in ("veth", "relay"):
             off, on = samples[link, False], samples[link, True]
             ratios = [ratio(b["pps"], a["pps"]) for a, b in zip(off, on, strict=True)]
+            sender_off = summarise([s["sender_cpu_us_per_packet"] for s in off])
+            sender_on = summarise([s["sender_cpu_us_per_packet"] for s in on])
+            capture_cpu = summarise([s["capture_cpu_us_per_frame"] for s in on])
             rows.append({"link": link, "frame_bytes": frame, "off_pps": summarise([s["pps"] for s in off]),
                          "on_pps": summarise([s["pps"] for s in on]), "ratio": summarise(ratios),
                          "ratios": [round(x, 4) for x in ratios if x is not None],
-                         "capture_cpu_us_per_frame": summarise([s["capture_cpu_us_per_frame"] for s in on]),
+                         "sender_cpu_us_per_packet_off": sender_off, "sender_cpu_us_per_packet_on": sender_on,
+                         "capture_cpu_us_per_frame": capture_cpu, "cpu_cost_us_per_frame": _cost(sender_off, sender_on,
+                                                                                                  capture_cpu),
                          "capture": accounts[link], "load": _load()})
     return rows
 
@@ -365,15 +389,23 @@ def _rate_table(result: dict) -> Table:
 def _capture_table(result: dict) -> Table:
     table = Table(title=f"links: the same UDP floods with the link's `capture: true` off and on (tb-capture on a:eth0), "
                         f"{result['seconds']:g} s x {result['repeats']} paired rounds (medians)",
-                  caption=f"goal capture on ≥ {GOAL_CAPTURE} × off: {_met(result, 'capture')}; captured: the share of "
-                          "the frames tb-capture saw that it wrote (the rest dropped by the kernel, its reader behind)")
-    for header in ("link", "frame", "off pps", "on pps", "on / off", "rounds", "capture µs/frame", "captured",
-                   "load"):
+                  caption=f"goal capture on ≥ {GOAL_CAPTURE} × off: {_met(result, 'capture')}; added: the sender's extra "
+                          "CPU (the kernel's packet tap) plus tb-capture's, per frame; captured: the share of the "
+                          "frames tb-capture saw that it wrote (the rest dropped by the kernel, its reader behind)")
+    for header in ("link", "frame", "off pps", "on pps", "on / off", "rounds", "sender µs/pkt off → on",
+                   "tb-capture µs/frame", "added µs/frame", "captured", "load"):
         table.add_column(header, justify="right")
     for row in result["capture"]:
-        cpu, share = row["capture_cpu_us_per_frame"], row["capture"]["captured_share"]
+        share, cost = row["capture"]["captured_share"], row.get("cpu_cost_us_per_frame")
+        senders = [row.get(f"sender_cpu_us_per_packet_{k}") for k in ("off", "on")]
         table.add_row(row["link"], f"{row['frame_bytes']} B", f"{row['off_pps']['median']:,.0f}",
                       f"{row['on_pps']['median']:,.0f}", f"{row['ratio']['median']:.3f}",
-                      " ".join(f"{x:.2f}" for x in row["ratios"]), f"{cpu['median']:.2f}" if cpu else "—",
-                      f"{share:.1%}" if share is not None else "—", f"{row['load']:.1f}")
+                      " ".join(f"{x:.2f}" for x in row["ratios"]),
+                      " → ".join(_us(s) for s in senders), _us(row["capture_cpu_us_per_frame"]),
+                      f"{cost:+.2f}" if cost is not None else "—", f"{share:.1%}" if share is not None else "—",
+                      f"{row['load']:.1f}")
     return table
+
+
+def _us(summary: dict | None) -> str:
+    return f"{summary['median']:.2f}" if summary else "—"
