@@ -39,7 +39,7 @@ static void flush_tx(struct tb_nic *nic, struct tb_impair *e, uint64_t now)
 
 uint64_t tb_nic_impair_tx_now(struct tb_nic *nic, int *due)
 {
-    if (nic->impair->control) /* a change written meanwhile holds from this frame on */
+    if (tb_nic_impair_may_change(nic->impair)) /* a change written meanwhile holds from this frame on */
         tb_nic_control_check(nic->impair->control);
     uint64_t now = tb_nic_impair_now();
     *due = tb_impair_next_due(nic->impair_engine[TB_IMPAIR_TX]) <= now;
@@ -97,7 +97,7 @@ ssize_t tb_nic_impair_read(struct tb_nic *nic, void *buf, size_t cap)
     struct tb_impair *e = nic->impair_engine[TB_IMPAIR_RX];
     if (!e)
         return tb_tap_read(nic, buf, cap);
-    if (im->control)
+    if (tb_nic_impair_may_change(im))
         tb_nic_control_check(im->control);
     for (;;) {
         if (im->dup_len) {
@@ -127,7 +127,7 @@ ssize_t tb_nic_impair_read(struct tb_nic *nic, void *buf, size_t cap)
 
 void tb_nic_impair_control(struct tb_nic *nic)
 {
-    if (nic->impair && nic->impair->control)
+    if (nic->impair && tb_nic_impair_may_change(nic->impair))
         tb_nic_control_service(nic->impair->control);
 }
 
@@ -136,7 +136,7 @@ uint64_t tb_nic_impair_service(struct tb_nic *nic, uint64_t now, int *rx_ready)
     struct tb_nic_impair *im = nic->impair;
     uint64_t next = UINT64_MAX;
     *rx_ready = 0;
-    if (im->control)
+    if (tb_nic_impair_may_change(im))
         tb_nic_control_service(im->control);
     if (nic->impair_engine[TB_IMPAIR_TX]) {
         flush_tx(nic, nic->impair_engine[TB_IMPAIR_TX], now);

@@ -27,15 +27,15 @@ struct rx_run {
 /*
  * Whether every frame offered in this call leaves at once or not at all, untouched: then the time of its arrival
  * is never used, and the checksums the kernel left partial may stay so (flagged, as on an unimpaired NIC), since
- * no flipped bit hides behind them and no copy waits in a queue without its flag. Without a control file the
- * configuration never changes, so this holds for every frame read in the call.
+ * no flipped bit hides behind them and no copy waits in a queue without its flag. The configuration holds for the
+ * call, and a run-time change waits until no segment read so is left (tb_nic_impair_may_change).
  */
-static int passes_through(const struct tb_nic_impair *im, const struct tb_impair *e)
+static int passes_through(const struct tb_impair *e)
 {
     if (!e)
         return 1;
     const struct tb_impair_config *c = tb_impair_get(e);
-    return !im->control && !c->delay_ns && !c->jitter_ns && !c->rate_bps && !c->reorder_ppm && !c->corrupt_ppm &&
+    return !c->delay_ns && !c->jitter_ns && !c->rate_bps && !c->reorder_ppm && !c->corrupt_ppm &&
            tb_impair_queued(e) == 0;
 }
 
@@ -82,6 +82,7 @@ static void backlog_one(struct tb_impair_rx_backlog *b, uint8_t *at, size_t len,
     b->len[0] = (uint32_t)len;
     b->flags[0] = 0;
     b->in_ring[0] = (uint8_t)in_ring;
+    b->lazy = 0;
     b->next = 0;
     b->count = 1;
 }
@@ -136,7 +137,8 @@ static int read_vnet(struct rx_run *run)
     }
     struct tb_gso_out out = { .buf = b->at, .max = max, .cap = TB_SHM_FRAME_MAX, .len = b->len, .flags = b->flags };
     unsigned dropped;
-    int frames = tb_gso_split(&in, &out, n->csum_lazy && run->passes, &dropped);
+    b->lazy = (uint8_t)(n->csum_lazy && run->passes);
+    int frames = tb_gso_split(&in, &out, b->lazy, &dropped);
     n->nic->st.rx_drops += frames < 0 ? 1 : dropped;
     n->st.rx_gso_dropped += frames < 0 ? 1 : dropped;
     if (frames < 0)
@@ -212,9 +214,9 @@ unsigned tb_nic_impair_rx_ring(struct shm_nic *n, uint32_t space, uint32_t room,
 {
     struct tb_nic_impair *im = n->nic->impair;
     struct rx_run run = { .n = n, .im = im, .e = n->nic->impair_engine[TB_IMPAIR_RX], .space = space };
-    if (im->control) /* a change written meanwhile holds from the next frame on */
+    if (tb_nic_impair_may_change(im)) /* a change written meanwhile holds from the next frame on */
         tb_nic_control_check(im->control);
-    run.passes = passes_through(im, run.e);
+    run.passes = passes_through(run.e);
     /* A TAP read's segments already in slots are finished past the budget, as the unimpaired path finishes one. */
     while (run.filled < space && (run.filled < budget || ring_backlog(&im->backlog)))
         if (!step(&run, room))

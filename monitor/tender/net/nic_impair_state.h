@@ -17,6 +17,7 @@ struct tb_impair_rx_backlog {
     uint32_t len[TB_IMPAIR_SEGS];
     uint16_t flags[TB_IMPAIR_SEGS];
     uint8_t in_ring[TB_IMPAIR_SEGS];
+    uint8_t lazy;           /* split with the checksums the kernel left partial left so (nic_impair_rx.c) */
     unsigned next, count;
 };
 
@@ -31,5 +32,12 @@ struct tb_nic_impair {
     uint8_t raw[65536];                              /* a vnet TAP read's bytes past the first slot */
     uint8_t stage[TB_IMPAIR_SEGS][TB_SHM_FRAME_MAX]; /* segments that found no slot of their own (yet) */
 };
+
+/* Whether a run-time change may be taken now: not while segments whose checksums were left to the guest (read when
+ * the engine could neither hold nor corrupt a frame) wait for their turn, since the change could do either to them. */
+static inline int tb_nic_impair_may_change(const struct tb_nic_impair *im)
+{
+    return im->control && !(im->backlog.lazy && im->backlog.next < im->backlog.count);
+}
 
 #endif /* TB_NIC_IMPAIR_STATE_H */
