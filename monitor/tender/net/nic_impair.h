@@ -17,7 +17,7 @@ uint64_t tb_nic_impair_now(void);
 ssize_t tb_nic_impair_write(struct tb_nic *nic, const void *data, size_t len);
 /* The same in steps, for a caller that batches what leaves at once (the shmstream IO thread): _now takes a run-time
  * change and says whether frames queued earlier are due (then _flush sends them: they leave before the next frame,
- * after anything the caller holds); _push is the frame's fate: copies to send now from *frame (the guest's frame
+ * after anything the caller holds), and returns the time for _push (0 from an engine that would not use it); _push is the frame's fate: copies to send now from *frame (the guest's frame
  * itself, or a copy of ours when the engine may corrupt it; *corrupted: it did, so no offload may recompute its
  * checksum). Only for a NIC with a TX engine. */
 uint64_t tb_nic_impair_tx_now(struct tb_nic *nic, int *due);
