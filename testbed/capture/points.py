@@ -22,6 +22,7 @@ class CapturePoint:
     size: int
     files: int
     snaplen: int
+    peer: tuple[str, str] | None = None  # (namespace, ifname) of a veth end's peer: its sent frames are taken there
 
     @property
     def label(self) -> str:
@@ -63,8 +64,20 @@ def plan_captures(topology: Topology, plan: Plan) -> list[CapturePoint]:
         points.append(CapturePoint(
             node=end.node, ifname=end.ifname, by_monitor=node.kind == "unikernel", namespace=node.namespace,
             path=str((folder / file_name(end)).absolute()), size=link.capture.size, files=link.capture.files,
-            snaplen=link.capture.snaplen))
+            snaplen=link.capture.snaplen, peer=None if node.kind == "unikernel" else veth_peer(plan, node.namespace,
+                                                                                                 end.ifname)))
     return points
+
+
+def veth_peer(plan: Plan, namespace: str, ifname: str) -> tuple[str, str] | None:
+    """The (namespace, ifname) of the other end of the plan's veth pair that has this end, else None. What the end sends,
+    its peer receives: taking the sent frames there keeps the packet tap out of the sender's transmit path."""
+    for veth in plan.veths:
+        if (veth.namespace, veth.ifname) == (namespace, ifname):
+            return veth.peer_namespace, veth.peer_ifname
+        if (veth.peer_namespace, veth.peer_ifname) == (namespace, ifname):
+            return veth.namespace, veth.ifname
+    return None
 
 
 def _monitor_nic(plan: Plan, end: EndpointRef) -> bool:
@@ -94,8 +107,11 @@ def with_monitor_flags(argv: list[str], flags: list[str]) -> list[str]:
 
 
 def tool_argv(tool: str, namespace: str, ifname: str, label: str, out: str, size: int | None = None,
-              files: int = 1, snaplen: int | None = None, count: int | None = None) -> list[str]:
+              files: int = 1, snaplen: int | None = None, count: int | None = None,
+              peer: tuple[str, str] | None = None) -> list[str]:
     argv = [tool, f"--netns={namespace}", f"--if={ifname}", f"--name={label}", "-w", out]
+    if peer is not None:
+        argv += [f"--peer-netns={peer[0]}", f"--peer-if={peer[1]}"]
     if size is not None:
         argv.append(f"--size={size}")
     if files > 1:
@@ -110,7 +126,7 @@ def tool_argv(tool: str, namespace: str, ifname: str, label: str, out: str, size
 def socket_launches(points: list[CapturePoint], tool: str) -> list[dict]:
     """The supervisor's launches for the kernel ends: one tb-capture each, started with the monitors."""
     return [{"node": p.key, "argv": tool_argv(tool, p.namespace, p.ifname, p.label, p.path, p.size, p.files,
-                                              p.snaplen)}
+                                              p.snaplen, peer=p.peer)}
             for p in points if not p.by_monitor]
 
 

@@ -70,7 +70,8 @@ def test_the_monitor_gets_flags_and_the_kernel_end_a_tool(tmp_path):
     (launch,) = socket_launches([guest, veth], "/bin/tb-capture")
     assert launch["node"] == "capture:host:eth1"
     assert launch["argv"] == ["/bin/tb-capture", "--netns=tb-t1-host", "--if=eth1", "--name=host:eth1", "-w",
-                              veth.path, f"--size={16 * 1024**2}", "--files=4", "--snaplen=65535"]
+                              veth.path, "--peer-netns=tb-t1-peer", "--peer-if=eth0", f"--size={16 * 1024**2}",
+                              "--files=4", "--snaplen=65535"]
 
 
 def test_tool_argv_leaves_out_what_is_not_asked():
