@@ -204,16 +204,19 @@ static uint64_t realtime_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* Waits for a block on any ring: poll's count (0: none, or a signal came), or -1 when an interface went away. */
+/* Waits for a block on a ring that has none taken (a ring whose frames are held has its next blocks ready already:
+ * polling it would return at once): poll's count (0: none, or a signal came), or -1 when an interface went away. */
 static int wait_rings(const struct ring *rings, unsigned count, int timeout_ms)
 {
     struct pollfd p[2];
+    unsigned n = 0;
     for (unsigned i = 0; i < count; i++)
-        p[i] = (struct pollfd){ .fd = rings[i].fd, .events = POLLIN };
-    int got = poll(p, count, timeout_ms);
+        if (!rings[i].frame)
+            p[n++] = (struct pollfd){ .fd = rings[i].fd, .events = POLLIN };
+    int got = poll(p, n, timeout_ms);
     if (got < 0)
         return 0; /* a stop signal: the caller's loop sees it */
-    for (unsigned i = 0; got > 0 && i < count; i++)
+    for (unsigned i = 0; got > 0 && i < n; i++)
         if ((p[i].revents & (POLLERR | POLLHUP | POLLNVAL)) && !(p[i].revents & POLLIN))
             return -1;
     return got;
