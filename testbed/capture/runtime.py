@@ -8,6 +8,7 @@ import subprocess
 from dataclasses import dataclass
 
 from testbed.apply.procs import ProcessId
+from testbed.capture.points import veth_peer
 from testbed.errors import LabError
 
 PR_SET_PDEATHSIG = 1
@@ -21,6 +22,7 @@ class KernelEnd:
     namespace: str
     ifname: str
     label: str
+    peer: tuple[str, str] | None = None  # a veth end's peer (namespace, ifname): its sent frames are taken there
 
 
 def resolve(lab, endpoint: str) -> KernelEnd:
@@ -35,7 +37,7 @@ def resolve(lab, endpoint: str) -> KernelEnd:
     if ifname not in names:
         raise LabError(f"node {node_name} has no interface {ifname!r} (interfaces: {', '.join(names) or 'none'})")
     if node.kind != "unikernel":
-        return KernelEnd(node.namespace, ifname, endpoint)
+        return KernelEnd(node.namespace, ifname, endpoint, veth_peer(lab.plan, node.namespace, ifname))
     monitor = lab.plan.monitor(node_name)
     nic = next((n for n in (monitor.nics if monitor else ()) if n.name == ifname), None)
     if nic is None:

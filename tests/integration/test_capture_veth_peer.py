@@ -3,11 +3,15 @@ flood land in the end's one pcapng in time order, each with its direction flag, 
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import dpkt
 
+from framework import lab as framework_lab
 from framework import pcapng
 from testbed import paths
 from testbed.apply import nsenter
@@ -15,6 +19,7 @@ from testbed.lab import Lab
 
 PORT = 9999
 FRAMES = 3000
+PINGS = 20
 
 VETH = """
 name: capveth2
@@ -81,3 +86,43 @@ def test_a_veth_end_holds_both_directions_of_a_two_way_flood(root, topology_file
     stamps = [f.ts_ns for f in capture.frames]
     assert stamps == sorted(stamps), "the two sockets' frames are not merged in time order"
     assert any(f.ts_ns % 1000 for f in capture.frames), "timestamps in whole µs: not ns"
+
+
+def test_testbed_capture_takes_a_veth_ends_sent_frames_at_its_peer(root, topology_file, run_prefix, tmp_path):
+    path = topology_file("capveth3", VETH.replace("    capture: {at: a:eth0, files: 1}\n", ""))
+    out = tmp_path / "a.pcapng"
+    with Lab.up(path, name_prefix=run_prefix) as lab:
+        stream = framework_lab.start_cli("capture", lab.run_id, "a:eth0", "-w", str(out),
+                                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            argv = _recorded_argv(lab, "capture:a:eth0:")
+            assert f"--peer-netns={lab.plan.node('b').namespace}" in argv and "--peer-if=eth0" in argv
+            _wait_for_header(out)  # the file is opened once both sockets are bound
+            assert lab.ping("a", "b", count=PINGS, interval=0.002).received == PINGS
+            time.sleep(0.2)  # past the ring's block timeout: the last echoes are handed over before the stop
+        finally:
+            stream.send_signal(signal.SIGINT)
+            _, err = stream.communicate(timeout=30)
+        assert stream.returncode == 0, err
+    capture = pcapng.read(out)
+    assert capture.echoes(src="10.0.1.1") == (PINGS, PINGS)
+    requests = [f for f in capture.frames if f.data[12:14] == b"\x08\x00" and f.data[34] == 8]
+    replies = [f for f in capture.frames if f.data[12:14] == b"\x08\x00" and f.data[34] == 0]
+    assert {f.direction for f in requests} == {"out"} and {f.direction for f in replies} == {"in"}
+
+
+def _recorded_argv(lab: Lab, prefix: str, timeout: float = 20.0) -> list[str]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        records = [r for key, r in lab.run.read()["processes"].items() if key.startswith(prefix)]
+        if records:
+            return records[0]["argv"]
+        time.sleep(0.05)
+    raise AssertionError(f"no {prefix} process recorded within {timeout} s")
+
+
+def _wait_for_header(path, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not (path.exists() and path.stat().st_size > 0):
+        assert time.monotonic() < deadline, f"{path}: no pcapng header within {timeout} s"
+        time.sleep(0.02)

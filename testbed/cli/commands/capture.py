@@ -35,6 +35,6 @@ def run(args) -> int:
         return EXIT_FAILED
     out = args.out or f"{args.endpoint.replace(':', '-')}.pcapng"
     argv = tool_argv(tool, end.namespace, end.ifname, end.label, out, size=args.size, files=args.files,
-                     snaplen=args.snaplen, count=args.count)
+                     snaplen=args.snaplen, count=args.count, peer=end.peer)
     sys.stdout.flush()  # the stream is the tool's from here: nothing of ours may be buffered before it
     return run_capture(lab, argv, end.label)
