@@ -38,7 +38,8 @@ class Capture(Strict):
     """Capture one end of the link into pcapng (interface names, ns timestamps) that Wireshark and tcpdump read.
 
     A unikernel end is captured by its monitor (every IO mode, the guest's view); a kernel end (netns, bridge port)
-    by a packet socket in its namespace. Files go to DIR/RUN_ID/NODE-IFNAME.pcapng, a ring of `files` files of at
+    by packet sockets: a veth end's received frames on the end and its sent frames on its peer (so the sender's
+    transmit path clones nothing), any other end by one socket in its namespace. Files go to DIR/RUN_ID/NODE-IFNAME.pcapng, a ring of `files` files of at
     most `size` bytes each (NODE-IFNAME.0.pcapng ... when files > 1), and stay after the lab is down."""
 
     at: str | None = Field(default=None, pattern=r"^[A-Za-z][A-Za-z0-9_-]{0,30}:.+$",
