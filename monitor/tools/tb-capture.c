@@ -79,6 +79,9 @@ static struct options parse(int argc, char **argv)
         usage_error("--if=IFNAME and -w PATH are required (see --help)");
     if (!o.peer_ifname != !o.peer_netns)
         usage_error("--peer-if and --peer-netns go together (see --help)");
+    /* The peer's namespace is entered first and never left: without --netns the end's socket would open there. */
+    if (o.peer_ifname && !o.netns)
+        usage_error("--peer-if needs --netns (the namespace of --if)");
     if (!strcmp(o.out, "-") && o.files > 1)
         usage_error("--files: a stream ('-w -') is not a ring of files");
     return o;

@@ -126,3 +126,11 @@ def _wait_for_header(path, timeout: float = 20.0) -> None:
     while not (path.exists() and path.stat().st_size > 0):
         assert time.monotonic() < deadline, f"{path}: no pcapng header within {timeout} s"
         time.sleep(0.02)
+
+
+def test_a_peer_without_the_ends_namespace_is_refused_in_one_line():
+    # Without --netns the end's socket would be opened in the peer's namespace, which tb-capture enters first.
+    done = subprocess.run([str(paths.tool_path("tb-capture")), "--if=eth0", "-w", "-", "--peer-netns=nowhere",
+                           "--peer-if=eth0"], capture_output=True, text=True, timeout=10)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip() == "tb-capture: --peer-if needs --netns (the namespace of --if)"
