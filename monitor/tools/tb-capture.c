@@ -99,11 +99,11 @@ struct ring {
 
 /* A TPACKET_V3 ring on a packet socket bound to ifname: every protocol; both directions unless only_incoming
  * (PACKET_IGNORE_OUTGOING: the kernel then skips this socket in dev_queue_xmit_nit, before it clones the frame). */
-static int open_ring(const char *ifname, bool only_incoming, uint8_t **ring)
+static int open_ring(const char *ifname, const char *netns, bool only_incoming, uint8_t **ring)
 {
     unsigned ifindex = if_nametoindex(ifname);
     if (!ifindex)
-        runtime_error("no interface %s here", ifname);
+        runtime_error("no interface %s in namespace %s", ifname, netns ? netns : "(this one)");
     int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ALL));
     if (fd < 0)
         runtime_error("packet socket: %s", strerror(errno));
@@ -249,13 +249,13 @@ int main(int argc, char **argv)
     struct ring rings[2] = { { .dir = TB_PCAPNG_UNKNOWN }, { .dir = TB_PCAPNG_OUT } };
     unsigned ring_count = o.peer_ifname ? 2 : 1;
     if (o.peer_ifname) { /* the peer's socket first: its namespace is left behind by entering the end's */
-        enter_netns(o.peer_netns);
-        rings[1].fd = open_ring(o.peer_ifname, true, &rings[1].map);
+        enter_netns_of("--peer-netns", o.peer_netns);
+        rings[1].fd = open_ring(o.peer_ifname, o.peer_netns, true, &rings[1].map);
         rings[0].dir = TB_PCAPNG_IN;
     }
     if (o.netns)
         enter_netns(o.netns);
-    rings[0].fd = open_ring(o.ifname, o.peer_ifname != NULL, &rings[0].map);
+    rings[0].fd = open_ring(o.ifname, o.netns, o.peer_ifname != NULL, &rings[0].map);
     char err[256];
     struct tb_pcapng_opts po = { .ifname = o.label ? o.label : o.ifname, .snaplen = (uint32_t)o.snaplen,
                                  .file_bytes = o.file_bytes, .files = (unsigned)o.files };

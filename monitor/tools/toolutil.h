@@ -120,18 +120,24 @@ static inline void catch_stop_signals(void)
 }
 
 /* Join the named network namespace (as `ip netns` creates them, under /run/netns). */
-static inline void enter_netns(const char *name)
+/* opt: the option that named the namespace, for its errors. */
+static inline void enter_netns_of(const char *opt, const char *name)
 {
     char path[PATH_MAX];
     if (*name == '\0' || strchr(name, '/'))
-        usage_error("--netns: '%s' is not a namespace name", name);
+        usage_error("%s: '%s' is not a namespace name", opt, name);
     snprintf(path, sizeof(path), "/run/netns/%s", name);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        runtime_error("--netns: %s: %s", path, strerror(errno));
+        runtime_error("%s: %s: %s", opt, path, strerror(errno));
     if (setns(fd, CLONE_NEWNET) < 0)
-        runtime_error("--netns: cannot join %s: %s", name, strerror(errno));
+        runtime_error("%s: cannot join %s: %s", opt, name, strerror(errno));
     close(fd);
+}
+
+static inline void enter_netns(const char *name)
+{
+    enter_netns_of("--netns", name);
 }
 
 #endif

@@ -134,3 +134,10 @@ def test_a_peer_without_the_ends_namespace_is_refused_in_one_line():
                            "--peer-if=eth0"], capture_output=True, text=True, timeout=10)
     assert done.returncode == 2, done.stderr
     assert done.stderr.strip() == "tb-capture: --peer-if needs --netns (the namespace of --if)"
+
+
+def test_a_missing_peer_namespace_is_named_by_its_option():
+    done = subprocess.run([str(paths.tool_path("tb-capture")), "--netns=nowhere-end", "--if=eth0", "-w", "-",
+                           "--peer-netns=nowhere-peer", "--peer-if=eth0"], capture_output=True, text=True, timeout=10)
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.strip() == "tb-capture: --peer-netns: /run/netns/nowhere-peer: No such file or directory"
