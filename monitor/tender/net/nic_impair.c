@@ -37,8 +37,7 @@ static void flush_tx(struct tb_nic *nic, struct tb_impair *e, uint64_t now)
         send_to_tap(nic, nic->impair->tx, n);
 }
 
-/* An engine that holds nothing and holds no frame back never asks what time it is: no clock read per frame. */
-static bool timeless(const struct tb_impair *e)
+bool tb_nic_impair_timeless(const struct tb_impair *e)
 {
     const struct tb_impair_config *c = tb_impair_get(e);
     return !c->delay_ns && !c->jitter_ns && !c->rate_bps && !c->reorder_ppm && tb_impair_queued(e) == 0;
@@ -50,7 +49,7 @@ uint64_t tb_nic_impair_tx_now(struct tb_nic *nic, int *due)
     if (tb_nic_impair_may_change(nic->impair)) /* a change written meanwhile holds from this frame on */
         tb_nic_control_check(nic->impair->control);
     *due = 0;
-    if (timeless(e))
+    if (tb_nic_impair_timeless(e))
         return 0;
     uint64_t now = tb_nic_impair_now();
     *due = tb_impair_next_due(e) <= now;

@@ -2,11 +2,13 @@
 #ifndef TB_NIC_IMPAIR_H
 #define TB_NIC_IMPAIR_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
 
+struct tb_impair;
 struct tb_nic;
 
 /* Monotonic now, in ns (the vDSO: no system call). */
@@ -21,6 +23,8 @@ ssize_t tb_nic_impair_write(struct tb_nic *nic, const void *data, size_t len);
  * itself, or a copy of ours when the engine may corrupt it; *corrupted: it did, so no offload may recompute its
  * checksum). Only for a NIC with a TX engine. */
 uint64_t tb_nic_impair_tx_now(struct tb_nic *nic, int *due);
+/* Whether engine e holds nothing and would hold no frame back: it never asks what time it is (no clock read). */
+bool tb_nic_impair_timeless(const struct tb_impair *e);
 void tb_nic_impair_tx_flush(struct tb_nic *nic, uint64_t now);
 int tb_nic_impair_tx_push(struct tb_nic *nic, const void *data, size_t len, uint64_t now, const uint8_t **frame,
                           int *corrupted);

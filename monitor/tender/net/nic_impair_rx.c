@@ -32,11 +32,7 @@ struct rx_run {
  */
 static int passes_through(const struct tb_impair *e)
 {
-    if (!e)
-        return 1;
-    const struct tb_impair_config *c = tb_impair_get(e);
-    return !c->delay_ns && !c->jitter_ns && !c->rate_bps && !c->reorder_ppm && !c->corrupt_ppm &&
-           tb_impair_queued(e) == 0;
+    return !e || (tb_nic_impair_timeless(e) && !tb_impair_get(e)->corrupt_ppm);
 }
 
 /* Segments still in this round's ring slots move to our buffers: their slots are needed for frames ahead of them
