@@ -26,7 +26,7 @@ def find(lab, name: str) -> Relay:
     relay = find_relay(lab.plan.relays, name)
     if relay is not None:
         return relay
-    if find_netem(getattr(lab.plan, "netem", ()), name) is not None:
+    if find_netem(lab.plan.netem, name) is not None:
         raise LabError(f"link {name!r} in run {lab.run_id} has engine: netem, which does not change at run time here "
                        "(give it engine: ours to change it)")
     impaired = ", ".join(relay.name for relay in lab.plan.relays) or "none"
