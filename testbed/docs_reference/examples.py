@@ -26,6 +26,8 @@ image: udp-sink          # or a path: build/my-app.hvt
 memory: 32
 io: hybrid
 macs: {service0: "02:00:00:00:00:01"}
+sleep: hlt               # idle: halted in KVM, woken by an NMI (default exit: a POLL exit to the monitor)
+halt_poll_ns: 200000     # KVM polls 200 µs for the wake before it gives the core away
 """,
     "BridgeNode": """\
 kind: bridge

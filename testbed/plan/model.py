@@ -162,11 +162,18 @@ class Monitor(Frozen):
     cpus: Placement = Placement()  # unpinned unless the node's cpus: (or its auto default) says otherwise
     ring_slots: int | None = None  # --shm-slots; None: the monitor's default
     console: ConsoleLimits = ConsoleLimits()
+    sleep: Literal["exit", "hlt"] = "exit"  # --sleep=hlt when hlt; exit is the monitor's default, left unsaid
+    halt_poll_ns: int | None = None  # --halt-poll-ns (with hlt); None: the kvm module's default
+
+    def sleep_flags(self) -> list[str]:
+        if self.sleep != "hlt":
+            return []
+        return ["--sleep=hlt", *([f"--halt-poll-ns={self.halt_poll_ns}"] if self.halt_poll_ns is not None else [])]
 
     def argv(self, monitor_binary: str, stats_path: str) -> list[str]:
         argv = [monitor_binary, f"--mem={self.memory}", f"--netns={self.namespace}", f"--io={self.io}",
                 f"--stats={stats_path}", *self.cpus.flags(), *self.console.flags(),
-                *([f"--shm-slots={self.ring_slots}"] if self.ring_slots else [])]
+                *([f"--shm-slots={self.ring_slots}"] if self.ring_slots else []), *self.sleep_flags()]
         for nic in self.nics:
             argv.append(f"--net:{nic.name}={nic.tap}@{nic.tap_namespace}")
             argv.append(f"--net-mac:{nic.name}={nic.mac}")

@@ -219,6 +219,7 @@ class _Planner:
                          io=node.io, nics=tuple(self.nics.get(name, ())),
                          shm_nics=tuple(self.shm_nics.get(name, ())), guest_args=self._guest_args(name, node),
                          blocks=self._blocks(name, node), ready=node.ready, ring_slots=node.ring_slots,
+                         sleep=node.sleep, halt_poll_ns=node.halt_poll_ns,
                          console=p.ConsoleLimits(**node.console.model_dump()) if node.console else p.ConsoleLimits())
 
     def _blocks(self, name: str, node: UnikernelNode) -> tuple[p.Block, ...]:

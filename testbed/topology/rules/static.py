@@ -13,6 +13,7 @@ from testbed.topology.rules.macs import check_macs
 from testbed.topology.rules.netem import check_netem
 from testbed.topology.rules.nics import check_nics
 from testbed.topology.rules.routes import check_routes
+from testbed.topology.rules.sleep import check_sleep
 from testbed.topology.rules.sysctls import check_sysctls
 from testbed.topology.rules.traffic_refs import check_traffic
 from testbed.topology.schema import Topology
@@ -34,4 +35,5 @@ def static_findings(topology: Topology) -> list[Finding]:
         *check_captures(topology),
         *check_link_types(topology),
         *check_netem(topology),
+        *check_sleep(topology),
     ]

@@ -17,6 +17,9 @@ MEMORY_MIN_MIB = 4
 MEMORY_MAX_MIB = 4096  # the monitor's limit, as solo5-hvt's
 SECTOR_SIZE_MIN, SECTOR_SIZE_MAX = 512, 32768  # the monitor's --block-sector-size range
 RING_SLOTS_MIN, RING_SLOTS_MAX = 2, 4096  # the monitor's --shm-slots range (tb_ring.h)
+SLEEPS = ("exit", "hlt")  # the monitor's --sleep= values
+RING_IO_MODES = ("poll", "event", "hybrid")  # the shmstream modes: the only ones a guest can sleep halted in
+HALT_POLL_MAX_NS = 100_000_000  # the monitor's --halt-poll-ns limit (100 ms: polling burns the core all along)
 
 
 class Route(Strict):
@@ -126,6 +129,14 @@ class UnikernelNode(Strict):
         default=None, description="shmstream ring slots per NIC and direction (poll, event, hybrid): a power of "
         "two, 2..4096 (default: the monitor's 512); 4096 cut VM exits per packet about threefold in ci/bench udp-rx, "
         "for 16 MiB of guest memory per NIC")
+    sleep: Literal[SLEEPS] = Field(
+        default="exit", description="how an idle shmstream guest (io: poll, event, hybrid) sleeps: exit (a POLL exit "
+        "to its monitor, woken by an eventfd) or hlt (halted inside KVM, woken by an NMI; no exit to the monitor). "
+        "Not on a direct shm link end: impair or capture the link there, or use type: tap")
+    halt_poll_ns: int | None = Field(
+        default=None, ge=0, le=HALT_POLL_MAX_NS, description="with sleep: hlt, how long KVM polls for the wake before "
+        "it gives the vCPU's core away, in ns (unset: the kvm module's halt_poll_ns); the vCPU burns its core "
+        "while it polls")
     cpus: Literal["auto", "none"] | Cpus = Field(
         default="auto", description="CPU placement: auto (the vCPU alone on a core and the IO thread, at a higher "
         "priority, on core 0 with the traffic sources, when the machine has a core per guest to spare and is not busy "
@@ -149,6 +160,21 @@ class UnikernelNode(Strict):
     def _ring_slots(cls, value: int | None) -> int | None:
         if value is not None and (not RING_SLOTS_MIN <= value <= RING_SLOTS_MAX or value & (value - 1)):
             raise ValueError(f"a power of two from {RING_SLOTS_MIN} to {RING_SLOTS_MAX}, e.g. ring_slots: 4096")
+        return value
+
+    @field_validator("sleep")
+    @classmethod
+    def _sleep_needs_rings(cls, value: str, info: ValidationInfo) -> str:
+        io = info.data.get("io")
+        if value == "hlt" and io is not None and io not in RING_IO_MODES:
+            raise ValueError(f"hlt needs io: poll, event or hybrid (this node has io: {io}), or sleep: exit")
+        return value
+
+    @field_validator("halt_poll_ns")
+    @classmethod
+    def _halt_poll_needs_hlt(cls, value: int | None, info: ValidationInfo) -> int | None:
+        if value is not None and info.data.get("sleep", "hlt") != "hlt":
+            raise ValueError("KVM polls only for a halted guest: add sleep: hlt, or leave halt_poll_ns out")
         return value
 
     @model_validator(mode="after")
