@@ -33,6 +33,17 @@ def _links_parts(text: str) -> list[str]:
     return parts
 
 
+def _intervals(text: str) -> list[float]:
+    """--ping-intervals: positive seconds, comma-separated."""
+    try:
+        values = [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: seconds, comma-separated, e.g. 0.005,0.001,0.0002") from None
+    if not values or any(v <= 0 for v in values):
+        raise argparse.ArgumentTypeError(f"{text!r}: each interval must be > 0 seconds")
+    return values
+
+
 def _sleeps(text: str) -> list[str]:
     """--sleeps: exit, hlt or hlt:NS (NS an integer >= 0), comma-separated."""
     sleeps = [s.strip() for s in text.split(",") if s.strip()]
@@ -98,6 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
     rx.add_argument("--sink", default="udp-sink", help="guest image receiving the flood")
     rx.add_argument("--ping", type=_bounded(int, 0, low_open=False), default=200, metavar="N",
                     help="N pings host -> idle guest per mode and repeat, for p50/p99 (0: skip)")
+    rx.add_argument("--ping-intervals", type=_intervals, default=[0.005], metavar="S,S",
+                    help="seconds between those pings, each a run of N: e.g. 0.005,0.001,0.0002 (iputils -i; "
+                         "figures at 5 ms keep their names, others are ping_1ms_p50_us ...)")
     rx.add_argument("--light", type=_bounded(float, 0, 1, low_open=False), default=0.1, metavar="FRACTION",
                     help="also measure CPU at this fraction of the round's ceiling rate (0: skip)")
     rx.add_argument("--ceiling-busy", action="store_true",

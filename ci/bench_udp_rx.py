@@ -1,6 +1,7 @@
 """bench_udp_rx: host sendmmsg flood into a TAP, received by tapread (the ceiling) and by udp-sink per --io mode."""
 from __future__ import annotations
 
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -9,7 +10,7 @@ import bench_procs
 from bench_cpu import process_cpu_seconds
 from bench_lab import lab_namespace
 from bench_monitor import monitor_argv, read_stats, stats_metrics
-from bench_ping import ping_guest
+from bench_ping import DEFAULT_INTERVAL, interval_label, ping_guest
 from bench_stats import ratio, summarise, summarise_samples
 from testbed import paths
 from testbed.plan import cpus as plan_cpus
@@ -116,12 +117,28 @@ def flood_phase(labns: lab_namespace, v: Variant, args, stats: Path, rate: str =
     return _figures(sent, got, cpu, tap, read_stats(stats) if v.io else {}, done.status)
 
 
+def echo_argv(labns: lab_namespace) -> list[str]:
+    """The ceiling's ping floor: a host program answering echo requests on the TAP (ci/tap_echo.py)."""
+    return labns.lab.run_in([sys.executable, str(Path(__file__).with_name("tap_echo.py")), f"--tap={labns.lab.tap}"])
+
+
 def ping_phase(labns: lab_namespace, v: Variant, args, stats: Path) -> dict:
-    """Round trips host -> idle guest (udp-sink answers echo requests)."""
-    sink = bench_procs.Child(receiver_argv(labns, v, args, stats, None))
+    """Round trips host -> idle guest (udp-sink answers echo requests), or to the host echo program for the ceiling,
+    at each --ping-intervals spacing in turn, and the answerer's CPU per echo over each (the monitor's vCPU and IO
+    thread: the guest does nothing else meanwhile)."""
+    sink = bench_procs.Child(receiver_argv(labns, v, args, stats, None) if v.io else echo_argv(labns))
+    figures = {}
     try:
         sink.wait_ready(timeout=15)
-        return ping_guest(labns.lab, args.ping)
+        for interval in getattr(args, "ping_intervals", None) or [DEFAULT_INTERVAL]:
+            cpu0 = process_cpu_seconds(sink.proc.pid)
+            got = ping_guest(labns.lab, args.ping, interval)
+            cpu1 = process_cpu_seconds(sink.proc.pid)
+            if cpu0 is not None and cpu1 is not None:
+                got["ping_cpu_us"] = (cpu1 - cpu0) * 1e6 / args.ping
+            label = interval_label(interval)
+            figures.update({key.replace("ping_", f"ping_{label}", 1): value for key, value in got.items()})
+        return figures
     finally:
         sink.stop()
 
@@ -167,7 +184,7 @@ def _figures(sent: dict, got: dict, cpu: float | None, tap: dict, stats: dict, s
 
 def sample(labns: lab_namespace, v: Variant, args, stats: Path, ceiling_pps: float | None) -> dict:
     figures = flood_phase(labns, v, args, stats)
-    if v.io and args.ping:
+    if args.ping:
         figures.update(ping_phase(labns, v, args, stats))
     if v.io and args.light and ceiling_pps:
         figures.update(light_phase(labns, v, args, stats, ceiling_pps))
@@ -191,6 +208,7 @@ def run(args, progress) -> dict:
             "repeats": args.repeats, "modes": args.modes, "flood_gso": args.flood_gso, "ping_count": args.ping,
             "light_fraction": args.light, "cpus": placement(args.cpus).model_dump(),
             "monitor_flags": args.monitor_flags, "sleeps": args.sleeps,
+            "ping_intervals": getattr(args, "ping_intervals", None) or [DEFAULT_INTERVAL],
             "variants": _summaries(vs, samples)}
 
 
