@@ -1,9 +1,11 @@
-/* pcapng.c: writes pcapng sections (SHB, one IDB with ns timestamps, EPBs) through a buffer, into a file, a ring or a stream. */
+/* pcapng.c: writes pcapng sections (SHB, one IDB with ns timestamps, EPBs) through a buffer or a file mapping, into a
+ * file, a ring or a stream. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -34,6 +36,7 @@ struct tb_pcapng {
     int fds[RING_MAX];
     unsigned files, cur;
     int stream;              /* a pipe or stdout: write(), never rotated */
+    uint8_t *map[RING_MAX];  /* a bounded file's pages, written in place (none: through buf and pwrite) */
     uint64_t off;            /* bytes already in the current file */
     uint64_t length[RING_MAX]; /* each file's length when the writer last left it (a reused one's, past off: older frames) */
     uint32_t snaplen;
@@ -122,13 +125,37 @@ static int write_all(int fd, const uint8_t *data, size_t len, int stream, uint64
     return 0;
 }
 
-/* Cuts the current file at what it holds now when it is longer (a reused file's older frames past the new ones). */
+/* Cuts the current file at what it holds now when it is longer (a reused file's older frames past the new ones; a
+ * mapped file's unwritten rest). */
 static int cut_stale_tail(struct tb_pcapng *w)
 {
     unsigned i = w->cur;
     uint64_t was = w->length[i];
     w->length[i] = w->off;
     return w->stream || was <= w->off ? 0 : ftruncate(w->fds[i], (off_t)w->off);
+}
+
+static void unmap_all(struct tb_pcapng *w)
+{
+    for (unsigned i = 0; i < RING_MAX; i++) {
+        if (w->map[i])
+            munmap(w->map[i], w->file_bytes);
+        w->map[i] = NULL;
+    }
+}
+
+/* A mapped file is file_bytes long while it is written, its blocks reserved by fallocate, so that a store into its
+ * pages never meets a full disk (which would be SIGBUS, not an error). When that fails the writer goes on through
+ * its buffer. */
+static void extend_mapped(struct tb_pcapng *w, unsigned i)
+{
+    if (!w->map[i] || w->length[i] >= w->file_bytes)
+        return;
+    if (fallocate(w->fds[i], 0, (off_t)w->length[i], (off_t)(w->file_bytes - w->length[i])) < 0) {
+        unmap_all(w);
+        return;
+    }
+    w->length[i] = w->file_bytes;
 }
 
 /* Starts file `i` of the ring afresh with its headers. A reused file is overwritten in place rather than emptied
@@ -140,10 +167,32 @@ static int restart_file(struct tb_pcapng *w, unsigned i, int reuse)
         return -1;
     w->cur = i;
     w->off = 0;
-    if (write_all(w->fds[i], w->header, w->header_len, w->stream, 0) < 0)
+    extend_mapped(w, i);
+    if (w->map[i])
+        memcpy(w->map[i], w->header, w->header_len);
+    else if (write_all(w->fds[i], w->header, w->header_len, w->stream, 0) < 0)
         return -1;
     w->off = w->header_len;
     return 0;
+}
+
+/* Maps every file of a bounded ring (or single file) before any frame: the frames are then built in the page cache
+ * itself, which saves the copy into buf, the one from buf into the page cache and the write calls (together most of
+ * a capture's cost at flood rates). Mapping happens here, at open, as a process confined later may not map files. */
+static void map_files(struct tb_pcapng *w)
+{
+    if (w->stream || !w->file_bytes)
+        return; /* a stream cannot be mapped; an unbounded file would need the mapping to grow */
+    for (unsigned i = 0; i < w->files; i++) {
+        void *m = mmap(NULL, w->file_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, w->fds[i], 0);
+        if (m == MAP_FAILED) {
+            unmap_all(w);
+            return;
+        }
+        w->map[i] = m;
+        w->length[i] = w->header_len;
+    }
+    extend_mapped(w, 0);
 }
 
 int tb_pcapng_ring_name(char *out, size_t size, const char *path, unsigned i, unsigned files)
@@ -201,6 +250,15 @@ struct tb_pcapng *tb_pcapng_open_fd(int fd, const struct tb_pcapng_opts *opts, c
     return w;
 }
 
+/* Read and write, as a shared mapping needs, unless PATH is a FIFO or a device: opened for reading as well, a FIFO
+ * would not wait for its reader (Wireshark) nor report when it left. */
+static int open_flags(const char *name)
+{
+    struct stat st;
+    int regular = stat(name, &st) < 0 ? errno == ENOENT : S_ISREG(st.st_mode);
+    return (regular ? O_RDWR : O_WRONLY) | O_CREAT | O_TRUNC | O_CLOEXEC;
+}
+
 struct tb_pcapng *tb_pcapng_open(const char *path, const struct tb_pcapng_opts *opts, char *err, size_t errlen)
 {
     if (!strcmp(path, "-"))
@@ -214,7 +272,7 @@ struct tb_pcapng *tb_pcapng_open(const char *path, const struct tb_pcapng_opts *
             snprintf(err, errlen, "capture: %s: path too long", path);
             goto fail;
         }
-        w->fds[i] = open(name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        w->fds[i] = open(name, open_flags(name), 0644);
         struct stat st;
         if (w->fds[i] >= 0 && fstat(w->fds[i], &st) == 0 && !S_ISREG(st.st_mode)) {
             w->stream = 1; /* a FIFO (wireshark -i PATH), /dev/null: written in order, never rotated */
@@ -228,6 +286,7 @@ struct tb_pcapng *tb_pcapng_open(const char *path, const struct tb_pcapng_opts *
     }
     w->cur = 0;
     w->off = w->header_len;
+    map_files(w);
     return w;
 fail:
     for (unsigned i = 0; i < w->files; i++)
@@ -260,17 +319,11 @@ static int make_room(struct tb_pcapng *w, uint32_t len)
     return 0;
 }
 
-int tb_pcapng_write(struct tb_pcapng *w, uint64_t ts_ns, const void *frame, uint32_t len, enum tb_pcapng_dir dir)
+/* An Enhanced Packet Block of `cap` of the frame's `len` bytes at `start`; returns its end. */
+static uint8_t *build_epb(uint8_t *start, uint64_t ts_ns, const void *frame, uint32_t cap, uint32_t len,
+                          enum tb_pcapng_dir dir)
 {
-    uint32_t cap = len < w->snaplen ? len : w->snaplen;
-    uint32_t block = 32 + pad4(cap) + (dir ? 12u : 0u);
-    if (make_room(w, block) < 0 || (w->used + block > BUFFER_BYTES && tb_pcapng_flush(w) < 0)) {
-        w->st.dropped++;
-        return -1;
-    }
-    if (!w->used)
-        w->oldest_ts = ts_ns;
-    uint8_t *start = w->buf + w->used, *p = start;
+    uint8_t *p = start;
     p = put32(p, BLOCK_EPB);
     p = put32(p, 0);
     p = put32(p, 0); /* interface 0: the file's only one */
@@ -286,10 +339,28 @@ int tb_pcapng_write(struct tb_pcapng *w, uint64_t ts_ns, const void *frame, uint
         p = put_option(p, OPT_EPB_FLAGS, &flags, 4);
         p = put32(p, OPT_END);
     }
-    p = close_block(start, p);
-    w->used += (uint32_t)(p - start);
+    return close_block(start, p);
+}
+
+int tb_pcapng_write(struct tb_pcapng *w, uint64_t ts_ns, const void *frame, uint32_t len, enum tb_pcapng_dir dir)
+{
+    uint32_t cap = len < w->snaplen ? len : w->snaplen;
+    uint32_t block = 32 + pad4(cap) + (dir ? 12u : 0u);
+    if (make_room(w, block) < 0 || (w->used + block > BUFFER_BYTES && tb_pcapng_flush(w) < 0)) {
+        w->st.dropped++;
+        return -1;
+    }
     w->st.packets++;
     w->st.bytes += len;
+    if (w->map[w->cur]) { /* straight into the page cache: nothing to flush */
+        build_epb(w->map[w->cur] + w->off, ts_ns, frame, cap, len, dir);
+        w->off += block;
+        return 0;
+    }
+    if (!w->used)
+        w->oldest_ts = ts_ns;
+    build_epb(w->buf + w->used, ts_ns, frame, cap, len, dir);
+    w->used += block;
     if (ts_ns - w->oldest_ts >= w->flush_ns && ts_ns >= w->oldest_ts)
         return tb_pcapng_flush(w);
     return 0;
@@ -301,6 +372,7 @@ void tb_pcapng_close(struct tb_pcapng *w)
         return;
     tb_pcapng_flush(w);
     cut_stale_tail(w);
+    unmap_all(w);
     for (unsigned i = 0; i < w->files; i++)
         if (w->fds[i] >= 0 && !(w->stream && w->fds[i] == STDOUT_FILENO))
             close(w->fds[i]);

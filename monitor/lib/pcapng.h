@@ -17,15 +17,21 @@
  * Every file opens with a Section Header Block and one Interface Description
  * Block (LINKTYPE_ETHERNET, if_name, if_tsresol=9: timestamps in ns since the
  * epoch), then one Enhanced Packet Block per frame (with epb_flags giving the
- * direction when known). Writes go through a 1 MiB buffer, flushed when full,
- * when the oldest buffered frame is older than flush_ns, or on tb_pcapng_flush.
+ * direction when known). A bounded regular file (file_bytes > 0) is mapped at
+ * open and each block built straight in its pages, the file as long as the
+ * bound (its blocks reserved) until the writer leaves it, when it is cut to
+ * what it holds: a file being written is complete once the writer moved on or
+ * closed it (a process killed outright leaves zeros after the last block).
+ * Other writes go through a 1 MiB buffer, flushed when full, when the oldest
+ * buffered frame is older than flush_ns, or on tb_pcapng_flush.
  *
  * A ring (files > 1, not for "-"): the files PATH with the index before its
  * extension (x.0.pcapng ... x.N-1.pcapng) are all created at open, each a valid
  * empty capture; when the current one would pass file_bytes the next is
- * truncated and reused. After open the writer only needs pwrite, write and
- * ftruncate on descriptors it already holds (it opens nothing later), so a
- * process may confine itself with seccomp once its captures are open.
+ * truncated and reused. After open the writer only needs pwrite, write,
+ * ftruncate and fallocate on descriptors it already holds (it opens and maps
+ * nothing later), so a process may confine itself with seccomp once its
+ * captures are open.
  * Thread safety: none; callers that write one capture from two threads lock.
  */
 

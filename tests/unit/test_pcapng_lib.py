@@ -3,6 +3,7 @@ timestamps, directions, padding, snaplen, a ring of bounded files, a bounded sin
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import struct
 import subprocess
@@ -78,6 +79,40 @@ def test_a_ring_keeps_the_newest_frames_in_bounded_files(harness, tmp_path):
     assert numbers[-1] == 999 and numbers == list(range(numbers[0], 1000))  # the newest, without a gap
     assert 1000 - len(numbers) > 0 and result["rotations"] > 3
     assert all(c.ifname == "guest:service0" for c in captures)
+
+
+def block_end(data: bytes) -> int:
+    """Where the walk of block lengths from the file's start stops (a zero length: an unwritten tail)."""
+    offset = 0
+    while offset + 8 <= len(data):
+        length = struct.unpack_from("<I", data, offset + 4)[0]
+        if length < 12:
+            break
+        offset += length
+    return offset
+
+
+def test_a_mapped_ring_leaves_every_file_ending_at_its_last_block(harness, tmp_path):
+    path = tmp_path / "wrap.pcapng"
+    result = stats(write(harness, path, 20000, frame_len=200, file_bytes=65536, files=4))  # wraps it ~18 times
+    files = [tmp_path / f"wrap.{i}.pcapng" for i in range(4)]
+    assert result["rotations"] > 60
+    for f in files:
+        data = f.read_bytes()
+        assert 0 < len(data) <= 65536 and block_end(data) == len(data), f  # no reserved, unwritten rest left
+    numbers = sorted(number(frame) for f in files for frame in pcapng.read(f).frames)
+    assert numbers == list(range(numbers[0], 20000))
+
+
+def test_a_fifo_is_written_as_a_stream(harness, tmp_path):
+    fifo = tmp_path / "live.pipe"
+    os.mkfifo(fifo)
+    reader = subprocess.Popen(["cat", str(fifo)], stdout=subprocess.PIPE)  # Wireshark's part: opened first
+    done = write(harness, fifo, 300, frame_len=0, file_bytes=4096)  # a bound does not apply to a stream
+    streamed, _ = reader.communicate(timeout=60)
+    assert done.returncode == 0, done.stderr
+    stats(write(harness, tmp_path / "file.pcapng", 300, frame_len=0))
+    assert streamed == (tmp_path / "file.pcapng").read_bytes()
 
 
 def test_a_single_bounded_file_keeps_the_first_frames_and_counts_the_rest(harness, tmp_path):
