@@ -7,6 +7,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from bench_ping import interval_label
 from testbed.experiment.environment import environment as experiment_environment
 
 # udp-rx columns: (metric key, header, format), in two tables so each fits a terminal.
@@ -78,8 +79,22 @@ def udp_rx_tables(result: dict) -> list[Table]:
     head = (f"udp-rx: {result['frame_bytes']}-byte UDP frames, {result['seconds']:g} s floods, "
             f"{result['repeats']} repeats, flood GSO {result.get('flood_gso', 1)}, "
             f"ceiling = {result.get('ceiling', 'tapread')}, cpus {_placement(result.get('cpus'))} (medians)")
-    return [_variant_table(f"{head}: throughput", rows, UDP_RX_THROUGHPUT),
-            _variant_table("udp-rx: cost per packet, latency, light load", rows, UDP_RX_COST, LEGEND)]
+    tables = [_variant_table(f"{head}: throughput", rows, UDP_RX_THROUGHPUT),
+              _variant_table("udp-rx: cost per packet, latency, light load", rows, UDP_RX_COST, LEGEND)]
+    if len(result.get("ping_intervals") or ()) > 1:
+        tables.append(_variant_table("udp-rx: ping per interval (the ceiling's row: ci/tap_echo.py, the host floor)",
+                                     rows, ping_interval_columns(result["ping_intervals"])))
+    return tables
+
+
+def ping_interval_columns(intervals: list[float]) -> list:
+    """p50, p99 and the answerer's CPU per echo at each --ping-intervals spacing (bench_ping.interval_label's keys)."""
+    columns = []
+    for interval in intervals:
+        label, ms = interval_label(interval), f"{interval * 1000:g} ms"
+        columns += [(f"ping_{label}p50_us", f"{ms} p50 µs", "{:.0f}"), (f"ping_{label}p99_us", f"{ms} p99 µs", "{:.0f}"),
+                    (f"ping_{label}cpu_us", f"{ms} CPU µs/echo", "{:.0f}")]
+    return columns
 
 
 def boot_table(result: dict) -> Table:

@@ -87,3 +87,10 @@ def test_ping_intervals():
     assert [interval_label(i) for i in args.ping_intervals] == ["", "1ms_", "0.2ms_"]
     with pytest.raises(SystemExit):
         bench_cli.build_parser().parse_args(["udp-rx", "--ping-intervals", "0,0.001"])
+
+
+def test_the_report_shows_each_interval_under_the_keys_the_bench_writes():
+    import bench_report
+    keys = [key for key, _, _ in bench_report.ping_interval_columns([0.005, 0.0002])]
+    assert keys == ["ping_p50_us", "ping_p99_us", "ping_cpu_us", "ping_0.2ms_p50_us", "ping_0.2ms_p99_us",
+                    "ping_0.2ms_cpu_us"]
