@@ -311,9 +311,13 @@ def main() -> int:
     ranges = {ratio: [min(row[ratio] for row in rounds), max(row[ratio] for row in rounds)] for ratio in median}
     if "shm" in rows:
         median["shm_exits_per_packet"] = statistics.median(row["shm"]["exits_per_packet"] for row in rounds)
+    ping_ratios: dict[str, list[float]] = {}
     for key in (key for key in rounds[0] if key.startswith("ping_")):
         for figure in ("rtt_p50_us", "rtt_p99_us", "vcpu_us_per_ping", "io_us_per_ping"):
             median[f"{key}_{figure.removeprefix('rtt_')}"] = statistics.median(row[key][figure] for row in rounds)
+        bare = key.split("[")[0]
+        if bare != key and bare in rounds[0]:  # a variant against its link's own row, round by round
+            ping_ratios[key] = [row[key]["rtt_p50_us"] / row[bare]["rtt_p50_us"] for row in rounds]
     print(f"load average after the run: {load_after}")
     print(f"medians over {args.repeats} rounds (range): " + ", ".join(
         f"{ratio} {spread([row[ratio] for row in rounds])}" + (f" (goal {GOALS[ratio]})" if ratio in GOALS else "")
@@ -322,12 +326,15 @@ def main() -> int:
              if key not in ranges]
     if extra:
         print("medians: " + ", ".join(extra) + " (goals: exits/packet <= 0.01, ping p50 <= 30 us)")
+    if ping_ratios:
+        print("ping p50 / its link's own row, per round: " + ", ".join(
+            f"{key} {spread(values)}" for key, values in ping_ratios.items()))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps({"bench": "shm", "io": args.io, "frame_bytes": 1300, "load_before": load_before,
                                          "ping_variants": [v.text for v in args.ping_variants],
                                          "load_after": load_after, "rounds": rounds, "medians": median,
-                                         "ranges": ranges}, indent=1))
+                                         "ranges": ranges, "ping_p50_ratios": ping_ratios}, indent=1))
     return 0
 
 
