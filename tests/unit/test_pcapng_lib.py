@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import shutil
+import signal
 import struct
 import subprocess
 from pathlib import Path
@@ -102,6 +104,20 @@ def test_a_mapped_ring_leaves_every_file_ending_at_its_last_block(harness, tmp_p
         assert 0 < len(data) <= 65536 and block_end(data) == len(data), f  # no reserved, unwritten rest left
     numbers = sorted(number(frame) for f in files for frame in pcapng.read(f).frames)
     assert numbers == list(range(numbers[0], 20000))
+
+
+def test_a_file_whose_blocks_cannot_be_reserved_is_written_through_the_buffer(harness, tmp_path):
+    def small_file_limit():  # fallocate to the 1 MiB bound fails (EFBIG), the frames themselves fit
+        resource.setrlimit(resource.RLIMIT_FSIZE, (256 * 1024, 256 * 1024))
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+
+    path = tmp_path / "limited.pcapng"
+    done = subprocess.run([str(harness), str(path), "500", "100", str(1024 * 1024), "1", "guest:service0", "0"],
+                          check=False, capture_output=True, timeout=60, preexec_fn=small_file_limit)
+    assert stats(done) == {"packets": 500, "dropped": 0, "rotations": 0}
+    data = path.read_bytes()
+    assert len(data) < 256 * 1024 and block_end(data) == len(data)
+    assert [number(f) for f in pcapng.read(path).frames] == list(range(500))
 
 
 def test_a_fifo_is_written_as_a_stream(harness, tmp_path):
