@@ -123,6 +123,17 @@ static int parse(const struct tb_gso_in *in, struct gso_frame *f)
     return 0;
 }
 
+/* A segment's L4 checksum from scratch: the pseudo-header's addresses summed in `pseudo`, its length and protocol
+ * added here. */
+static void l4_csum(uint8_t *l4, size_t l4len, uint64_t pseudo, int tcp)
+{
+    size_t field = tcp ? 16 : 6;
+    put16(l4 + field, 0);
+    pseudo += (uint64_t)(tcp ? PROTO_TCP : PROTO_UDP) + l4len;
+    uint16_t c = csum_fold(csum_add(pseudo, l4, l4len));
+    put16(l4 + field, !tcp && c == 0 ? 0xffff : c);
+}
+
 /* Segment k's headers: lengths, IPv4 id and checksum, TCP sequence and flags; then its L4 checksum. */
 static void fix_segment(const struct gso_frame *f, uint8_t *seg, size_t chunk, uint16_t ip_id, uint32_t seq,
                         uint8_t tcp_flags, int lazy)
@@ -149,11 +160,7 @@ static void fix_segment(const struct gso_frame *f, uint8_t *seg, size_t chunk, u
     }
     if (lazy)
         return; /* the field keeps the kernel's pseudo-header sum: the slot is flagged, the guest does not look */
-    size_t field = f->tcp ? 16 : 6;
-    put16(l4 + field, 0);
-    pseudo += (uint64_t)(f->tcp ? PROTO_TCP : PROTO_UDP) + l4len;
-    uint16_t c = csum_fold(csum_add(pseudo, l4, l4len));
-    put16(l4 + field, !f->tcp && c == 0 ? 0xffff : c);
+    l4_csum(l4, l4len, pseudo, f->tcp);
 }
 
 /* The TCP flags of segment k of n: FIN and PSH only on the last, CWR only on the first (as the kernel's TSO). */
@@ -198,4 +205,20 @@ int tb_gso_split(const struct tb_gso_in *in, const struct tb_gso_out *out, int l
         out->flags[k] = TB_SLOT_F_CSUM_VALID;
     }
     return (int)n;
+}
+
+void tb_gso_complete_lazy(uint8_t *frame, size_t len, size_t start, size_t offset, int gso)
+{
+    if (start < ETH_HLEN || start + offset + 2 > len)
+        return; /* tb_gso_split refused such a frame: never left lazy */
+    if (!gso) {
+        complete_csum(frame, len, start, start + offset, offset == 6);
+        return;
+    }
+    /* A segment's field still holds the kernel's sum for the whole GSO frame: the checksum is made from scratch. */
+    int v6 = get16(frame + 12) == ETHERTYPE_IPV6;
+    if (start < ETH_HLEN + (v6 ? IPV6_HLEN : 20))
+        return;
+    uint64_t pseudo = v6 ? csum_add(0, frame + ETH_HLEN + 8, 32) : csum_add(0, frame + ETH_HLEN + 12, 8);
+    l4_csum(frame + start, len - start, pseudo, offset == 16);
 }

@@ -39,4 +39,9 @@ struct tb_gso_out {
  */
 int tb_gso_split(const struct tb_gso_in *in, const struct tb_gso_out *out, int lazy, unsigned *dropped);
 
+/* A frame tb_gso_split left lazy, its L4 checksum completed after all (as a split that is not lazy leaves it): for
+ * an impaired NIC whose new configuration may hold or corrupt frames split while it let them all through. start and
+ * offset are the vnet header's csum_start and csum_offset, gso whether the frame is a segment of a GSO frame. */
+void tb_gso_complete_lazy(uint8_t *frame, size_t len, size_t start, size_t offset, int gso);
+
 #endif /* TB_GSO_H */

@@ -19,6 +19,8 @@ static unsigned slots_used;
 struct tb_nic_ctl {
     struct tb_ctl_nic *slot;
     struct tb_impair *engine[2];
+    tb_nic_ctl_prepare *prepare;
+    void *prepare_arg;
     uint64_t seen_generation;
     uint64_t published[2]; /* the engine's received + sent at the last publication: idle rounds publish nothing */
 };
@@ -74,6 +76,7 @@ static int take_spec(struct tb_nic_ctl *ctl, unsigned dir)
         memcpy(d->why, why, sizeof d->why);
         d->rejected++;
     } else {
+        ctl->prepare(ctl->prepare_arg, dir);
         tb_impair_set(ctl->engine[dir], &config);
         d->applied++;
         publish(ctl, dir, 1);
@@ -125,11 +128,14 @@ void tb_nic_control_open(const struct tb_config *cfg, unsigned nics)
     control->header_bytes = sizeof(struct tb_ctl_header);
 }
 
-struct tb_nic_ctl *tb_nic_control_attach(const char *name, const char *const spec[2], struct tb_impair *const engine[2])
+struct tb_nic_ctl *tb_nic_control_attach(const char *name, const char *const spec[2], struct tb_impair *const engine[2],
+                                         tb_nic_ctl_prepare *prepare, void *arg)
 {
     if (!control)
         return NULL;
     struct tb_nic_ctl *ctl = tb_xcalloc(1, sizeof *ctl);
+    ctl->prepare = prepare;
+    ctl->prepare_arg = arg;
     ctl->slot = (struct tb_ctl_nic *)(control + 1) + slots_used++;
     snprintf(ctl->slot->name, sizeof ctl->slot->name, "%s", name);
     for (unsigned dir = 0; dir < 2; dir++) {

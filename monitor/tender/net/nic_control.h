@@ -55,13 +55,19 @@ struct tb_nic_ctl; /* one impaired NIC's slot and engines */
 /* At setup, before the sandbox: create or size, map and clear the file for `nics` impaired NICs (exits with one
  * line on an error). A no-op without --impair-control. */
 void tb_nic_control_open(const struct tb_config *cfg, unsigned nics);
+/* Called with `arg` just before a good spec re-configures direction dir's engine: the NIC makes what it holds for
+ * that engine fit any configuration (nic_impair_rx.c: segments whose checksums were left to the guest). */
+typedef void tb_nic_ctl_prepare(void *arg, unsigned dir);
 /* The next slot for NIC `name`, its initial specs and both engines (neither NULL); the last one makes the file
  * live. NULL without --impair-control. */
-struct tb_nic_ctl *tb_nic_control_attach(const char *name, const char *const spec[2], struct tb_impair *const engine[2]);
+struct tb_nic_ctl *tb_nic_control_attach(const char *name, const char *const spec[2], struct tb_impair *const engine[2],
+                                         tb_nic_ctl_prepare *prepare, void *arg);
 /* A changed spec (noticed by one load of the NIC's generation word) re-configures its engine; the engine's packet
- * index, queue and counters carry on. Before each frame, by the thread that feeds the NIC's engines. */
+ * index, queue and counters carry on. Each direction's spec is taken on its own: one never waits for the other.
+ * Before each frame, by the thread that feeds the NIC's engines. */
 void tb_nic_control_check(struct tb_nic_ctl *ctl);
-/* The check, then counters that moved are published. Once per POLL / IO round. */
+/* The check, then counters that moved are published. Once per POLL / IO round, whatever state the NIC's frames are in
+ * (a guest that stopped reading still has its counters shown and its link changed). */
 void tb_nic_control_service(struct tb_nic_ctl *ctl);
 
 #endif /* TB_NIC_CONTROL_H */

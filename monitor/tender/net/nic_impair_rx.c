@@ -28,7 +28,8 @@ struct rx_run {
  * Whether every frame offered in this call leaves at once or not at all, untouched: then the time of its arrival
  * is never used, and the checksums the kernel left partial may stay so (flagged, as on an unimpaired NIC), since
  * no flipped bit hides behind them and no copy waits in a queue without its flag. The configuration holds for the
- * call, and a run-time change waits until no segment read so is left (tb_nic_impair_may_change).
+ * call; a run-time change between calls first completes the checksums of the segments read so and not yet offered
+ * (tb_nic_impair_rx_settle), so it holds for them too.
  */
 static int passes_through(const struct tb_impair *e)
 {
@@ -133,7 +134,10 @@ static int read_vnet(struct rx_run *run)
     }
     struct tb_gso_out out = { .buf = b->at, .max = max, .cap = TB_SHM_FRAME_MAX, .len = b->len, .flags = b->flags };
     unsigned dropped;
-    b->lazy = (uint8_t)(n->csum_lazy && run->passes);
+    b->lazy = (uint8_t)(n->csum_lazy && run->passes && (in.h.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM));
+    b->gso = in.h.gso_type != VIRTIO_NET_HDR_GSO_NONE;
+    b->csum_start = in.h.csum_start;
+    b->csum_offset = in.h.csum_offset;
     int frames = tb_gso_split(&in, &out, b->lazy, &dropped);
     n->nic->st.rx_drops += frames < 0 ? 1 : dropped;
     n->st.rx_gso_dropped += frames < 0 ? 1 : dropped;
@@ -201,6 +205,24 @@ static int step(struct rx_run *run, uint32_t room)
     return 1;
 }
 
+/*
+ * Before a change of the RX engine: the segments still waiting whose checksums were left to the guest get them
+ * completed, and are from then on frames like any other, which the new configuration may hold or corrupt. Waiting
+ * for them to be offered first is no choice: a guest that stops reading while its ring is full keeps them here for
+ * as long as it likes, and the change (the link going down, say) with them; dropping them would lose frames the
+ * configuration in force let through. The cost, a checksum over at most TB_IMPAIR_SEGS segments, is paid once per
+ * change, and only when one finds such segments waiting.
+ */
+void tb_nic_impair_rx_settle(struct tb_nic_impair *im)
+{
+    struct tb_impair_rx_backlog *b = &im->backlog;
+    if (!b->lazy)
+        return;
+    for (unsigned k = b->next; k < b->count; k++)
+        tb_gso_complete_lazy(b->at[k], b->len[k], b->csum_start, b->csum_offset, b->gso);
+    b->lazy = 0;
+}
+
 static int ring_backlog(const struct tb_impair_rx_backlog *b)
 {
     return b->next < b->count && b->in_ring[b->next];
@@ -210,7 +232,7 @@ unsigned tb_nic_impair_rx_ring(struct shm_nic *n, uint32_t space, uint32_t room,
 {
     struct tb_nic_impair *im = n->nic->impair;
     struct rx_run run = { .n = n, .im = im, .e = n->nic->impair_engine[TB_IMPAIR_RX], .space = space };
-    if (tb_nic_impair_may_change(im)) /* a change written meanwhile holds from the next frame on */
+    if (im->control) /* a change written meanwhile holds from the next frame on */
         tb_nic_control_check(im->control);
     run.passes = passes_through(run.e);
     /* A TAP read's segments already in slots are finished past the budget, as the unimpaired path finishes one. */

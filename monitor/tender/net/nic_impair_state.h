@@ -18,6 +18,8 @@ struct tb_impair_rx_backlog {
     uint16_t flags[TB_IMPAIR_SEGS];
     uint8_t in_ring[TB_IMPAIR_SEGS];
     uint8_t lazy;           /* split with the checksums the kernel left partial left so (nic_impair_rx.c) */
+    uint8_t gso;            /* the read was a GSO frame: its segments' checksum fields hold the whole frame's sum */
+    uint16_t csum_start, csum_offset; /* the read's vnet header: where a lazy checksum is completed */
     unsigned next, count;
 };
 
@@ -33,11 +35,8 @@ struct tb_nic_impair {
     uint8_t stage[TB_IMPAIR_SEGS][TB_SHM_FRAME_MAX]; /* segments that found no slot of their own (yet) */
 };
 
-/* Whether a run-time change may be taken now: not while segments whose checksums were left to the guest (read when
- * the engine could neither hold nor corrupt a frame) wait for their turn, since the change could do either to them. */
-static inline int tb_nic_impair_may_change(const struct tb_nic_impair *im)
-{
-    return im->control && !(im->backlog.lazy && im->backlog.next < im->backlog.count);
-}
+/* Before a run-time change of the RX engine: the segments waiting whose checksums were left to the guest get them,
+ * so the new configuration may hold or corrupt them (nic_impair_rx.c). */
+void tb_nic_impair_rx_settle(struct tb_nic_impair *im);
 
 #endif /* TB_NIC_IMPAIR_STATE_H */
