@@ -1,0 +1,107 @@
+"""test_monitor_impair_stall: a guest stops reading while its RX ring fills in the middle of a GSO frame (the rest of the
+frame's segments wait in the monitor with the checksums left to the guest); run-time changes of either direction, and
+the link going down, still take effect at once, the counters are still published, and the waiting segments go on
+under the new configuration with whole checksums. Per shmstream io mode."""
+from __future__ import annotations
+
+import dpkt
+import pytest
+
+from framework.monitor import summary
+from framework.netns import quiet_namespace, static_neighbour, tap_tx_dropped
+from framework.shmstream import GUEST_MAC, MODES, SINK_PORT
+from framework.waits import wait_for
+from test_datapath_gso import l4_checksum_ok, segments, send
+from testbed.apply.nic_control import RX, TX, Control, create
+
+SLOTS = 32  # the RX ring: smaller than one GSO frame, so the first one fills it with segments to spare
+SEGMENTS, MESSAGES, SIZE = 40, 3, 1000  # UDP GSO messages of 40 datagrams of 1000 bytes
+STALL_SECONDS = 8  # long enough for the burst and every change below on a loaded host
+
+
+def stalled_guest(guest_app, tmp_path, mode: str, *flags: str):
+    """impair_stall behind an impaired NIC whose engines let everything through, its control file, and a ring of
+    SLOTS; returns once the guest has stopped reading."""
+    control = tmp_path / "monitor.ctl"
+    create(control)
+    process = guest_app("impair_stall", f"--port={SINK_PORT}", f"--seconds={STALL_SECONDS}", io=mode, mac=GUEST_MAC,
+                        stats=True, flags=(f"--shm-slots={SLOTS}", f"--impair-control={control}",
+                                           "--impair-link:service0=5", "--impair:service0=seed=1", *flags))
+    process.wait_line("stalling")
+    return process, control
+
+
+def flood(tap_ns) -> int:
+    """The GSO burst; the datagrams handed to the kernel."""
+    return send(tap_ns, "udp", tap_ns.guest_ip, SINK_PORT, SIZE, SEGMENTS, MESSAGES, SIZE)["datagrams"]
+
+
+def ring_full_mid_frame(control: Control) -> dict:
+    """The RX counters once the monitor published the ring's worth of the first frame (the state under test)."""
+    return wait_for(lambda: (state := control.read("service0", RX))["counters"]["received"] >= SLOTS and state,
+                    5, "the RX counters of a NIC whose guest stopped reading")
+
+
+def change(control: Control, direction: int, spec: str) -> dict:
+    """Writes spec and returns the direction's published state; the monitor must have taken it (Control.write waits
+    its ACK_SECONDS: well past the monitor's 100 ms look at an idle control file)."""
+    applied = control.read("service0", direction)["applied"]
+    control.write("service0", direction, spec)
+    state = control.read("service0", direction)
+    assert not state["pending"] and state["applied"] == applied + 1, (spec, state)
+    return state
+
+
+@pytest.mark.kvm
+@pytest.mark.parametrize("mode", MODES)
+def test_a_stalled_guests_nic_takes_tx_rx_and_down_changes_and_publishes_counters(kvm, tap_ns, guest_app, tmp_path,
+                                                                                   mode):
+    quiet_namespace(tap_ns)
+    static_neighbour(tap_ns, GUEST_MAC)
+    process, path = stalled_guest(guest_app, tmp_path, mode)
+    sent = flood(tap_ns)
+    with Control(path, "link") as control:
+        # The other direction first: it holds nothing of the stalled receive path and must not wait on it.
+        assert change(control, TX, "loss=1000000,seed=1")["config"]["loss_ppm"] == 1_000_000
+        rx = ring_full_mid_frame(control)
+        assert rx["counters"]["received"] == SLOTS and rx["counters"]["sent"] == SLOTS, rx  # mid-frame: 32 of 40
+        assert change(control, RX, "delay=2000000,seed=1")["config"]["delay_ns"] == 2_000_000
+        for direction in (TX, RX):  # `testbed impair LAB LINK down`
+            assert change(control, direction, "down=1,seed=1")["config"]["down"] is True
+    status, lines = process.finish(timeout=STALL_SECONDS + 20)
+    assert status == 0, lines
+    # The guest gets what was in its ring before the link went down, and nothing after: the rest of the first frame
+    # (waiting in the monitor) and the later frames are the down link's.
+    assert summary(lines)["udp"] == SLOTS, lines
+    stats = process.stats()
+    rx = stats["nics"]["service0"]["impair"]["rx"]
+    assert stats["shmstream"]["nics"]["net0"]["rx_ring_full"] >= 1
+    assert rx["sent"] == SLOTS and rx["down_drops"] >= SEGMENTS - SLOTS, rx
+    assert rx["received"] + tap_tx_dropped(tap_ns) == sent, (rx, sent)
+
+
+@pytest.mark.kvm
+@pytest.mark.parametrize("mode", MODES)
+def test_segments_waiting_when_rx_changes_get_whole_checksums_and_all_arrive(kvm, tap_ns, guest_app, tmp_path, mode):
+    """The change to a delay holds for the waiting segments too: each is held, then handed over without the guest
+    being told its checksum is vouched for, so the guest checks it — and counts every datagram."""
+    quiet_namespace(tap_ns)
+    static_neighbour(tap_ns, GUEST_MAC)
+    capture = tmp_path / "rx.pcapng"
+    process, path = stalled_guest(guest_app, tmp_path, mode, f"--capture:service0={capture}")
+    sent = flood(tap_ns)
+    with Control(path, "link") as control:
+        ring_full_mid_frame(control)
+        change(control, RX, "delay=1000000,seed=1")
+    status, lines = process.finish(timeout=STALL_SECONDS + 20)
+    assert status == 0, lines
+    assert tap_tx_dropped(tap_ns) == 0
+    assert summary(lines)["udp"] == sent, lines
+    rx = process.stats()["nics"]["service0"]["impair"]["rx"]
+    assert rx["delayed"] == sent - SLOTS, rx
+    udp = segments(capture, dpkt.udp.UDP)
+    assert len(udp) == sent
+    # The ring's first SLOTS went out lazy (the kernel's partial sum in the field, the slot vouched for); every later
+    # one, the waiting segments among them, carries a whole checksum.
+    bad = [i for i, ip in enumerate(udp[SLOTS:], SLOTS) if not l4_checksum_ok(ip, dpkt.ip.IP_PROTO_UDP)]
+    assert not bad, bad
