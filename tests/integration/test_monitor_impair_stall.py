@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import dpkt
 import pytest
+from test_datapath_gso import l4_checksum_ok, segments, send
 
 from framework.monitor import summary
 from framework.netns import quiet_namespace, static_neighbour, tap_tx_dropped
 from framework.shmstream import GUEST_MAC, MODES, SINK_PORT
 from framework.waits import wait_for
-from test_datapath_gso import l4_checksum_ok, segments, send
 from testbed.apply.nic_control import RX, TX, Control, create
 
 SLOTS = 32  # the RX ring: smaller than one GSO frame, so the first one fills it with segments to spare
