@@ -4,6 +4,8 @@ the link going down, still take effect at once, the counters are still published
 under the new configuration with whole checksums. Per shmstream io mode."""
 from __future__ import annotations
 
+import time
+
 import dpkt
 import pytest
 from test_datapath_gso import l4_checksum_ok, segments, send
@@ -21,14 +23,14 @@ STALL_SECONDS = 8  # long enough for the burst and every change below on a loade
 
 def stalled_guest(guest_app, tmp_path, mode: str, *flags: str):
     """impair_stall behind an impaired NIC whose engines let everything through, its control file, and a ring of
-    SLOTS; returns once the guest has stopped reading."""
+    SLOTS; returns once the guest has stopped reading, and when."""
     control = tmp_path / "monitor.ctl"
     create(control)
     process = guest_app("impair_stall", f"--port={SINK_PORT}", f"--seconds={STALL_SECONDS}", io=mode, mac=GUEST_MAC,
                         stats=True, flags=(f"--shm-slots={SLOTS}", f"--impair-control={control}",
                                            "--impair-link:service0=5", "--impair:service0=seed=1", *flags))
     process.wait_line("stalling")
-    return process, control
+    return process, control, time.monotonic()
 
 
 def flood(tap_ns) -> int:
@@ -40,6 +42,12 @@ def ring_full_mid_frame(control: Control) -> dict:
     """The RX counters once the monitor published the ring's worth of the first frame (the state under test)."""
     return wait_for(lambda: (state := control.read("service0", RX))["counters"]["received"] >= SLOTS and state,
                     5, "the RX counters of a NIC whose guest stopped reading")
+
+
+def still_stalled(since: float) -> None:
+    """The changes were made while the guest still did not read (with a second to spare for its clock having started
+    before we saw its line), else the test would prove nothing."""
+    assert time.monotonic() - since < STALL_SECONDS - 1, "the stall ended before the changes: raise STALL_SECONDS"
 
 
 def change(control: Control, direction: int, spec: str) -> dict:
@@ -58,7 +66,7 @@ def test_a_stalled_guests_nic_takes_tx_rx_and_down_changes_and_publishes_counter
                                                                                    mode):
     quiet_namespace(tap_ns)
     static_neighbour(tap_ns, GUEST_MAC)
-    process, path = stalled_guest(guest_app, tmp_path, mode)
+    process, path, stalled = stalled_guest(guest_app, tmp_path, mode)
     sent = flood(tap_ns)
     with Control(path, "link") as control:
         # The other direction first: it holds nothing of the stalled receive path and must not wait on it.
@@ -68,6 +76,7 @@ def test_a_stalled_guests_nic_takes_tx_rx_and_down_changes_and_publishes_counter
         assert change(control, RX, "delay=2000000,seed=1")["config"]["delay_ns"] == 2_000_000
         for direction in (TX, RX):  # `testbed impair LAB LINK down`
             assert change(control, direction, "down=1,seed=1")["config"]["down"] is True
+    still_stalled(stalled)
     status, lines = process.finish(timeout=STALL_SECONDS + 20)
     assert status == 0, lines
     # The guest gets what was in its ring before the link went down, and nothing after: the rest of the first frame
@@ -88,11 +97,12 @@ def test_segments_waiting_when_rx_changes_get_whole_checksums_and_all_arrive(kvm
     quiet_namespace(tap_ns)
     static_neighbour(tap_ns, GUEST_MAC)
     capture = tmp_path / "rx.pcapng"
-    process, path = stalled_guest(guest_app, tmp_path, mode, f"--capture:service0={capture}")
+    process, path, stalled = stalled_guest(guest_app, tmp_path, mode, f"--capture:service0={capture}")
     sent = flood(tap_ns)
     with Control(path, "link") as control:
         ring_full_mid_frame(control)
         change(control, RX, "delay=1000000,seed=1")
+    still_stalled(stalled)
     status, lines = process.finish(timeout=STALL_SECONDS + 20)
     assert status == 0, lines
     assert tap_tx_dropped(tap_ns) == 0
