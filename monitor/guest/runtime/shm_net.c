@@ -16,6 +16,7 @@ struct shm_gnic {
     struct tb_ring_cursor rx, tx;
     volatile uint64_t *doorbell;  /* an 8-byte store here is signalled by KVM to the IO thread, no exit to it */
     struct tb_shm_nic_desc *desc; /* attach word and our counters */
+    solo5_time_t kick_owed_since; /* when we first published frames its sleeping TX consumer was not kicked for */
 };
 
 static struct shm_gnic gnics[64];
@@ -25,6 +26,10 @@ static uint64_t spin_ns;
 static int hlt_ok;             /* the monitor offered TB_SHM_F_HLT_SLEEP and we answered */
 static uint64_t plain_nics;    /* acquired NICs left on hypercalls: only POLL's ready set reports them */
 static solo5_time_t timer_at;  /* the deadline our armed timer request (sleep page) wakes us at */
+static uint64_t kicks_owed;    /* handles whose TX consumer sleeps on frames we have not kicked it for (flush) */
+
+/* The longest a sleeping consumer waits for its kick once we published frames for it (see tb_shm_net_flush). */
+#define KICK_DELAY_MAX_NS 200000
 
 static inline void cpu_relax(void)
 {
@@ -99,12 +104,40 @@ void tb_shm_net_attach(solo5_handle_t h)
     tb_shm_net_mask |= 1ULL << h;
 }
 
+/* Kick h's TX consumer if it still sleeps: every frame we owe it a kick for is published already. */
+static void pay_kick(unsigned h)
+{
+    kicks_owed &= ~(1ULL << h);
+    if (tb_take_flag(&gnics[h].tx.r->cons_wait))
+        kick(&gnics[h]);
+}
+
+static void pay_kicks(void)
+{
+    for (uint64_t m = kicks_owed; m; m &= m - 1)
+        pay_kick((unsigned)__builtin_ctzll(m));
+}
+
+/* A guest that keeps polling its NICs without flushing or yielding still kicks within KICK_DELAY_MAX_NS. */
+static void pay_late_kicks(void)
+{
+    solo5_time_t now = solo5_clock_monotonic();
+    for (uint64_t m = kicks_owed; m; m &= m - 1) {
+        unsigned h = (unsigned)__builtin_ctzll(m);
+        if (now - gnics[h].kick_owed_since >= KICK_DELAY_MAX_NS)
+            pay_kick(h);
+    }
+}
+
 solo5_result_t tb_shm_net_read(solo5_handle_t h, uint8_t *buf, size_t size, size_t *read_size)
 {
     struct shm_gnic *g = &gnics[h];
     struct tb_slot *s = tb_cons_peek(&g->rx);
-    if (!s)
+    if (!s) {
+        if (kicks_owed)
+            pay_late_kicks();
         return SOLO5_R_AGAIN;
+    }
     /* One load: on an shm link the producer is another guest, which may rewrite len while we copy. */
     uint32_t len = __atomic_load_n(&s->len, __ATOMIC_RELAXED);
     tb_net_rx_csum_valid = (s->flags & TB_SLOT_F_CSUM_VALID) != 0;
@@ -185,6 +218,7 @@ static void wait_tx_room(struct shm_gnic *g)
             cpu_relax();
             continue;
         }
+        pay_kicks(); /* a consumer we owe a kick may be the one that frees this ring (or feeds the one that does) */
         int hlt = hlt_usable();
         announce_sleep(hlt);
         if (tb_prod_prepare_sleep(&g->tx))
@@ -212,15 +246,34 @@ solo5_result_t tb_shm_net_queue(solo5_handle_t h, const uint8_t *buf, size_t siz
     return SOLO5_R_OK;
 }
 
-/* Publish what was queued; kick only if the IO thread sleeps. Returns with room for a queue (as hypercall flush does). */
+/*
+ * Publish what was queued. A consumer that sleeps is kicked once half the ring
+ * waits for it, when we yield or wait, when we exit, or KICK_DELAY_MAX_NS after
+ * the first frame it was not kicked for, whichever comes first. Kicking it at
+ * once would wake it for every batch of a busy sender, and each wake-up costs
+ * the sleeper a VM exit to its monitor (tens of us under nested KVM): a chain
+ * of forwarders spent half its CPU sleeping and waking. Its wait flag stays set
+ * until we take it, so no frame goes unseen: the kick only comes later.
+ * Returns with room for a queue (as hypercall flush does).
+ */
 solo5_result_t tb_shm_net_flush(solo5_handle_t h)
 {
     struct shm_gnic *g = &gnics[h];
     if (g->tx.local != tb_load_relaxed(&g->tx.r->prod)) {
-        if (tb_prod_publish(&g->tx))
-            kick(g);
-        else
+        tb_store_release(&g->tx.r->prod, g->tx.local);
+        tb_fence_full(); /* the store of prod before the load of cons_wait (tb_ring.h: sleeping) */
+        if (tb_load_relaxed(&g->tx.r->cons_wait)) {
+            solo5_time_t now = solo5_clock_monotonic();
+            if (!(kicks_owed & (1ULL << h))) {
+                kicks_owed |= 1ULL << h;
+                g->kick_owed_since = now;
+            }
+            uint32_t waiting = g->tx.local - tb_load_acquire(&g->tx.r->cons);
+            if (waiting > g->tx.mask / 2 || now - g->kick_owed_since >= KICK_DELAY_MAX_NS)
+                pay_kick(h);
+        } else {
             g->desc->guest_kicks_suppressed++;
+        }
     }
     if (!tb_prod_next(&g->tx))
         wait_tx_room(g);
@@ -267,6 +320,7 @@ static uint64_t spin_now = UINT64_MAX;
 
 void tb_shm_yield(solo5_time_t deadline, solo5_handle_set_t *ready_set)
 {
+    pay_kicks(); /* the app has nothing more to do for now: what it sent must not wait for it */
     solo5_time_t start = solo5_clock_monotonic();
     uint64_t set;
     int spun = 0;
@@ -318,4 +372,9 @@ solo5_result_t tb_shm_net_write(solo5_handle_t h, const uint8_t *buf, size_t siz
     if (r == SOLO5_R_OK)
         tb_shm_net_flush(h);
     return r;
+}
+
+void tb_shm_net_quiesce(void)
+{
+    pay_kicks();
 }

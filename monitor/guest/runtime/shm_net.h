@@ -43,6 +43,8 @@ solo5_result_t tb_shm_net_read(solo5_handle_t h, uint8_t *buf, size_t size, size
 solo5_result_t tb_shm_net_queue(solo5_handle_t h, const uint8_t *buf, size_t size);
 solo5_result_t tb_shm_net_flush(solo5_handle_t h);
 solo5_result_t tb_shm_net_write(solo5_handle_t h, const uint8_t *buf, size_t size);
+/* Before the guest halts: the kicks it still owes its NICs' consumers go (shm_net.c: tb_shm_net_flush). */
+void tb_shm_net_quiesce(void);
 /* solo5_yield when some NIC uses rings: spin, sleep or both, per the monitor's mode. */
 void tb_shm_yield(solo5_time_t deadline, solo5_handle_set_t *ready_set);
 
