@@ -4,10 +4,10 @@
 same run. Prints the sink's packets/s, the per-hop cost (1 - (hK / h1) ** (1 / (K - 1))) of each round and their
 median and spread, and what each guest spends per packet (vCPU microseconds, exits).
 
-    python3 ci/bench_hops.py [--images forward,/tmp/other-forward.hvt] [--placements auto,split] [--repeats 5]
-                             [--json results/bench-hops.json]
+    python3 ci/bench_hops.py [--images forward,/tmp/other-forward.hvt] [--placements auto,split]
+                             [--ring-slots 512,2048] [--repeats 5] [--json results/bench-hops.json]
 
-A variant is an image with a CPU placement. A round runs every hop count, and within a hop count every variant back
+A variant is an image with a CPU placement and a ring size (every node's `ring_slots`). A round runs every hop count, and within a hop count every variant back
 to back (their order alternates between rounds), so a round's ratios (hK / h1, variant B / variant A) compare runs
 taken seconds apart on this shared machine; the figures reported are medians of those per-round ratios with their
 range, never one lucky round.
@@ -32,6 +32,7 @@ from testbed.lab import Lab
 HOPS = (1, 2, 4)
 PAYLOAD = 1300 - 14 - 20 - 8
 PLACEMENTS = ("auto", "split")
+DEFAULT_SLOTS = 512  # the monitor's ring size when a node gives no ring_slots
 
 
 def chain_nodes(hops: int) -> list[str]:
@@ -50,33 +51,41 @@ def placement(node: str, hops: int, how: str) -> str:
     return f", cpus: {{vcpu: {core}, io: {core}}}"
 
 
-def forwarder(i: int, hops: int, image: str, how: str) -> str:
+def rings(slots: int) -> str:
+    """A node's ring size and the memory its rings need (two NICs of two rings of 2 KiB slots, and the image)."""
+    if slots == DEFAULT_SLOTS:
+        return "memory: 16"
+    return f"memory: {max(16, 2 * 2 * slots * 2048 // 2 ** 20 + 8)}, ring_slots: {slots}"
+
+
+def forwarder(i: int, hops: int, image: str, how: str, slots: int) -> str:
     """Forwarder i of the chain; a built-in image gets its --if/--route from the planner, a path gets them here."""
-    cpus = placement(f"r{i}", hops, how)
+    cpus = placement(f"r{i}", hops, how) + ", " + rings(slots)
     if "/" not in image:
-        return f"  r{i}: {{kind: unikernel, image: {image}, io: event, memory: 16{cpus}}}"
+        return f"  r{i}: {{kind: unikernel, image: {image}, io: event{cpus}}}"
     args = [f"--if=net0,10.40.{i - 1}.2/30", f"--if=net1,10.40.{i}.1/30"]
     if i < hops:  # the sink's subnet lies past the next forwarder
         args.append(f"--route=10.40.{hops}.0/30,10.40.{i}.2")
     quoted = ", ".join(f"'{a}'" for a in args)
-    return (f"  r{i}: {{kind: unikernel, image: {image}, io: event, memory: 16, auto_args: false, "
+    return (f"  r{i}: {{kind: unikernel, image: {image}, io: event, auto_args: false, "
             f"args: [{quoted}]{cpus}}}")
 
 
-def chain_topology(folder: Path, hops: int, image: str, seconds: float, how: str = "auto") -> Path:
+def chain_topology(folder: Path, hops: int, image: str, seconds: float, how: str = "auto",
+                   slots: int = DEFAULT_SLOTS) -> Path:
     """src -> r1 -> ... -> r<hops> -> dst, link j on 10.40.j.0/30 (its first end .1, its second .2)."""
-    nodes = [(f"  src: {{kind: unikernel, image: udp-source, io: event, memory: 16, gateway: 10.40.0.2, "
+    nodes = [(f"  src: {{kind: unikernel, image: udp-source, io: event, {rings(slots)}, gateway: 10.40.0.2, "
               f"args: [--dst=10.40.{hops}.2:5000, --size={PAYLOAD}, --seconds={seconds + 1.5}]"
               f"{placement('src', hops, how)}}}"),
-             (f"  dst: {{kind: unikernel, image: udp-sink, io: event, memory: 16, args: [--seconds={seconds}]"
+             (f"  dst: {{kind: unikernel, image: udp-sink, io: event, {rings(slots)}, args: [--seconds={seconds}]"
               f"{placement('dst', hops, how)}}}"),
-             *(forwarder(i, hops, image, how) for i in range(1, hops + 1))]
+             *(forwarder(i, hops, image, how, slots) for i in range(1, hops + 1))]
     links = []
     for j in range(hops + 1):
         left = "src:service0" if j == 0 else f"r{j}:net1"
         right = "dst:service0" if j == hops else f"r{j + 1}:net0"
         links.append(f"  - {{endpoints: [{left}, {right}], subnet: 10.40.{j}.0/30, type: shm}}")
-    path = folder / f"hops{hops}-{Path(image).stem}-{how}.yaml"
+    path = folder / f"hops{hops}-{Path(image).stem}-{how}-{slots}.yaml"
     path.write_text("name: benchhops\nnodes:\n" + "\n".join(nodes) + "\nlinks:\n" + "\n".join(links) + "\n")
     return path
 
@@ -172,9 +181,9 @@ def report(rounds: list[dict], names: list[str]) -> dict:
     return medians
 
 
-def label(image: str, how: str, placements: list[str]) -> str:
-    """A variant's name: the image's, and its placement's when more than one is compared."""
-    return Path(image).stem + (f"@{how}" if len(placements) > 1 else "")
+def label(image: str, how: str, placements: list[str], slots: int, sizes: list[int]) -> str:
+    """A variant's name: the image's, and its placement's and ring size's when more than one is compared."""
+    return Path(image).stem + (f"@{how}" if len(placements) > 1 else "") + (f"/{slots}" if len(sizes) > 1 else "")
 
 
 def loadavg() -> str:
@@ -189,12 +198,16 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=2.0)
     parser.add_argument("--placements", default="auto", help="comma-separated: auto (the planner's: unpinned on "
                         "a 2-core host), split (each half of the chain on a core of its own)")
+    parser.add_argument("--ring-slots", default=str(DEFAULT_SLOTS), help="comma-separated ring sizes (every "
+                        "node's ring_slots: a power of two, 2..4096)")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     placements = args.placements.split(",")
     if unknown := set(placements) - set(PLACEMENTS):
         parser.error(f"--placements: unknown {', '.join(sorted(unknown))} (known: {', '.join(PLACEMENTS)})")
-    variants = {label(image, how, placements): (image, how) for image in args.images.split(",") for how in placements}
+    sizes = [int(n) for n in args.ring_slots.split(",")]
+    variants = {label(image, how, placements, slots, sizes): (image, how, slots)
+                for image in args.images.split(",") for how in placements for slots in sizes}
     names = list(variants)
     rounds: list[dict] = []
     load_before = loadavg()
@@ -204,8 +217,8 @@ def main() -> int:
             row: dict = {name: {} for name in names}
             for hops in HOPS:
                 for name in (names if r % 2 == 0 else names[::-1]):
-                    image, how = variants[name]
-                    row[name][hops] = chain(chain_topology(Path(tmp), hops, image, args.seconds, how), hops)
+                    image, how, slots = variants[name]
+                    row[name][hops] = chain(chain_topology(Path(tmp), hops, image, args.seconds, how, slots), hops)
             rounds.append(row)
             print(f"round {r + 1}: " + "; ".join(f"{name} " + ", ".join(
                 f"x{h} {row[name][h]['pps']:,.0f}" for h in HOPS) for name in names), flush=True)
