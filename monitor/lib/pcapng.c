@@ -31,6 +31,8 @@
 #define HEADER_MAX 512u
 #define RING_MAX 64u
 #define IFNAME_MAX 128u
+/* How far ahead of the frames a mapped file's blocks are reserved: a large bound does not take its disk space at once. */
+#define RESERVE_BYTES (16u * 1024u * 1024u)
 
 struct tb_pcapng {
     int fds[RING_MAX];
@@ -144,18 +146,20 @@ static void unmap_all(struct tb_pcapng *w)
     }
 }
 
-/* A mapped file is file_bytes long while it is written, its blocks reserved by fallocate, so that a store into its
- * pages never meets a full disk (which would be SIGBUS, not an error). When that fails the writer goes on through
- * its buffer. */
-static void extend_mapped(struct tb_pcapng *w, unsigned i)
+/* A mapped file is extended with its blocks reserved (fallocate) up to `end` (at most RESERVE_BYTES past the frames,
+ * within file_bytes) before a store reaches those pages: a store into a page with no block on a full disk would be
+ * SIGBUS, not an error. When reserving fails the writer goes on through its buffer. */
+static void reserve_mapped(struct tb_pcapng *w, unsigned i, uint64_t end)
 {
-    if (!w->map[i] || w->length[i] >= w->file_bytes)
+    if (end > w->file_bytes)
+        end = w->file_bytes;
+    if (!w->map[i] || w->length[i] >= end)
         return;
-    if (fallocate(w->fds[i], 0, (off_t)w->length[i], (off_t)(w->file_bytes - w->length[i])) < 0) {
+    if (fallocate(w->fds[i], 0, (off_t)w->length[i], (off_t)(end - w->length[i])) < 0) {
         unmap_all(w);
         return;
     }
-    w->length[i] = w->file_bytes;
+    w->length[i] = end;
 }
 
 /* Starts file `i` of the ring afresh with its headers. A reused file is overwritten in place rather than emptied
@@ -167,7 +171,7 @@ static int restart_file(struct tb_pcapng *w, unsigned i, int reuse)
         return -1;
     w->cur = i;
     w->off = 0;
-    extend_mapped(w, i);
+    reserve_mapped(w, i, (uint64_t)w->header_len + RESERVE_BYTES);
     if (w->map[i])
         memcpy(w->map[i], w->header, w->header_len);
     else if (write_all(w->fds[i], w->header, w->header_len, w->stream, 0) < 0)
@@ -192,7 +196,7 @@ static void map_files(struct tb_pcapng *w)
         w->map[i] = m;
         w->length[i] = w->header_len;
     }
-    extend_mapped(w, 0);
+    reserve_mapped(w, 0, (uint64_t)w->header_len + RESERVE_BYTES);
 }
 
 int tb_pcapng_ring_name(char *out, size_t size, const char *path, unsigned i, unsigned files)
@@ -352,6 +356,8 @@ int tb_pcapng_write(struct tb_pcapng *w, uint64_t ts_ns, const void *frame, uint
     }
     w->st.packets++;
     w->st.bytes += len;
+    if (w->map[w->cur] && w->off + block > w->length[w->cur])
+        reserve_mapped(w, w->cur, w->off + block + RESERVE_BYTES);
     if (w->map[w->cur]) { /* straight into the page cache: nothing to flush */
         build_epb(w->map[w->cur] + w->off, ts_ns, frame, cap, len, dir);
         w->off += block;

@@ -18,10 +18,11 @@
  * Block (LINKTYPE_ETHERNET, if_name, if_tsresol=9: timestamps in ns since the
  * epoch), then one Enhanced Packet Block per frame (with epb_flags giving the
  * direction when known). A bounded regular file (file_bytes > 0) is mapped at
- * open and each block built straight in its pages, the file as long as the
- * bound (its blocks reserved) until the writer leaves it, when it is cut to
- * what it holds: a file being written is complete once the writer moved on or
- * closed it (a process killed outright leaves zeros after the last block).
+ * open and each block built straight in its pages; while the writer is on it
+ * the file runs up to 16 MiB (blocks reserved) past its frames, and it is cut
+ * to what it holds when the writer leaves it: a file being written is complete
+ * once the writer moved on or closed it (a process killed outright leaves
+ * zeros after the last block).
  * Other writes go through a 1 MiB buffer, flushed when full, when the oldest
  * buffered frame is older than flush_ns, or on tb_pcapng_flush.
  *

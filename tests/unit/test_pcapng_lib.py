@@ -120,6 +120,28 @@ def test_a_file_whose_blocks_cannot_be_reserved_is_written_through_the_buffer(ha
     assert [number(f) for f in pcapng.read(path).frames] == list(range(500))
 
 
+def test_a_large_bound_is_reserved_as_the_frames_come_and_cut_at_the_end(harness, tmp_path):
+    path = tmp_path / "large.pcapng"
+    stats(write(harness, path, 25000, frame_len=1400, file_bytes=256 * 1024 * 1024))  # ~36 MB: three reservations
+    data = path.read_bytes()
+    assert 35_000_000 < len(data) < 37_000_000 and block_end(data) == len(data)
+    assert [number(f) for f in pcapng.read(path).frames] == list(range(25000))
+
+
+def test_a_reservation_refused_midway_leaves_the_rest_to_the_buffer(harness, tmp_path):
+    def file_limit():  # the first 16 MiB are reserved, the next reservation passes the limit (EFBIG)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (20 * 1024 * 1024, 20 * 1024 * 1024))
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+
+    path = tmp_path / "midway.pcapng"
+    done = subprocess.run([str(harness), str(path), "12000", "1400", str(64 * 1024 * 1024), "1", "guest:service0",
+                           "0"], check=False, capture_output=True, timeout=60, preexec_fn=file_limit)
+    assert stats(done) == {"packets": 12000, "dropped": 0, "rotations": 0}  # ~17 MB, under the limit
+    data = path.read_bytes()
+    assert block_end(data) == len(data)
+    assert [number(f) for f in pcapng.read(path).frames] == list(range(12000))
+
+
 def test_a_fifo_is_written_as_a_stream(harness, tmp_path):
     fifo = tmp_path / "live.pipe"
     os.mkfifo(fifo)

@@ -56,7 +56,7 @@ static const struct allowed allowlist[] = {
     { SCMP_SYS(writev), ANY_ARGS },           /* vnet TAPs: the virtio_net_hdr before each frame written */
     { SCMP_SYS(pread64), ANY_ARGS },          /* BLOCK_READ; KVM's binary stats at exit */
     { SCMP_SYS(pwrite64), ANY_ARGS },         /* BLOCK_WRITE; --dumpcore */
-    { SCMP_SYS(fallocate), ANY_ARGS },        /* --capture: a mapped ring file reserves its blocks as it is reused */
+    { SCMP_SYS(fallocate), ANY_ARGS },        /* --capture: a mapped file reserves blocks ahead of its frames */
     { SCMP_SYS(epoll_pwait2), ANY_ARGS },     /* POLL; IO thread until a coalesced wake is due; hlt sleep timer */
     { SCMP_SYS(epoll_wait), ANY_ARGS },       /* the IO thread (event, hybrid) sleeps */
     { SCMP_SYS(epoll_pwait), ANY_ARGS },      /* the same, where libc implements epoll_wait with it */
