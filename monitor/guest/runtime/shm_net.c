@@ -209,12 +209,19 @@ static void hlt_sleep(solo5_time_t deadline)
     __asm__ __volatile__("call *%0" : : "r"((uintptr_t)TB_SLEEP_SITE_GPA) : "memory", "cc");
 }
 
-/* The ring is full: wait until the IO thread frees a slot (spin, then sleep unless in poll mode). */
+/*
+ * The ring is full: wait until the consumer frees a slot (poll mode spins; hybrid
+ * spins, then sleeps; event mode sleeps at once). The consumer kicks a sleeping
+ * producer once half the ring is free (tb_cons_release), so a sleep ends with room
+ * for a batch, where a spin would go on at the first free slot and refill the ring
+ * a frame at a time, taking the core from the consumer it waits for.
+ */
 static void wait_tx_room(struct shm_gnic *g)
 {
     solo5_time_t start = solo5_clock_monotonic();
+    uint64_t spin = mode == TB_SHM_MODE_EVENT ? 0 : spin_ns + 20000;
     while (!tb_prod_next(&g->tx)) {
-        if (mode == TB_SHM_MODE_POLL || solo5_clock_monotonic() - start < spin_ns + 20000) {
+        if (mode == TB_SHM_MODE_POLL || solo5_clock_monotonic() - start < spin) {
             cpu_relax();
             continue;
         }
