@@ -255,8 +255,10 @@ solo5_result_t tb_shm_net_queue(solo5_handle_t h, const uint8_t *buf, size_t siz
 
 /*
  * Publish what was queued. A consumer that sleeps is kicked once half the ring
- * waits for it, when we yield or wait, when we exit, or KICK_DELAY_MAX_NS after
- * the first frame it was not kicked for, whichever comes first. Kicking it at
+ * waits for it, when we yield or wait, when we exit, or at our first flush or
+ * empty read KICK_DELAY_MAX_NS after the first frame it was not kicked for,
+ * whichever comes first (an app that computes without touching its NICs or
+ * yielding holds the kick until it does). Kicking it at
  * once would wake it for every batch of a busy sender, and each wake-up costs
  * the sleeper a VM exit to its monitor (tens of us under nested KVM): a chain
  * of forwarders spent half its CPU sleeping and waking. Its wait flag stays set
