@@ -46,23 +46,29 @@ class Capture:
 
 def read(source: Path | bytes) -> Capture:
     data = source if isinstance(source, bytes) else Path(source).read_bytes()
+    frames = _frames(data)  # first: it names a damaged end, which dpkt's Reader skips silently (zeros) or trips on
     reader = pcapng.Reader(io.BytesIO(data))  # dpkt's own parse: headers, the IDB, every packet block
     listed = list(reader)
     options = {opt.code: opt.data for opt in reader.idb.opts}
-    frames = _frames(data)
     assert len(frames) == len(listed), "dpkt and the block walk disagree on the packet count"
     return Capture(options[pcapng.PCAPNG_OPT_IF_NAME].decode(), options[pcapng.PCAPNG_OPT_IF_TSRESOL][0], frames)
 
 
 def _frames(data: bytes) -> list[Frame]:
-    """The EPBs with their raw 64-bit timestamps (dpkt's Reader turns them into floats: ns lost)."""
+    """The EPBs with their raw 64-bit timestamps (dpkt's Reader turns them into floats: ns lost). A block whose length
+    is zero, not a multiple of 4 or runs past the end is an error, not the end: a damaged file must fail the test
+    that reads it (a zero length would otherwise never move the walk on)."""
     frames, offset = [], 0
     while offset + 8 <= len(data):
         kind, length = struct.unpack_from("<II", data, offset)
+        if length < 12 or length % 4 or offset + length > len(data):
+            raise ValueError(f"pcapng: damaged block at byte {offset} of {len(data)}: type {kind:#x}, length {length}")
         if kind == BLOCK_EPB:
             block = pcapng.EnhancedPacketBlockLE(data[offset:offset + length])
             flags = next((struct.unpack("<I", o.data)[0] for o in block.opts if o.code == EPB_FLAGS), 0)
             frames.append(Frame((block.ts_high << 32) | block.ts_low, bytes(block.pkt_data), block.pkt_len,
                                 DIRECTIONS[flags & 3]))
         offset += length
+    if offset != len(data):
+        raise ValueError(f"pcapng: {len(data) - offset} stray bytes at the end (byte {offset})")
     return frames
