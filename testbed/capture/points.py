@@ -123,6 +123,12 @@ def tool_argv(tool: str, namespace: str, ifname: str, label: str, out: str, size
     return argv
 
 
+def tool_output(argv: list[str]) -> tuple[str, int]:
+    """The (-w path, files in its ring) of a tool_argv()."""
+    files = next((int(arg.split("=", 1)[1]) for arg in argv if arg.startswith("--files=")), 1)
+    return argv[argv.index("-w") + 1], files
+
+
 def socket_launches(points: list[CapturePoint], tool: str) -> list[dict]:
     """The supervisor's launches for the kernel ends: one tb-capture each, started with the monitors."""
     return [{"node": p.key, "argv": tool_argv(tool, p.namespace, p.ifname, p.label, p.path, p.size, p.files,

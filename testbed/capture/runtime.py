@@ -8,7 +8,8 @@ import subprocess
 from dataclasses import dataclass
 
 from testbed.apply.procs import ProcessId
-from testbed.capture.points import veth_peer
+from testbed.capture.points import tool_output, veth_peer
+from testbed.capture.trim import record_file, trim_ring
 from testbed.errors import LabError
 
 PR_SET_PDEATHSIG = 1
@@ -51,7 +52,15 @@ def _die_with_us() -> None:
 
 
 def run_capture(lab, argv: list[str], label: str) -> int:
-    """Runs the capture to its end (Ctrl-C, --count, the lab going down, a stream's reader leaving); its exit status."""
+    """Runs the capture to its end (Ctrl-C, --count, the lab going down, a stream's reader leaving); its exit status.
+    Its file is recorded first, so `down`, which kills the tool, trims it (a stream on stdout has none); a tool
+    killed otherwise has its file trimmed here."""
+    out, files = tool_output(argv)
+    try:
+        if out != "-":
+            record_file(lab.run, out, files)
+    except FileNotFoundError:  # the lab went down meanwhile: the record below fails too and ends the tool
+        pass
     process = subprocess.Popen(argv, preexec_fn=_die_with_us)  # noqa: PLW1509 - prctl only
     key = f"capture:{label}:{process.pid}"
     identity = ProcessId.of(process.pid) or ProcessId(process.pid, 0)
@@ -64,6 +73,8 @@ def run_capture(lab, argv: list[str], label: str) -> int:
         status = _wait(process)
     finally:
         _forget(lab, key)
+    if out != "-":
+        trim_ring(out, files)
     return status
 
 

@@ -7,6 +7,7 @@ import signal
 from collections.abc import Callable
 
 from testbed.apply.procs import ProcessId
+from testbed.capture.trim import trim_run
 from testbed.down import state as run_state
 from testbed.down.netlink import kill_processes_in, remove_namespaces
 from testbed.down.state import RunDir
@@ -38,6 +39,8 @@ def destroy(run: RunDir, mark: Callable[[str], None] = lambda phase: None) -> li
             namespaces = [o["name"] for o in run.read()["objects"] if o["kind"] == "netns"]
             kill_processes_in(namespaces)
             mark("kill processes in namespaces")
+            trim_run(run)  # every writer is gone now: a killed one's file is cut to its frames
+            mark("trim captures")
             problems = remove_namespaces(list(reversed(namespaces)))
             mark("remove namespaces")
             remove_files([o["path"] for o in run.read()["objects"] if o["kind"] == "file"])

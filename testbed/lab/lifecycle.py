@@ -15,6 +15,7 @@ from testbed.apply import nsenter, pause, readiness, relay
 from testbed.apply.procs import ProcessId
 from testbed.capture.points import TOOL, make_folders, monitor_flags, plan_captures, socket_launches, with_monitor_flags
 from testbed.capture.ready import wait_captures
+from testbed.capture.trim import record_files
 from testbed.down import teardown
 from testbed.down.state import RunDir
 from testbed.errors import LabError, TopologyError
@@ -163,6 +164,7 @@ class Lab:
             for m in self.plan.monitors]
         if self.captures:  # the files stay after down: the run's artefacts
             make_folders(self.captures)
+            record_files(self.run, self.captures)
             launches += socket_launches(self.captures, str(paths.tool_path(TOOL)))
         launches += relay.launches(self.plan.relays, self.run)
         (self.run.path / "launch.json").write_text(json.dumps(launches, indent=1))
