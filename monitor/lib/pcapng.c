@@ -310,13 +310,15 @@ int tb_pcapng_flush(struct tb_pcapng *w)
     return rc;
 }
 
-/* Whether a block of `len` more bytes would push the current file past its bound; rotates a ring if so. */
+/* Whether a block of `len` more bytes would push the current file past its bound; rotates a ring if so. A block
+ * larger than a file holds after its headers is refused before any rotation: the next file could not take it either,
+ * and a mapped file has no page past its bound to build it in. */
 static int make_room(struct tb_pcapng *w, uint32_t len)
 {
     if (!w->file_bytes || w->off + w->used + len <= w->file_bytes)
         return 0;
-    if (w->files == 1 || w->off + w->used == w->header_len)
-        return -1; /* a single file is full; or one frame alone is larger than a file */
+    if (w->files == 1 || w->header_len + (uint64_t)len > w->file_bytes)
+        return -1; /* a single file is full; or this frame alone is larger than a file */
     if (tb_pcapng_flush(w) < 0 || restart_file(w, (w->cur + 1) % w->files, 1) < 0)
         return -1;
     w->st.rotations++;
