@@ -542,6 +542,21 @@ static inline void cpu_relax(void)
     __builtin_ia32_pause();
 }
 
+/*
+ * Hybrid's idle spin adapts, as NAPI's busy polling. An idle spell that work ended
+ * within the longest window (--shm-io-idle-us) doubles the next window, whether
+ * the spin caught that work or a sleep a full window would have spared; a longer
+ * spell halves it (to nothing: then hybrid costs what event does at a light load).
+ * The spell is judged as a whole, not the spin alone: a window at nothing never
+ * spins, so had only a spin's catch grown it, it would have stayed at nothing for good.
+ */
+static uint64_t adapt_spin(uint64_t spin_ns, uint64_t max_ns, uint64_t idle_for_ns)
+{
+    if (idle_for_ns >= max_ns)
+        return spin_ns / 2;
+    return spin_ns ? (spin_ns * 2 < max_ns ? spin_ns * 2 : max_ns) : max_ns / 8;
+}
+
 void *tb_shm_io_main(void *arg)
 {
     struct shm_state *s = arg;
@@ -554,12 +569,9 @@ void *tb_shm_io_main(void *arg)
     s->hdr->features = TB_SHM_F_CSUM_FLAG | tb_hlt_sleep_offer(s->vm);
     __atomic_store_n(&s->started, 1, __ATOMIC_RELEASE);
 
-    /*
-     * Hybrid's idle spin adapts, as NAPI's busy polling: a spin that found work
-     * doubles the next window (up to --shm-io-idle-us), one that ended in sleep
-     * halves it (to nothing: then hybrid costs what event does at a light load).
-     */
-    uint64_t idle_since = 0, spin_ns = idle_ns;
+    /* Hybrid: when this spin began and when the idle spell began (0: busy); a spell may hold many spins, one
+     * after each sleep that ended without work (a deferred guest wakeup fell due). */
+    uint64_t idle_since = 0, spell_since = 0, spin_ns = idle_ns;
     while (!__atomic_load_n(&s->stop, __ATOMIC_ACQUIRE)) {
         unsigned work = 0, attached = 0, blocked = 0;
         for (unsigned i = 0; i < s->count; i++) {
@@ -579,9 +591,11 @@ void *tb_shm_io_main(void *arg)
         if (__builtin_expect(s->mediated != 0, 0))
             wake_in = link_wakes(s, wake_in);
         if (work) {
-            if (idle_since) /* the spin paid off */
-                spin_ns = spin_ns ? (spin_ns * 2 < idle_ns ? spin_ns * 2 : idle_ns) : idle_ns / 8;
-            idle_since = 0;
+            if (spell_since) {
+                s->io_spin_wins += idle_since != 0; /* spinning, not woken from a sleep */
+                spin_ns = adapt_spin(spin_ns, idle_ns, now_ns() - spell_since);
+            }
+            idle_since = spell_since = 0;
             continue;
         }
         /* Nothing attached yet (or a guest that never will: it uses hypercalls): wait for a doorbell. */
@@ -599,15 +613,17 @@ void *tb_shm_io_main(void *arg)
             uint64_t now = now_ns();
             if (!idle_since)
                 idle_since = now;
+            if (!spell_since)
+                spell_since = now;
             if (now - idle_since < spin_ns) {
                 cpu_relax();
                 continue;
             }
-            spin_ns /= 2; /* a whole spin for nothing */
         }
         io_sleep(s, wake_in);
         idle_since = 0;
     }
+    s->io_spin_ns = spin_ns;
     /* The guest has stopped: what it published before halting still goes out (a bounded, final drain). */
     for (unsigned i = 0; i < s->count; i++) {
         for (unsigned round = 0; s->nics[i].attached && round < s->slots && service_tx(s, &s->nics[i]); round++)

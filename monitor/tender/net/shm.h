@@ -70,6 +70,8 @@ struct shm_state {
     pthread_t thread;
     int running;                 /* atomic: set once before the IO thread starts */
     uint64_t io_sleeps, io_wakeups;
+    uint64_t io_spin_wins;        /* hybrid: idle spins that work ended (they keep the spin window open) */
+    uint64_t io_spin_ns;          /* hybrid: the IO thread's spin window when it stopped */
     int poll_wake_added;         /* the vCPU thread's POLL set holds wake_fd */
     uint64_t poll_removed;       /* handles whose TAP left the POLL set */
 };

@@ -93,10 +93,11 @@ static void stats(const struct tb_vm *vm, FILE *f)
         return;
     fprintf(f, "  \"shmstream\": {\"mode\": \"%s\", \"slots\": %u, \"guest_spin_us\": %llu, \"io_idle_us\": %llu, "
                "\"budget\": %u, \"wake_frames_max\": %u, \"wake_us\": %u, \"io_sleeps\": %llu, "
-               "\"io_wakeups\": %llu, \"nics\": {",
+               "\"io_wakeups\": %llu, \"io_spin_wins\": %llu, \"io_spin_ns\": %llu, \"nics\": {",
             mode_name(s->mode), s->slots, (unsigned long long)(s->guest_spin_ns / 1000),
             (unsigned long long)(s->io_idle_ns / 1000), s->budget, vm->cfg->shm.wake_frames, vm->cfg->shm.wake_us,
-            (unsigned long long)s->io_sleeps, (unsigned long long)s->io_wakeups);
+            (unsigned long long)s->io_sleeps, (unsigned long long)s->io_wakeups,
+            (unsigned long long)s->io_spin_wins, (unsigned long long)s->io_spin_ns);
     for (unsigned i = 0; i < s->count; i++) {
         const struct shm_nic *n = &s->nics[i];
         const struct tb_shm_nic_desc *d = &s->hdr->nic[n->handle];
