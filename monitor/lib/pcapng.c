@@ -47,7 +47,8 @@ struct tb_pcapng {
     struct tb_pcapng_stats st;
     uint32_t header_len;
     uint8_t header[HEADER_MAX];
-    uint32_t used;
+    uint32_t used, buffered; /* bytes and frames in buf */
+    uint64_t buffered_len;   /* those frames' own lengths (the stats' bytes) */
     uint8_t buf[BUFFER_BYTES];
 };
 
@@ -157,6 +158,10 @@ static void reserve_mapped(struct tb_pcapng *w, unsigned i, uint64_t end)
         return;
     if (fallocate(w->fds[i], 0, (off_t)w->length[i], (off_t)(end - w->length[i])) < 0) {
         unmap_all(w);
+        /* ext4 keeps what a refused reservation got before the disk filled, the file's size with it: given back, or
+         * the buffer's writes would find the disk full and the file would end in zeros */
+        if (ftruncate(w->fds[i], (off_t)w->length[i]) < 0)
+            w->length[i] = UINT64_MAX; /* cut when the writer leaves it, then */
         return;
     }
     w->length[i] = end;
@@ -300,13 +305,25 @@ fail:
     return NULL;
 }
 
+/* A write error (a full disk) loses the buffered frames, counted as dropped; the file stays whole: the next frames go
+ * where these would have, and whatever part of these reached the file past them is cut when the writer leaves it. */
 int tb_pcapng_flush(struct tb_pcapng *w)
 {
     if (!w->used)
         return 0;
     int rc = write_all(w->fds[w->cur], w->buf, w->used, w->stream, w->off);
-    w->off += w->used;
+    if (rc == 0 || w->stream) {
+        w->off += w->used;
+    } else {
+        w->st.packets -= w->buffered;
+        w->st.bytes -= w->buffered_len;
+        w->st.dropped += w->buffered;
+        if (w->length[w->cur] < w->off + w->used)
+            w->length[w->cur] = w->off + w->used;
+    }
     w->used = 0;
+    w->buffered = 0;
+    w->buffered_len = 0;
     return rc;
 }
 
@@ -369,6 +386,8 @@ int tb_pcapng_write(struct tb_pcapng *w, uint64_t ts_ns, const void *frame, uint
         w->oldest_ts = ts_ns;
     build_epb(w->buf + w->used, ts_ns, frame, cap, len, dir);
     w->used += block;
+    w->buffered++;
+    w->buffered_len += len;
     if (ts_ns - w->oldest_ts >= w->flush_ns && ts_ns >= w->oldest_ts)
         return tb_pcapng_flush(w);
     return 0;

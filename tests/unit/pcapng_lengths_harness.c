@@ -6,7 +6,8 @@
 #include "pcapng.h"
 
 /* usage: pcapng_lengths_harness PATH FILE_BYTES FILES SNAPLEN LEN...
- * Frame i is LEN[i] bytes long (at most 65536) and holds i (4 bytes, little-endian) then bytes i+k. */
+ * Frame i is LEN[i] bytes long (at most 65536) and holds i (4 bytes, little-endian) then bytes i+k. The stats are
+ * printed after a flush. */
 int main(int argc, char **argv)
 {
     if (argc < 5)
@@ -29,6 +30,7 @@ int main(int argc, char **argv)
         memcpy(frame, &n, len < 4 ? len : 4);
         tb_pcapng_write(w, 1700000000000000000ull + n, frame, len, TB_PCAPNG_OUT);
     }
+    tb_pcapng_flush(w); /* the stats then count what the close would write */
     const struct tb_pcapng_stats *s = tb_pcapng_stats(w);
     fprintf(stderr, "{\"packets\": %llu, \"dropped\": %llu, \"rotations\": %llu}\n", (unsigned long long)s->packets,
             (unsigned long long)s->dropped, (unsigned long long)s->rotations);
