@@ -321,36 +321,41 @@ static void end_sleep(void)
 }
 
 /*
- * Hybrid's spin adapts (as the IO thread's): a spin that saw a frame doubles the
- * next window, up to the monitor's spin_ns; one that ended in sleep halves it.
- * At a light load the guest then sleeps at once, costing what event mode does.
+ * Hybrid's spin adapts (as the IO thread's): a yield that a frame ended within
+ * the monitor's spin_ns doubles the next window (up to spin_ns), whether the spin
+ * saw it or a sleep a full window would have spared; a yield that outlasted spin_ns
+ * halves it. At a light load the guest then sleeps at once, costing what event mode
+ * does. The whole yield is judged, not the spin alone: a window at nothing never
+ * spins, so had only a spin's catch grown it, it would have stayed at nothing for good.
  */
 static uint64_t spin_now = UINT64_MAX;
+
+static void adapt_spin(uint64_t idle_ns, int frame)
+{
+    if (idle_ns >= spin_ns)
+        spin_now /= 2;
+    else if (frame)
+        spin_now = spin_now ? (spin_now * 2 < spin_ns ? spin_now * 2 : spin_ns) : spin_ns / 8;
+}
 
 void tb_shm_yield(solo5_time_t deadline, solo5_handle_set_t *ready_set)
 {
     pay_kicks(); /* the app has nothing more to do for now: what it sent must not wait for it */
     solo5_time_t start = solo5_clock_monotonic();
     uint64_t set;
-    int spun = 0;
     if (spin_now > spin_ns)
         spin_now = spin_ns;
     for (;;) {
         set = ready_now();
         solo5_time_t now = solo5_clock_monotonic();
         if (set || now >= deadline) {
-            if (set && spun) /* the spin paid off */
-                spin_now = spin_now ? (spin_now * 2 < spin_ns ? spin_now * 2 : spin_ns) : spin_ns / 8;
+            if (mode == TB_SHM_MODE_HYBRID)
+                adapt_spin(now - start, set != 0);
             break;
         }
         if (mode == TB_SHM_MODE_POLL || (mode == TB_SHM_MODE_HYBRID && now - start < spin_now)) {
-            spun = 1;
             cpu_relax();
             continue;
-        }
-        if (spun) {
-            spin_now /= 2; /* a whole spin for nothing */
-            spun = 0;
         }
         int hlt = hlt_usable();
         announce_sleep(hlt);
