@@ -75,12 +75,13 @@ static const struct allowed allowlist[] = {
     { SCMP_SYS(getpid), ANY_ARGS },           /* --dumpcore's file name and its prstatus note */
     { SCMP_SYS(openat), DUMPCORE_DIR },       /* --dumpcore: the core file in the directory opened at setup */
     { SCMP_SYS(mincore), ANY_ARGS },          /* --dumpcore: which guest pages were ever touched */
-    { SCMP_SYS(ftruncate), ANY_ARGS },        /* --dumpcore: the core file covers all of RAM */
+    { SCMP_SYS(ftruncate), ANY_ARGS },        /* --dumpcore: the core file covers all of RAM; --capture: a file cut
+                                                 * to its frames when the writer leaves it or its reservation fails */
     { SCMP_SYS(exit_group), ANY_ARGS },       /* the end */
     /* the allocator (malloc/free on error and exit paths, libc's own buffers) */
     { SCMP_SYS(brk), ANY_ARGS },
     { SCMP_SYS(mmap), ANON_NO_EXEC },
-    { SCMP_SYS(munmap), ANY_ARGS },
+    { SCMP_SYS(munmap), ANY_ARGS },           /* and --capture's file mappings (made at setup) at exit */
     { SCMP_SYS(mprotect), NO_EXEC },
     { SCMP_SYS(madvise), ANY_ARGS },          /* free() trimming a thread's arena */
 };
