@@ -179,8 +179,8 @@ static int restart_file(struct tb_pcapng *w, unsigned i, int reuse)
     reserve_mapped(w, i, (uint64_t)w->header_len + RESERVE_BYTES);
     if (w->map[i])
         memcpy(w->map[i], w->header, w->header_len);
-    else if (write_all(w->fds[i], w->header, w->header_len, w->stream, 0) < 0)
-        return -1;
+    else if (write_all(w->fds[i], w->header, w->header_len, w->stream, 0) < 0 && !reuse)
+        return -1; /* a reused file still starts with these very headers, written at open: its frames go after them */
     w->off = w->header_len;
     return 0;
 }
