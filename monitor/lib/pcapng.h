@@ -48,7 +48,7 @@ struct tb_pcapng_opts {
 
 struct tb_pcapng_stats {
     uint64_t packets, bytes;   /* frames and frame bytes written (before truncation to snaplen) */
-    uint64_t dropped;          /* frames not written: a full single file, or a write error */
+    uint64_t dropped;          /* frames not written: a full single file, a frame larger than a file, a write error */
     uint64_t rotations;
 };
 
