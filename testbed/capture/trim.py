@@ -19,8 +19,11 @@ BYTE_ORDER_MAGIC = 0x1A2B3C4D
 MIN_BLOCK = 20  # the smallest block our writers make (an IDB without options); an EPB has 32 bytes and more
 # A reused ring file still holds its previous pass's frames after the new ones; when a kill lands them on a block
 # boundary they are whole blocks, told apart only by being older than the file's first frame. The margin keeps
-# frames a merging tb-capture wrote slightly out of order (it waits at most 60 ms for its other ring).
+# frames a merging tb-capture wrote slightly out of order (it waits at most 60 ms for its other ring). Only the ring
+# file written last is judged so: the writer cut every file it left, a single file is never reused, and a wall-clock
+# step back in a file that needs no trim must not cost it its frames.
 STALE_MARGIN_NS = 1_000_000_000
+HEADERS_MAX = 4096  # read for a file's first frame: our writers' SHB and IDB take a few hundred bytes
 
 
 def record_files(run: RunDir, points: list[CapturePoint]) -> None:
@@ -43,25 +46,72 @@ def trim_run(run: RunDir) -> None:
 def trim_ring(path: str, files: int) -> None:
     from testbed.capture.points import ring_files  # here: `down` without captures skips the schema's import
 
-    for name in ring_files(path, files):
+    names = ring_files(path, files)
+    reused = written_last(names) if files > 1 else None
+    for name in names:
         try:
-            trim_file(name)
-        except OSError:
+            trim_file(name, reused=name == reused)
+        except (OSError, ValueError):  # ValueError: mmap of a file that shrank after its size was read
             pass
 
 
-def trim_file(path: str | os.PathLike) -> int | None:
-    """Cuts the file after its last whole block; returns its new length, None when it was left as it was."""
+def written_last(names: list) -> object | None:
+    """The ring file with the newest first frame: the one the writer was on when it stopped, the only one that can
+    still hold an older pass's frames after its own."""
+    stamps = {}
+    for name in names:
+        try:
+            stamps[name] = first_stamp(name)
+        except OSError:
+            pass
+    stamped = [name for name, stamp in stamps.items() if stamp is not None]
+    return max(stamped, key=stamps.__getitem__) if stamped else None
+
+
+def first_stamp(path: str | os.PathLike) -> int | None:
+    """The timestamp of the file's first frame; None without one, or when it is not a pcapng file of ours."""
+    fd = _open_regular(path, os.O_RDONLY)
+    if fd is None:
+        return None
+    try:
+        data = os.pread(fd, HEADERS_MAX, 0)
+    finally:
+        os.close(fd)
+    order = _byte_order(data)
+    if order is None:
+        return None
+    head, offset = struct.Struct(order + "IIIII"), 0
+    while offset + MIN_BLOCK <= len(data):
+        kind, length, _, high, low = head.unpack_from(data, offset)
+        if kind == BLOCK_EPB:
+            return (high << 32) | low
+        if length < MIN_BLOCK or length & 3:
+            return None
+        offset += length
+    return None
+
+
+def _open_regular(path: str | os.PathLike, flags: int) -> int | None:
+    """A descriptor of the file when it is a regular one; a FIFO or device is never opened (that may block or act on
+    it), nor a symlink."""
     if not stat.S_ISREG(os.lstat(path).st_mode):
-        return None  # a FIFO or device is never opened: opening one may block or act on it
-    fd = os.open(path, os.O_RDWR | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+        return None
+    return os.open(path, flags | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+
+
+def trim_file(path: str | os.PathLike, reused: bool = False) -> int | None:
+    """Cuts the file after its last whole block (and, in a reused ring file, before its older pass's frames); returns
+    its new length, None when it was left as it was."""
+    fd = _open_regular(path, os.O_RDWR)
+    if fd is None:
+        return None
     try:
         info = os.fstat(fd)
         size = info.st_size
         if not stat.S_ISREG(info.st_mode) or size < MIN_BLOCK:
             return None
         with mmap.mmap(fd, size, prot=mmap.PROT_READ) as data:
-            end = whole_length(data)
+            end = whole_length(data, reused)
         if end is None or end == size:
             return None
         os.ftruncate(fd, end)
@@ -70,9 +120,10 @@ def trim_file(path: str | os.PathLike) -> int | None:
         os.close(fd)
 
 
-def whole_length(data) -> int | None:
-    """Bytes up to the end of the last whole block: an SHB first, then IDBs and EPBs whose two lengths agree; None
-    when data does not start with a section header (not a file our writers made)."""
+def whole_length(data, reused: bool = False) -> int | None:
+    """Bytes up to the end of the last whole block: an SHB first, then IDBs and EPBs whose two lengths agree (in a
+    reused ring file, up to the first frame older than its first); None when data does not start with a section
+    header (not a file our writers made)."""
     order = _byte_order(data)
     if order is None:
         return None
@@ -91,7 +142,7 @@ def whole_length(data) -> int | None:
             ts = (high << 32) | low
             if first_ts is None:
                 first_ts = ts
-            elif ts + STALE_MARGIN_NS < first_ts:
+            elif reused and ts + STALE_MARGIN_NS < first_ts:
                 break
         offset, expected = end, (BLOCK_IDB, BLOCK_EPB)
     return offset

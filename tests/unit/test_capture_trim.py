@@ -42,10 +42,10 @@ def frames(start_ns: int, count: int, size: int = 60) -> bytes:
     return b"".join(epb(start_ns + i * 1000, size) for i in range(count))
 
 
-def cut(tmp_path, data: bytes) -> bytes:
+def cut(tmp_path, data: bytes, reused: bool = False) -> bytes:
     path = tmp_path / "x.pcapng"
     path.write_bytes(data)
-    trim.trim_file(path)
+    trim.trim_file(path, reused=reused)
     return path.read_bytes()
 
 
@@ -74,7 +74,7 @@ def test_a_reused_ring_files_older_frames_are_cut_aligned_or_not(tmp_path):
     new = header() + frames(NOW, 4)
     older_pass = header() + frames(NOW - 5 * SECOND_NS, 10)
     aligned = new + older_pass[len(new):]  # same sized frames: the older ones start on the new blocks' boundary
-    assert cut(tmp_path, aligned) == new
+    assert cut(tmp_path, aligned, reused=True) == new
     misaligned = new + older_pass[len(new) + 16:]
     assert cut(tmp_path, misaligned) == new
 
@@ -82,6 +82,48 @@ def test_a_reused_ring_files_older_frames_are_cut_aligned_or_not(tmp_path):
 def test_frames_slightly_out_of_order_are_kept(tmp_path):
     whole = header() + frames(NOW, 3) + epb(NOW - 50_000_000) + frames(NOW + 10_000, 2)  # a merge 50 ms late
     assert cut(tmp_path, whole) == whole
+
+
+def test_a_clock_step_back_costs_a_file_no_frames_unless_it_is_a_reused_ring_file(tmp_path):
+    stepped = header() + frames(NOW, 3) + frames(NOW - 5 * SECOND_NS, 3)  # the wall clock set 5 s back mid-capture
+    assert cut(tmp_path, stepped) == stepped
+    assert len(framework_pcapng.read(cut(tmp_path, stepped)).frames) == 6
+
+
+def test_a_ring_judges_by_age_only_the_file_written_last(tmp_path, monkeypatch):
+    monkeypatch.setenv("TESTBED_STATE_DIR", str(tmp_path / "state"))
+    run = RunDir.create("trimring", {})
+    # A ring of 3 on its second pass, killed in file 1 (the newest first frame); file 2, left whole by the writer,
+    # saw the wall clock step 5 s back.
+    older_pass = header() + frames(NOW - 60 * SECOND_NS, 20)
+    files = {0: header() + frames(NOW, 4),
+             1: header() + frames(NOW + 20 * SECOND_NS, 4),
+             2: header() + frames(NOW - 40 * SECOND_NS, 2) + frames(NOW - 45 * SECOND_NS, 2)}
+    written = {0: files[0], 1: files[1] + older_pass[len(files[1]):], 2: files[2]}
+    for i, data in written.items():
+        (tmp_path / f"r.{i}.pcapng").write_bytes(data)
+    trim.record_file(run, str(tmp_path / "r.pcapng"), 3)
+    trim.trim_run(run)
+    for i, data in files.items():
+        assert (tmp_path / f"r.{i}.pcapng").read_bytes() == data, i
+    run.remove()
+
+
+def test_one_file_that_cannot_be_trimmed_does_not_stop_the_others(tmp_path, monkeypatch):
+    damaged = header() + frames(NOW, 2) + b"\0" * 4096
+    ring = [tmp_path / f"r.{i}.pcapng" for i in range(2)]
+    for path in ring:
+        path.write_bytes(damaged)
+    real = trim.trim_file
+
+    def shrank_meanwhile(path, reused=False):
+        if path == ring[0]:
+            raise ValueError("mmap length is greater than file size")
+        return real(path, reused)
+
+    monkeypatch.setattr(trim, "trim_file", shrank_meanwhile)
+    trim.trim_ring(str(tmp_path / "r.pcapng"), 2)
+    assert ring[1].read_bytes() == damaged[:-4096]
 
 
 def test_a_whole_file_or_one_that_is_not_pcapng_is_left_alone(tmp_path):
