@@ -2,10 +2,12 @@
 leaves reserved zeros, or a reused ring file's older frames, after its last frame)."""
 from __future__ import annotations
 
+import fcntl
 import mmap
 import os
 import stat
 import struct
+import time
 from typing import TYPE_CHECKING
 
 from testbed.down.state import RunDir
@@ -23,6 +25,7 @@ MIN_BLOCK = 20  # the smallest block our writers make (an IDB without options); 
 # file written last is judged so: the writer cut every file it left, a single file is never reused, and a wall-clock
 # step back in a file that needs no trim must not cost it its frames.
 STALE_MARGIN_NS = 1_000_000_000
+LOCK_WAIT_S = 10.0  # a trim takes well under a second per 100 MiB
 HEADERS_MAX = 4096  # read for a file's first frame: our writers' SHB and IDB take a few hundred bytes
 
 
@@ -106,6 +109,8 @@ def trim_file(path: str | os.PathLike, reused: bool = False) -> int | None:
     if fd is None:
         return None
     try:
+        if not _lock(fd):
+            return None
         info = os.fstat(fd)
         size = info.st_size
         if not stat.S_ISREG(info.st_mode) or size < MIN_BLOCK:
@@ -118,6 +123,21 @@ def trim_file(path: str | os.PathLike, reused: bool = False) -> int | None:
         return end
     finally:
         os.close(fd)
+
+
+def _lock(fd: int) -> bool:
+    """`down` and `testbed capture`, whose tool it kills, trim the same file at once: one cutting it while the other
+    walks its mapping would be SIGBUS there, ending that teardown. The writers take no lock; whoever holds it past
+    LOCK_WAIT_S (not a trimmer) keeps its file as it is rather than hold up a teardown."""
+    deadline = time.monotonic() + LOCK_WAIT_S
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.01)
 
 
 def whole_length(data, reused: bool = False) -> int | None:

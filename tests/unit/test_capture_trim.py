@@ -2,9 +2,11 @@
 cut midway) is cut after its last whole block; a whole file, or one that is not pcapng, is left as it is."""
 from __future__ import annotations
 
+import fcntl
 import io
 import os
 import struct
+import threading
 
 import dpkt
 import pytest
@@ -124,6 +126,31 @@ def test_one_file_that_cannot_be_trimmed_does_not_stop_the_others(tmp_path, monk
     monkeypatch.setattr(trim, "trim_file", shrank_meanwhile)
     trim.trim_ring(str(tmp_path / "r.pcapng"), 2)
     assert ring[1].read_bytes() == damaged[:-4096]
+
+
+def test_two_trims_of_one_file_take_turns(tmp_path):
+    """`down` and the `testbed capture` whose tool it killed trim one file at once: the second waits for the first."""
+    path = tmp_path / "x.pcapng"
+    whole = header() + frames(NOW, 2)
+    path.write_bytes(whole + b"\0" * 8192)
+    with open(path, "rb") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # as the other trimmer holds it
+        second = threading.Thread(target=trim.trim_file, args=(path,))
+        second.start()
+        second.join(0.3)
+        assert second.is_alive() and path.stat().st_size == len(whole) + 8192
+    second.join(5)
+    assert not second.is_alive() and path.read_bytes() == whole
+
+
+def test_a_lock_held_too_long_leaves_the_file_rather_than_hold_up_down(tmp_path, monkeypatch):
+    monkeypatch.setattr(trim, "LOCK_WAIT_S", 0.1)
+    path = tmp_path / "x.pcapng"
+    damaged = header() + frames(NOW, 2) + b"\0" * 64
+    path.write_bytes(damaged)
+    with open(path, "rb") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        assert trim.trim_file(path) is None and path.read_bytes() == damaged
 
 
 def test_a_whole_file_or_one_that_is_not_pcapng_is_left_alone(tmp_path):
