@@ -142,8 +142,8 @@ def _lock(fd: int) -> bool:
 
 def whole_length(data, reused: bool = False) -> int | None:
     """Bytes up to the end of the last whole block: an SHB first, then IDBs and EPBs whose two lengths agree (in a
-    reused ring file, up to the first frame older than its first); None when data does not start with a section
-    header (not a file our writers made)."""
+    reused ring file, up to the first frame older than its first); None when it is not a file our writers made: no
+    section header first, or a whole block of another kind."""
     order = _byte_order(data)
     if order is None:
         return None
@@ -154,10 +154,10 @@ def whole_length(data, reused: bool = False) -> int | None:
     while offset + MIN_BLOCK <= size:
         kind, length, _, high, low = head.unpack_from(data, offset)
         end = offset + length
-        if kind not in expected or length < MIN_BLOCK or length & 3 or end > size:
+        if length < MIN_BLOCK or length & 3 or end > size or trailer.unpack_from(data, end - 4)[0] != length:
             break
-        if trailer.unpack_from(data, end - 4)[0] != length:
-            break
+        if kind not in expected:  # a whole block our writers never write (statistics, names, a second section):
+            return None  # another tool's file where ours was to be (a capture that failed to start), left as it is
         if kind == BLOCK_EPB:
             ts = (high << 32) | low
             if first_ts is None:

@@ -162,6 +162,14 @@ def test_a_whole_file_or_one_that_is_not_pcapng_is_left_alone(tmp_path):
     assert cut(tmp_path, b"") == b""
 
 
+@pytest.mark.parametrize("kind", [3, 4, 5, 0x0A0D0D0A, 0x80000001])  # SPB, NRB, ISB, a 2nd section, custom
+def test_a_file_another_tool_wrote_is_left_alone_even_with_a_damaged_end(tmp_path, kind):
+    """`testbed capture -w FILE` records FILE before its tool opens it: a tool that fails first leaves the user's own
+    file there (Wireshark's, with blocks ours never write), which must not be cut at its first unknown block."""
+    foreign = header() + frames(NOW, 2) + block(kind, b"\1" * 16) + frames(NOW + SECOND_NS, 2) + b"\0" * 64
+    assert cut(tmp_path, foreign) == foreign
+
+
 def test_a_fifo_is_never_opened(tmp_path):
     fifo = tmp_path / "stream.pcapng"
     os.mkfifo(fifo)
