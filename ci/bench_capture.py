@@ -107,6 +107,7 @@ def tables(result: dict) -> list[Table]:
         def cell(key, fmt, scale=1.0, s=s):
             return fmt.format(s[key]["median"] * scale) if s.get(key) else "—"
         table.add_row(row["name"], cell("pps", "{:,.0f}"), cell("drop_pct", "{:.1f}"),
-                      cell("cpu_us_per_packet", "{:.2f}"), cell("io_us_per_frame", "{:.3f}"), cell("ratio_on_off", "{:.3f}"),
+                      cell("cpu_us_per_packet", "{:.2f}"), cell("io_us_per_frame", "{:.3f}"),
+                      cell("ratio_on_off", "{:.3f}"),
                       cell("capture_bytes", "{:.1f}", 1e-6))
     return [table]

@@ -7,10 +7,10 @@ median and spread, and what each guest spends per packet (vCPU microseconds, exi
     python3 ci/bench_hops.py [--images forward,/tmp/other-forward.hvt] [--placements auto,split]
                              [--ring-slots 512,2048] [--repeats 5] [--json results/bench-hops.json]
 
-A variant is an image with a CPU placement and a ring size (every node's `ring_slots`). A round runs every hop count, and within a hop count every variant back
-to back (their order alternates between rounds), so a round's ratios (hK / h1, variant B / variant A) compare runs
-taken seconds apart on this shared machine; the figures reported are medians of those per-round ratios with their
-range, never one lucky round.
+A variant is an image with a CPU placement and a ring size (every node's `ring_slots`). A round runs every hop count,
+and within a hop count every variant back to back (their order alternates between rounds), so a round's ratios
+(hK / h1, variant B / variant A) compare runs taken seconds apart on this shared machine; the figures reported are
+medians of those per-round ratios with their range, never one lucky round.
 
 The full sweep (1-8 forwarders, shm and tap, two frame sizes) is experiments/chain-hops.yaml; this is the quick one.
 """

@@ -92,7 +92,8 @@ def ping_interval_columns(intervals: list[float]) -> list:
     columns = []
     for interval in intervals:
         label, ms = interval_label(interval), f"{interval * 1000:g} ms"
-        columns += [(f"ping_{label}p50_us", f"{ms} p50 µs", "{:.0f}"), (f"ping_{label}p99_us", f"{ms} p99 µs", "{:.0f}"),
+        columns += [(f"ping_{label}p50_us", f"{ms} p50 µs", "{:.0f}"),
+                    (f"ping_{label}p99_us", f"{ms} p99 µs", "{:.0f}"),
                     (f"ping_{label}cpu_us", f"{ms} CPU µs/echo", "{:.0f}")]
     return columns
 

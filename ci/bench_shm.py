@@ -257,9 +257,9 @@ def ping_key(name: str, variant: PingVariant, args) -> str:
 
 def describe(name: str, row: dict) -> str:
     if name.startswith("ping_"):
-        return (f"{name} p50 {row['rtt_p50_us']:.0f} p99 {row['rtt_p99_us']:.0f} us, vCPU {row['vcpu_us_per_ping']:.1f} "
-                f"us/ping (hlt wakes {row['hlt_wakes']:.0f}, halt polls {row['halt_polls_ok']:.0f}/"
-                f"{row['halt_polls_tried']:.0f})")
+        return (f"{name} p50 {row['rtt_p50_us']:.0f} p99 {row['rtt_p99_us']:.0f} us, "
+                f"vCPU {row['vcpu_us_per_ping']:.1f} us/ping (hlt wakes {row['hlt_wakes']:.0f}, "
+                f"halt polls {row['halt_polls_ok']:.0f}/{row['halt_polls_tried']:.0f})")
     text = f"{name} {row['pps']:,.0f} pps"
     if name.startswith("tap"):
         text += f" ({tap_datagrams_per_skb(row):.1f} datagrams per TAP frame)"
