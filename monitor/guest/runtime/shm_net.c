@@ -383,8 +383,13 @@ solo5_result_t tb_shm_net_write(solo5_handle_t h, const uint8_t *buf, size_t siz
         tb_shm_net_flush(h);
         r = tb_shm_net_queue(h, buf, size);
     }
-    if (r == SOLO5_R_OK)
+    if (r == SOLO5_R_OK) {
         tb_shm_net_flush(h);
+        /* Solo5's one-frame write has sent the frame when it returns: an app may compute next without touching
+         * its NICs, so the deferred kick of the batch API (flush) would strand the frame until it does. */
+        if (kicks_owed & (1ULL << h))
+            pay_kick(h);
+    }
     return r;
 }
 
