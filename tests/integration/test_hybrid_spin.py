@@ -26,5 +26,7 @@ def test_hybrid_io_spin_comes_back_after_idle(kvm, tap_ns, guest_app):
     assert summary(lines)["rx_packets"] == SPARSE + BURST
     shm = mon.stats()["shmstream"]
     assert shm["mode"] == "hybrid" and shm["io_idle_us"] == 50
-    # A window stuck at nothing wins no spin in the burst (a few before the quiet spell, at most).
-    assert shm["io_spin_wins"] >= 10, shm
+    # A window stuck at nothing wins no spin after the quiet spell (0 in every run of the old loop); how many the
+    # grown window wins depends on how the sender and the IO thread share two busy cores (2 in a loaded CI run,
+    # 281-2345 on a quiet machine), so one is the proof.
+    assert shm["io_spin_wins"] >= 1, shm
